@@ -1,0 +1,1 @@
+"""The edges of microopt: sheet sources, Slack, rendering, scheduling, state and the CLI."""

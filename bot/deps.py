@@ -1,0 +1,27 @@
+"""What the services need from the outside world, built once by the entry point and injected."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import partial
+
+from analysis.models import Tab
+from bot.settings import Settings
+from bot.sources import read_tabs
+
+
+def utc_now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+@dataclass
+class Deps:
+    settings: Settings
+    read_tabs: Callable[[str], list[Tab]]
+    clock: Callable[[], dt.datetime] = field(default=utc_now)
+
+
+def create_deps(settings: Settings, clock: Callable[[], dt.datetime] = utc_now) -> Deps:
+    return Deps(settings=settings, read_tabs=partial(read_tabs, settings=settings), clock=clock)

@@ -1,0 +1,19 @@
+"""Every failure a user can meet, each with one sentence that says what to do.
+
+`UserFacingError` is the only exception the CLI and Slack show to people; anything else is a bug,
+logged with its traceback and shown as a short apology.
+"""
+
+from __future__ import annotations
+
+
+class UserFacingError(Exception):
+    """An error whose message is one sentence a user can act on."""
+
+
+class SheetUnavailable(UserFacingError):
+    """The sheet could not be read (missing file, not shared, quota, timeout…)."""
+
+
+class ConfigurationError(UserFacingError):
+    """A setting is missing or malformed."""

@@ -1,0 +1,1 @@
+"""Pure functions from a report to what people read: terminal text, JSON, Slack payloads, charts."""

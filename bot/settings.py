@@ -1,0 +1,35 @@
+"""Settings, read once from the environment (and `.env`) by the entry point."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+EXAMPLE_SHEET = Path(__file__).resolve().parent.parent / "examples" / "campaigns.xlsx"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", populate_by_name=True)
+
+    sheet: str = Field(default=str(EXAMPLE_SHEET), validation_alias="MICROOPT_SHEET")
+    sheet_cache_seconds: float = Field(default=60.0, ge=0, validation_alias="MICROOPT_SHEET_CACHE_SECONDS")
+    sheets_endpoint: str = Field(default="https://sheets.googleapis.com", validation_alias="MICROOPT_SHEETS_ENDPOINT")
+    google_credentials_file: Path | None = Field(default=None, validation_alias="GOOGLE_APPLICATION_CREDENTIALS")
+    google_credentials_json: str | None = Field(
+        default=None, validation_alias="MICROOPT_GOOGLE_CREDENTIALS", repr=False
+    )
+    sheets_timeout_seconds: float = Field(default=20.0, gt=0, validation_alias="MICROOPT_SHEETS_TIMEOUT")
+    sheets_attempts: int = Field(default=4, ge=1, validation_alias="MICROOPT_SHEETS_ATTEMPTS")
+    write_verdicts: bool = Field(default=False, validation_alias="MICROOPT_WRITE_VERDICTS")
+
+    slack_bot_token: str | None = Field(default=None, validation_alias="SLACK_BOT_TOKEN", repr=False)
+    slack_signing_secret: str | None = Field(default=None, validation_alias="SLACK_SIGNING_SECRET", repr=False)
+    slack_app_token: str | None = Field(default=None, validation_alias="SLACK_APP_TOKEN", repr=False)
+    slack_api_url: str = Field(default="https://slack.com/api/", validation_alias="SLACK_API_URL")
+    port: int = Field(default=3000, validation_alias="PORT")
+
+    database_url: str = Field(default="sqlite:///microopt.db", validation_alias="DATABASE_URL")
+
+    alpha: float = Field(default=0.05, gt=0, lt=1, validation_alias="MICROOPT_ALPHA")

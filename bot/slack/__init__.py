@@ -1,0 +1,1 @@
+"""The Slack edge: app factory, listeners, Block Kit rendering, charts, posting."""

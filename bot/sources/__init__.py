@@ -1,0 +1,31 @@
+"""Where sheets come from: a local .csv/.xlsx file or a Google Sheet, all returning `Tab`s."""
+
+from __future__ import annotations
+
+import re
+
+from analysis.models import Tab
+from bot.settings import Settings
+from bot.sources.local import read_local
+
+_GOOGLE_URL = re.compile(r"docs\.google\.com/spreadsheets/d/(?P<key>[A-Za-z0-9_-]+)")
+_GOOGLE_KEY = re.compile(r"^[A-Za-z0-9_-]{25,}$")
+
+
+def google_key(spec: str) -> str | None:
+    """The spreadsheet key of a Google Sheet URL or bare key; None for a local path."""
+    if match := _GOOGLE_URL.search(spec):
+        return match["key"]
+    if _GOOGLE_KEY.match(spec.strip()) and "." not in spec and "/" not in spec:
+        return spec.strip()
+    return None
+
+
+def read_tabs(spec: str, settings: Settings) -> list[Tab]:
+    """Every tab of the sheet `spec` names, as raw cells."""
+    key = google_key(spec)
+    if key is None:
+        return read_local(spec)
+    from bot.sources.google import read_google_sheet
+
+    return read_google_sheet(key, settings)
