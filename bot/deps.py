@@ -16,11 +16,16 @@ def utc_now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
+def never_read(spec: str) -> dt.datetime | None:
+    return None
+
+
 @dataclass
 class Deps:
     settings: Settings
     read_tabs: Callable[[str], list[Tab]]
     clock: Callable[[], dt.datetime] = field(default=utc_now)
+    last_read: Callable[[str], dt.datetime | None] = field(default=never_read)
 
 
 def create_deps(settings: Settings, clock: Callable[[], dt.datetime] = utc_now) -> Deps:

@@ -1,0 +1,205 @@
+"""A small stand-in of the Slack Web API (and of response_url) on 127.0.0.1, for real slack_sdk clients.
+
+It answers the methods microopt calls, checks the bot token, records every call, can be scripted to
+fail (`fail_next`), and can rate-limit chat.postMessage per channel the way Slack does.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import threading
+import time
+from collections import defaultdict, deque
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, urlparse
+
+
+@dataclass
+class Call:
+    method: str
+    params: dict[str, Any]
+    headers: dict[str, str]
+    at: float
+
+
+@dataclass
+class Scripted:
+    status: int
+    body: dict[str, Any]
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+class SlackStandIn:
+    def __init__(
+        self,
+        token: str = "xoxb-test-token",
+        channels: dict[str, str] | None = None,
+        post_interval_seconds: float | None = None,
+    ) -> None:
+        self.token = token
+        self.channels = channels or {"C0SPRING": "spring-sale", "C0SEARCH": "search-team"}
+        self.post_interval_seconds = post_interval_seconds
+        self.calls: list[Call] = []
+        self.responses: list[tuple[str, dict[str, Any]]] = []
+        self.uploads: dict[str, bytes] = {}
+        self.rate_limited = 0
+        self._script: dict[str, deque[Scripted]] = defaultdict(deque)
+        self._last_post: dict[str, float] = {}
+        self._lock = threading.Lock()
+        self._ids = itertools.count(1)
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    # -- lifecycle -------------------------------------------------------------------------------
+    @property
+    def base(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}"
+
+    @property
+    def api_url(self) -> str:
+        return f"{self.base}/api/"
+
+    def response_url(self, name: str = "r1") -> str:
+        return f"{self.base}/response/{name}"
+
+    def start(self) -> SlackStandIn:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(timeout=5)
+
+    def __enter__(self) -> SlackStandIn:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # -- scripting and inspection ----------------------------------------------------------------
+    def fail_next(self, method: str, status: int, body: dict[str, Any] | None = None, **headers: str) -> None:
+        """The next call of `method` gets this answer instead of the normal one."""
+        self._script[method].append(Scripted(status, body or {"ok": False, "error": "scripted"}, headers))
+
+    def calls_to(self, method: str) -> list[Call]:
+        with self._lock:
+            return [c for c in self.calls if c.method == method]
+
+    # -- behaviour -------------------------------------------------------------------------------
+    def _answer(self, method: str, params: dict[str, Any], headers: dict[str, str]) -> Scripted:
+        with self._lock:
+            self.calls.append(Call(method, params, headers, time.monotonic()))
+            if self._script[method]:
+                return self._script[method].popleft()
+        if headers.get("authorization", "") != f"Bearer {self.token}":
+            return Scripted(200, {"ok": False, "error": "invalid_auth"})
+        handler = getattr(self, "_" + method.replace(".", "_"), None)
+        return handler(params) if handler else Scripted(200, {"ok": True})
+
+    def _auth_test(self, params: dict[str, Any]) -> Scripted:
+        return Scripted(200, {"ok": True, "user_id": "U0BOT", "bot_id": "B0BOT", "team_id": "T0TEAM", "team": "Team"})
+
+    def _channel_id(self, channel: str) -> str | None:
+        name = channel.lstrip("#")
+        if channel in self.channels:
+            return channel
+        return next((cid for cid, n in self.channels.items() if n == name), None)
+
+    def _chat_postMessage(self, params: dict[str, Any]) -> Scripted:
+        channel = self._channel_id(str(params.get("channel", "")))
+        if channel is None:
+            return Scripted(200, {"ok": False, "error": "channel_not_found"})
+        if self.post_interval_seconds is not None:
+            with self._lock:
+                now = time.monotonic()
+                last = self._last_post.get(channel)
+                if last is not None and now - last < self.post_interval_seconds:
+                    self.rate_limited += 1
+                    wait = max(1, round(self.post_interval_seconds - (now - last) + 0.5))
+                    return Scripted(429, {"ok": False, "error": "ratelimited"}, {"Retry-After": str(wait)})
+                self._last_post[channel] = now
+        return Scripted(200, {"ok": True, "channel": channel, "ts": f"{time.time():.6f}", "message": params})
+
+    def _chat_postEphemeral(self, params: dict[str, Any]) -> Scripted:
+        return Scripted(200, {"ok": True, "message_ts": f"{time.time():.6f}"})
+
+    def _conversations_list(self, params: dict[str, Any]) -> Scripted:
+        channels = [{"id": cid, "name": name, "is_member": True} for cid, name in self.channels.items()]
+        return Scripted(200, {"ok": True, "channels": channels, "response_metadata": {"next_cursor": ""}})
+
+    def _conversations_info(self, params: dict[str, Any]) -> Scripted:
+        channel = self._channel_id(str(params.get("channel", "")))
+        if channel is None:
+            return Scripted(200, {"ok": False, "error": "channel_not_found"})
+        return Scripted(200, {"ok": True, "channel": {"id": channel, "name": self.channels[channel]}})
+
+    def _files_getUploadURLExternal(self, params: dict[str, Any]) -> Scripted:
+        file_id = f"F{next(self._ids):06d}"
+        return Scripted(200, {"ok": True, "upload_url": f"{self.base}/upload/{file_id}", "file_id": file_id})
+
+    def _files_completeUploadExternal(self, params: dict[str, Any]) -> Scripted:
+        files = params.get("files", "[]")
+        files = json.loads(files) if isinstance(files, str) else files
+        return Scripted(200, {"ok": True, "files": [{"id": f["id"], "title": f.get("title", "")} for f in files]})
+
+    # -- HTTP ------------------------------------------------------------------------------------
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        stand_in = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, format: str, *args: Any) -> None:
+                return
+
+            def _send(self, status: int, body: dict[str, Any] | str, headers: dict[str, str] | None = None) -> None:
+                data = (body if isinstance(body, str) else json.dumps(body)).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json; charset=utf-8")
+                self.send_header("Content-Length", str(len(data)))
+                for key, value in (headers or {}).items():
+                    self.send_header(key, value)
+                self.end_headers()
+                self.wfile.write(data)
+
+            def do_POST(self) -> None:
+                length = int(self.headers.get("Content-Length", 0))
+                raw = self.rfile.read(length)
+                path = urlparse(self.path).path
+                headers = {k.lower(): v for k, v in self.headers.items()}
+                if path.startswith("/upload/"):
+                    with stand_in._lock:
+                        stand_in.uploads[path.rsplit("/", 1)[1]] = raw
+                    self._send(200, "OK")
+                    return
+                if path.startswith("/response/"):
+                    with stand_in._lock:
+                        stand_in.responses.append((path.rsplit("/", 1)[1], json.loads(raw or b"{}")))
+                    self._send(200, "ok")
+                    return
+                if not path.startswith("/api/"):
+                    self._send(404, {"ok": False, "error": "unknown_path"})
+                    return
+                method = path[len("/api/") :]
+                if headers.get("content-type", "").startswith("application/json"):
+                    params = json.loads(raw or b"{}")
+                else:
+                    params = {k: v[0] for k, v in parse_qs(raw.decode()).items()}
+                answer = stand_in._answer(method, params, headers)
+                self._send(answer.status, answer.body, answer.headers)
+
+            def do_GET(self) -> None:
+                parsed = urlparse(self.path)
+                method = parsed.path[len("/api/") :]
+                params = {k: v[0] for k, v in parse_qs(parsed.query).items()}
+                headers = {k.lower(): v for k, v in self.headers.items()}
+                answer = stand_in._answer(method, params, headers)
+                self._send(answer.status, answer.body, answer.headers)
+
+        return Handler
