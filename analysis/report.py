@@ -109,6 +109,8 @@ def _comparisons(rows: pd.DataFrame) -> tuple[Comparison, ...]:
 
 
 def analyse(sheet: SheetData, source: str, as_of: dt.date | None = None, alpha: float = 0.05) -> Report:
+    if not sheet.tests:
+        return Report(source=source, as_of=as_of, tests=(), problems=sheet.problems)
     table = comparison_table(sheet, as_of, alpha)
     specs = _spec_frame(sheet.tests)
     arms = (

@@ -251,9 +251,7 @@ def _parse_channels(tab: Tab, problems: list[Problem]) -> list[ChannelRoute]:
     for row_index, row in cells.iterrows():
 
         def value(name: str, row: pd.Series = row) -> str:
-            return (
-                " ".join(str(row[headers[name]]).split()) if name in headers and row[headers[name]] is not None else ""
-            )
+            return str(parse_text(pd.Series([row[headers[name]]], dtype="object"))[0]) if name in headers else ""
 
         campaign, channel = value("campaign"), value("channel")
         if not campaign and not channel:

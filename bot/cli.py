@@ -13,6 +13,7 @@ from typing import Annotated, TypeVar
 import typer
 from pydantic import ValidationError
 from rich.console import Console
+from rich.markup import escape
 
 from bot.deps import Deps, create_deps
 from bot.errors import UserFacingError
@@ -49,13 +50,13 @@ def run_for_user(action: Callable[[], T], debug: bool = False) -> T:
     try:
         return action()
     except UserFacingError as error:
-        Console(stderr=True).print(f"[red]{error}[/red]", highlight=False)
+        Console(stderr=True, soft_wrap=True).print(f"[red]{escape(str(error))}[/red]", highlight=False)
         raise typer.Exit(1) from error
     except Exception as error:
         if debug:
             raise
         logger.debug("unexpected error", exc_info=True)
-        Console(stderr=True).print(
+        Console(stderr=True, soft_wrap=True).print(
             f"[red]microopt hit an unexpected error ({type(error).__name__}); run again with --debug for details.[/red]"
         )
         raise typer.Exit(2) from error

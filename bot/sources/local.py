@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import zipfile
 from pathlib import Path
 
 from analysis.models import Cell, Tab
@@ -37,7 +38,7 @@ def read_local(spec: str) -> list[Tab]:
             return _read_csv(path)
         if suffix in (".xlsx", ".xlsm"):
             return _read_xlsx(path)
-    except (OSError, UnicodeDecodeError, csv.Error, ValueError, KeyError) as error:
+    except (OSError, UnicodeDecodeError, csv.Error, ValueError, KeyError, zipfile.BadZipFile) as error:
         raise SheetUnavailable(
             f"Could not read {path.name} ({type(error).__name__}): save it again as .csv (UTF-8) or .xlsx."
         ) from error

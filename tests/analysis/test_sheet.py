@@ -1,0 +1,169 @@
+"""From tabs of raw cells to experiments, with every bad cell reported by its A1 reference."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from analysis.models import Tab
+from analysis.report import analyse
+from analysis.sheet import parse_workbook
+
+HEADER = ["Campaign", "Test", "Variant", "Visitors", "Spend", "Cart views (micro)", "Purchases (macro)"]
+
+
+def messy_results() -> Tab:
+    return Tab(
+        "Results",
+        [
+            HEADER,
+            ["Spring", "Audience", "A", "2,000", "$840", 100, 8],
+            ["Spring", "Audience", "B", 2000, 840, "161", " 11 "],
+            ["Spring", "Audience", "B", "abc", 10, 5, 1],  # D4 text in a number column
+            ["Spring", "Audience", "A", -5, 10, 1, 0],  # D5 negative count
+            ["Spring", "Audience", "B", 100, 10, 230, 1],  # F6 conversions above visitors
+            [None, None, None, None],  # empty middle row, ragged
+            ["", "Audience", "A", 100, 10, 5, 0],  # A8 campaign missing
+            ["Spring", "Audience", "A", 100, 10, "1O2", 1],  # F9 typo
+            ["Spring", "Audience", "B", 100, "-$5", 5, 0],  # E10 negative spend
+            ["Spring", "Audience", "A", 100, 10, 5, "#DIV/0!"],  # G11 spreadsheet error
+            ["Spring", "Audience", "B", 100.5, 10, 5, 0],  # D12 fractional visitors
+        ],
+    )
+
+
+def cumulative_tab() -> Tab:
+    return Tab(
+        "Daily totals",
+        [
+            ["Date (cumulative)", "Campaign", "Variant", "Sessions", "Demo requests (micro)"],
+            ["2026-03-01", "Launch", "Old", 100, 5],
+            ["2026-03-01", "Launch", "New", 100, 6],
+            ["2026-03-02", "Launch", "Old", 210, 11],
+            ["2026-03-02", "Launch", "New", 190, 13],  # D5: sessions went down from... no: 190 > 100, fine
+            ["2026-03-03", "Launch", "Old", 300, 9],  # E6: 9 < 11, a decreasing cumulative count
+            ["2026-03-03", "Launch", "New", 305, 20],
+        ],
+    )
+
+
+def test_every_kind_of_bad_cell_is_reported_with_its_a1_reference():
+    sheet = parse_workbook([messy_results(), cumulative_tab()])
+    cells = {problem.cell: problem.message for problem in sheet.problems}
+    assert set(cells) == {
+        "Results!D4",
+        "Results!D5",
+        "Results!F6",
+        "Results!A8",
+        "Results!F9",
+        "Results!E10",
+        "Results!G11",
+        "Results!D12",
+        "'Daily totals'!E6",
+    }
+    assert cells["Results!D4"].startswith('"abc" is not a number')
+    assert "negative" in cells["Results!D5"]
+    assert "more than the 100 visitors" in cells["Results!F6"]
+    assert "Campaign is empty" in cells["Results!A8"]
+    assert cells["Results!F9"].startswith('"1O2" is not a number')
+    assert "negative" in cells["Results!E10"]
+    assert "spreadsheet error" in cells["Results!G11"]
+    assert "whole number" in cells["Results!D12"]
+    assert "never go down" in cells["'Daily totals'!E6"]
+    assert all(message.endswith("row left out") for message in cells.values())
+
+
+def test_good_rows_still_produce_verdicts():
+    sheet = parse_workbook([messy_results()])
+    report = analyse(sheet, source="messy")
+    (test,) = report.tests
+    assert test.campaign == "Spring" and test.control == "A"
+    cart_views = next(c for c in test.comparisons if c.metric == "Cart views")
+    assert (cart_views.control_visitors, cart_views.control_conversions) == (2000, 100)
+    assert (cart_views.variant_visitors, cart_views.variant_conversions) == (2000, 161)
+    assert test.verdict == "move_budget"
+    assert [a.spend for a in test.arms] == [840.0, 840.0]
+    assert len(report.problems) == 8
+
+
+def test_cumulative_counts_become_daily_counts():
+    sheet = parse_workbook([cumulative_tab()])
+    new = sheet.traffic[sheet.traffic["variant"] == "New"].sort_values("date")
+    assert new["visitors"].tolist() == [100, 90, 115]
+    assert sheet.traffic["visitors"].sum() == 100 + 100 + 110 + 90 + 115  # Old's 03-03 row is left out
+
+
+def test_headers_match_whatever_the_case_and_spaces_and_daily_rows_are_summed():
+    tab = Tab(
+        "Ads export",
+        [
+            [],
+            ["  campaign ", "VARIANT", "Clicks", "Date", "Add to cart (Micro)", "Orders (MACRO)", "Notes"],
+            ["Brand", "x", 10, dt.date(2026, 3, 1), 1, 0, "first day"],
+            ["Brand", "y", 12, "2026-03-01", 2, 0],
+            ["Brand", "x", 11, 46083, 1, 1],
+            ["Brand", "y", 9, "3/2/2026", 0, 1],
+        ],
+    )
+    sheet = parse_workbook([tab])
+    assert sheet.problems == ()
+    (spec,) = sheet.tests
+    assert spec.traffic_label == "clicks" and spec.has_dates and not spec.has_spend
+    assert [(m.name, m.kind) for m in spec.metrics] == [("Add to cart", "micro"), ("Orders", "macro")]
+    totals = sheet.traffic.groupby("variant")["visitors"].sum().to_dict()
+    assert totals == {"x": 21, "y": 21}
+
+
+def test_control_column_and_default_control():
+    tab = Tab(
+        "Results",
+        [
+            ["Campaign", "Test", "Variant", "Control", "Users", "Signups (macro)"],
+            ["C1", "Landing page", "New", "", 100, 5],
+            ["C1", "Landing page", "Old", "yes", 100, 4],
+            ["C2", "", "First", "", 100, 5],
+            ["C2", "", "Second", "", 100, 4],
+        ],
+    )
+    specs = {spec.campaign: spec for spec in parse_workbook([tab]).tests}
+    assert specs["C1"].control == "Old" and specs["C1"].variants == ("Old", "New")
+    assert specs["C2"].control == "First" and specs["C2"].title == "C2"
+
+
+def test_tabs_that_are_not_results_are_ignored_quietly_but_half_results_tabs_are_reported():
+    notes = Tab("Notes", [["Anything", "else"], ["free", "text"]])
+    half = Tab("Draft", [["Campaign", "Variant", "Visitors"], ["A", "B", 10]])
+    sheet = parse_workbook([notes, half])
+    assert sheet.tests == ()
+    (problem,) = sheet.problems
+    assert problem.cell == "Draft!A1" and "(micro) or (macro)" in problem.message
+
+
+def test_a_test_with_one_variant_is_reported_not_analysed():
+    tab = Tab("Results", [["Campaign", "Variant", "Visitors", "Buys (macro)"], ["Solo", "A", 100, 2]])
+    sheet = parse_workbook([tab])
+    assert sheet.tests == ()
+    assert "only one variant" in sheet.problems[0].message
+
+
+def test_channels_tab_routes_campaigns():
+    channels = Tab(
+        "Channels",
+        [
+            ["Campaign", "Channel", "Schedule", "Timezone"],
+            ["Spring Sale", "#spring-sale", "weekdays 09:00", "Europe/London"],
+            ["Brand", "C0123ABC", None, None],
+            ["Orphan", "", "", ""],
+        ],
+    )
+    sheet = parse_workbook([channels])
+    assert [(r.campaign, r.channel, r.schedule, r.timezone) for r in sheet.channels] == [
+        ("Spring Sale", "#spring-sale", "weekdays 09:00", "Europe/London"),
+        ("Brand", "C0123ABC", None, None),
+    ]
+    assert sheet.problems[0].cell == "Channels!B4"
+
+
+def test_an_empty_workbook_is_not_an_error():
+    sheet = parse_workbook([Tab("Sheet1", [])])
+    assert sheet.tests == () and sheet.problems == ()
+    assert analyse(sheet, source="empty").tests == ()

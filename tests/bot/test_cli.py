@@ -1,0 +1,138 @@
+"""`microopt status` end to end on local sheets: text, the JSON contract, and one-sentence failures."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from bot.cli import app
+
+runner = CliRunner()
+COMPARISON_KEYS = {
+    "variant",
+    "metric",
+    "kind",
+    "control_visitors",
+    "control_conversions",
+    "variant_visitors",
+    "variant_conversions",
+    "control_rate",
+    "variant_rate",
+    "lift",
+    "lift_ci",
+    "p_value",
+    "test_used",
+    "significant",
+    "visitors_needed",
+}
+TEST_KEYS = {"campaign", "test", "control", "srm_p_value", "verdict", "summary", "comparisons"}
+
+
+@pytest.fixture(autouse=True)
+def clean_environment(monkeypatch, tmp_path):
+    for name in ("MICROOPT_SHEET", "MICROOPT_ALPHA", "GOOGLE_APPLICATION_CREDENTIALS"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.chdir(tmp_path)  # no stray .env
+
+
+def status(*args: str) -> tuple[int, str, str]:
+    result = runner.invoke(app, ["status", *args])
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_text_report_on_the_example_sheet_leads_with_the_spring_sale_verdict():
+    code, out, _ = status()
+    assert code == 0
+    assert "Spring Sale · Audience test" in out
+    assert "Move budget to B." in out
+    assert "Audience B converts 61% better than A on cart views (8.1% vs 5.0%, likely +26% to +105%)" in " ".join(
+        out.split()
+    )
+
+
+def test_json_follows_the_contract():
+    code, out, _ = status("--format", "json")
+    assert code == 0
+    report = json.loads(out)
+    assert set(report) >= {"source", "tests", "problems"}
+    assert report["source"].endswith("campaigns.xlsx")
+    assert len(report["tests"]) >= 6
+    for test in report["tests"]:
+        assert set(test) >= TEST_KEYS
+        assert test["verdict"] in {"move_budget", "keep_running", "no_difference", "conflict", "check_tracking"}
+        for comparison in test["comparisons"]:
+            assert set(comparison) >= COMPARISON_KEYS
+            assert comparison["kind"] in {"micro", "macro"} and comparison["test_used"] in {"z", "fisher"}
+            assert len(comparison["lift_ci"]) == 2
+            assert 0 <= comparison["p_value"] <= 1
+    spring = next(t for t in report["tests"] if (t["campaign"], t["test"]) == ("Spring Sale", "Audience"))
+    cart = next(c for c in spring["comparisons"] if c["metric"] == "Cart views")
+    assert (cart["control_conversions"], cart["variant_conversions"]) == (100, 161)
+    assert cart["lift"] == pytest.approx(0.61)
+    assert spring["verdict"] == "move_budget"
+    landing = next(t for t in report["tests"] if (t["campaign"], t["test"]) == ("Spring Sale", "Landing page"))
+    assert landing["verdict"] == "check_tracking" and landing["srm_p_value"] < 0.001
+
+
+def test_a_csv_with_a_messy_cell_is_still_analysed(tmp_path):
+    sheet = tmp_path / "results.csv"
+    sheet.write_text(
+        "Campaign,Variant,Clicks,Cart views (micro)\nSpring,A,2000,100\nSpring,B,2000,161\nSpring,B,50,1O2\n",
+        encoding="utf-8",
+    )
+    code, out, _ = status("--sheet", str(sheet), "--format", "json")
+    assert code == 0
+    report = json.loads(out)
+    assert report["problems"] == [{"cell": "results!D4", "message": '"1O2" is not a number; row left out'}]
+    assert report["tests"][0]["comparisons"][0]["variant_conversions"] == 161
+
+
+def test_campaign_filter():
+    code, out, _ = status("--campaign", "brand", "--format", "json")
+    assert code == 0
+    assert {t["campaign"] for t in json.loads(out)["tests"]} == {"Brand Search"}
+
+
+def test_an_unreadable_sheet_is_one_sentence_and_exit_code_1(tmp_path):
+    code, _, err = status("--sheet", str(tmp_path / "missing.xlsx"))
+    assert code == 1
+    assert "No sheet at" in err and "Traceback" not in err
+    assert err.strip().count("\n") == 0 or len(err.strip().splitlines()) <= 2
+
+
+def test_a_file_that_is_not_a_sheet_gets_a_sentence(tmp_path):
+    broken = tmp_path / "broken.xlsx"
+    broken.write_bytes(b"not really a workbook")
+    code, _, err = status("--sheet", str(broken))
+    assert code == 1
+    assert "Could not read broken.xlsx" in err and "Traceback" not in err
+
+
+def test_a_bad_setting_names_itself(monkeypatch):
+    monkeypatch.setenv("MICROOPT_ALPHA", "often")
+    code, _, err = status()
+    assert code == 1
+    assert "MICROOPT_ALPHA" in err and "Traceback" not in err
+
+
+def test_a_bad_as_of_date_is_a_usage_error():
+    result = runner.invoke(app, ["status", "--as-of", "yesterday"])
+    assert result.exit_code == 2
+    assert "YYYY-MM-DD" in result.stderr
+
+
+def test_python_dash_m_bot_runs_the_same_cli():
+    completed = subprocess.run(
+        [sys.executable, "-m", "bot", "status", "--format", "json", "--campaign", "spring"],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=Path(__file__).resolve().parents[2],
+    )
+    assert completed.returncode == 0, completed.stderr
+    assert {t["campaign"] for t in json.loads(completed.stdout)["tests"]} == {"Spring Sale"}
