@@ -8,17 +8,128 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Callable
+from typing import Literal
 
 import numpy as np
 import pandas as pd
 
 SHEET_EPOCH = pd.Timestamp("1899-12-30")
 _CURRENCY_AND_SPACE = r"[\s\u00a0\u202f$€£¥₹]"
-_THOUSANDS_COMMA = r"^[-+]?\d{1,3}(?:,\d{3})+(?:\.\d+)?$"
-_THOUSANDS_DOT = r"^[-+]?\d{1,3}(?:\.\d{3})+(?:,\d+)?$"
+# A group separator never follows a leading zero: `0.125` and `0,125` are decimals in every locale.
+_THOUSANDS_COMMA = r"^[-+]?[1-9]\d{0,2}(?:,\d{3})+(?:\.\d+)?$"
+_THOUSANDS_DOT = r"^[-+]?[1-9]\d{0,2}(?:\.\d{3})+(?:,\d+)?$"
 _DECIMAL_COMMA = r"^[-+]?\d*,\d+$"
+# With a known decimal-point locale, `1.234` is a decimal; only unambiguous dot grouping is thousands.
+_THOUSANDS_DOT_STRICT = r"^[-+]?[1-9]\d{0,2}(?:(?:\.\d{3}){2,}(?:,\d+)?|\.\d{3},\d+)$"
+# With a known decimal-comma locale, `1,234` is a decimal; only unambiguous comma grouping is thousands.
+_THOUSANDS_COMMA_STRICT = r"^[-+]?[1-9]\d{0,2}(?:(?:,\d{3}){2,}(?:\.\d+)?|,\d{3}\.\d+)$"
+_DECIMAL_COMMA_ANY = r"^[-+]?\d+,\d+$"
 _SPREADSHEET_ERROR = r"^#(?:DIV/0!|N/A|VALUE!|REF!|NAME\?|NUM!|NULL!|ERROR!)$"
 _TEXT_DATE_FORMATS = ("%m/%d/%Y", "%d.%m.%Y", "%d %b %Y", "%d %B %Y", "%b %d, %Y", "%B %d, %Y", "%Y/%m/%d")
+_DAY_FIRST_DATE_FORMATS = ("%d/%m/%Y", *_TEXT_DATE_FORMATS[1:])
+
+Decimal = Literal[",", "."] | None
+_SEPARATOR_PATTERNS: dict[Decimal, tuple[str, str, str]] = {
+    None: (_THOUSANDS_COMMA, _THOUSANDS_DOT, _DECIMAL_COMMA),
+    ".": (_THOUSANDS_COMMA, _THOUSANDS_DOT_STRICT, _DECIMAL_COMMA),
+    ",": (_THOUSANDS_COMMA_STRICT, _THOUSANDS_DOT, _DECIMAL_COMMA_ANY),
+}
+# Languages whose locales write 1.234,5 (CLDR), and the regional locales of those languages that do not.
+_DECIMAL_COMMA_LANGUAGES = frozenset(
+    {
+        "af",
+        "az",
+        "be",
+        "bg",
+        "bs",
+        "ca",
+        "cs",
+        "da",
+        "de",
+        "el",
+        "es",
+        "et",
+        "eu",
+        "fi",
+        "fo",
+        "fr",
+        "gl",
+        "hr",
+        "hu",
+        "hy",
+        "id",
+        "is",
+        "it",
+        "ka",
+        "kk",
+        "ky",
+        "lt",
+        "lv",
+        "mk",
+        "nb",
+        "nl",
+        "nn",
+        "no",
+        "pl",
+        "pt",
+        "ro",
+        "ru",
+        "sk",
+        "sl",
+        "sq",
+        "sr",
+        "sv",
+        "tr",
+        "uk",
+        "uz",
+        "vi",
+    }
+)
+_DECIMAL_POINT_REGIONS = frozenset(
+    {
+        "de_CH",
+        "de_LI",
+        "it_CH",
+        "es_419",
+        "es_MX",
+        "es_US",
+        "es_PR",
+        "es_DO",
+        "es_GT",
+        "es_HN",
+        "es_NI",
+        "es_PA",
+        "es_PE",
+        "es_SV",
+    }
+)
+_MONTH_FIRST_LOCALES = frozenset({"en_US", "es_US", "en_PH", "fil_PH", "en_CA"})
+
+
+def _locale_parts(locale: str | None) -> tuple[str, str] | None:
+    if not locale or not locale.strip():
+        return None
+    normalised = locale.strip().replace("-", "_")
+    language = normalised.split("_", 1)[0].lower()
+    return language, normalised
+
+
+def decimal_mark(locale: str | None) -> Decimal:
+    """The decimal mark of a spreadsheet locale such as `de_DE` or `en_US`; None when unknown."""
+    parts = _locale_parts(locale)
+    if parts is None:
+        return None
+    language, normalised = parts
+    if language in _DECIMAL_COMMA_LANGUAGES and normalised not in _DECIMAL_POINT_REGIONS:
+        return ","
+    return "."
+
+
+def locale_day_first(locale: str | None) -> bool:
+    """Whether `09/03/2026` means 9 March in this locale; unknown locales keep the US reading."""
+    parts = _locale_parts(locale)
+    return parts is not None and parts[1] not in _MONTH_FIRST_LOCALES
 
 
 def column_letter(index: int) -> str:
@@ -37,9 +148,28 @@ def a1(tab: str, row_index: int, column_index: int) -> str:
     return f"{quoted}!{column_letter(column_index)}{row_index + 1}"
 
 
-def is_blank(values: pd.Series) -> pd.Series:
+_WITHOUT_BOOLEANS = frozenset({"string", "integer", "floating", "mixed-integer-float", "empty", "date", "datetime"})
+
+
+def by_distinct(parse: Callable[[pd.Series], tuple[pd.Series, ...]], values: pd.Series) -> tuple[pd.Series, ...]:
+    """Apply a column parser to each distinct cell once: sheets repeat the same few values thousands of times.
+
+    Booleans compare equal to 1 and 0, so a column holding any is parsed cell by cell instead."""
+    kinds = pd.api.types.infer_dtype(values, skipna=True)
+    if kinds not in _WITHOUT_BOOLEANS and any(isinstance(v, bool | np.bool_) for v in values):
+        return parse(values)
+    codes, distinct = pd.factorize(values.to_numpy(dtype=object), use_na_sentinel=False)
+    parsed = parse(pd.Series(distinct, dtype="object"))
+    return tuple(pd.Series(p.to_numpy()[codes], index=values.index, dtype=p.dtype) for p in parsed)
+
+
+def _is_blank(values: pd.Series) -> tuple[pd.Series]:
     as_text = values.astype("string").str.strip()
-    return values.isna() | as_text.isna() | (as_text == "")
+    return ((values.isna() | as_text.isna() | (as_text == "")).astype(bool),)
+
+
+def is_blank(values: pd.Series) -> pd.Series:
+    return by_distinct(_is_blank, values)[0]
 
 
 def shown(value: object) -> str:
@@ -49,12 +179,20 @@ def shown(value: object) -> str:
     return f'"{value}"' if isinstance(value, str) else str(value)
 
 
-def parse_numbers(values: pd.Series) -> tuple[pd.Series, pd.Series]:
+def parse_numbers(values: pd.Series, decimal: Decimal = None) -> tuple[pd.Series, pd.Series]:
     """Numbers from cells like `1,234`, `$1,234.50`, `12%`, ` 48 `, `1.234,5`, `(12)`.
 
-    Returns (numbers as float with NaN where blank or bad, message per bad cell).
+    `decimal` is the sheet locale's decimal mark when known (see `decimal_mark`): with `","`, `1,234`
+    is 1.234 and `1.234` is 1234; with `"."`, `1.234` is 1.234. Unknown (None): `1,234` and `1.234`
+    are both read as 1234 and `1,5` as 1.5. Returns (numbers as float with NaN where blank or bad,
+    message per bad cell).
     """
-    blank = is_blank(values)
+    numbers, messages = by_distinct(lambda distinct: _parse_numbers(distinct, decimal), values)
+    return numbers, messages
+
+
+def _parse_numbers(values: pd.Series, decimal: Decimal) -> tuple[pd.Series, pd.Series]:
+    blank = _is_blank(values)[0]
     numeric = values.map(lambda v: isinstance(v, (int, float, np.number)) and not isinstance(v, bool))
     numbers = pd.Series(np.nan, index=values.index, dtype="float64")
     numbers[numeric & ~blank] = values[numeric & ~blank].astype("float64")
@@ -68,9 +206,10 @@ def parse_numbers(values: pd.Series) -> tuple[pd.Series, pd.Series]:
         text = text.where(~negative_brackets, "-" + text.str.slice(1, -1))
         percent = text.str.endswith("%").fillna(False)
         text = text.str.rstrip("%")
-        thousands_comma = text.str.fullmatch(_THOUSANDS_COMMA).fillna(False)
-        thousands_dot = text.str.fullmatch(_THOUSANDS_DOT).fillna(False)
-        decimal_comma = text.str.fullmatch(_DECIMAL_COMMA).fillna(False)
+        comma_pattern, dot_pattern, decimal_pattern = _SEPARATOR_PATTERNS[decimal]
+        thousands_comma = text.str.fullmatch(comma_pattern).fillna(False)
+        thousands_dot = text.str.fullmatch(dot_pattern).fillna(False) & ~thousands_comma
+        decimal_comma = text.str.fullmatch(decimal_pattern).fillna(False) & ~thousands_comma
         text = text.where(~thousands_comma, text.str.replace(",", "", regex=False))
         text = text.where(~thousands_dot, text.str.replace(".", "", regex=False).str.replace(",", ".", regex=False))
         text = text.where(~decimal_comma, text.str.replace(",", ".", regex=False))
@@ -90,9 +229,9 @@ def parse_numbers(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     return numbers, messages
 
 
-def parse_counts(values: pd.Series, noun: str) -> tuple[pd.Series, pd.Series]:
+def parse_counts(values: pd.Series, noun: str, decimal: Decimal = None) -> tuple[pd.Series, pd.Series]:
     """Whole, non-negative numbers (visitors, conversions)."""
-    numbers, messages = parse_numbers(values)
+    numbers, messages = parse_numbers(values, decimal)
     ok = messages == ""
     negative = ok & (numbers < 0)
     fractional = ok & ~negative & numbers.notna() & (numbers != np.floor(numbers))
@@ -102,15 +241,15 @@ def parse_counts(values: pd.Series, noun: str) -> tuple[pd.Series, pd.Series]:
     return numbers, messages
 
 
-def parse_money(values: pd.Series) -> tuple[pd.Series, pd.Series]:
-    numbers, messages = parse_numbers(values)
+def parse_money(values: pd.Series, decimal: Decimal = None) -> tuple[pd.Series, pd.Series]:
+    numbers, messages = parse_numbers(values, decimal)
     negative = (messages == "") & (numbers < 0)
     messages[negative] = [f"{shown(v)} is negative; spend cannot be" for v in values[negative]]
     numbers[negative] = np.nan
     return numbers, messages
 
 
-def _date_from_cell(value: object) -> pd.Timestamp | None:
+def _date_from_cell(value: object, day_first: bool = False) -> pd.Timestamp | None:
     if isinstance(value, (dt.date, dt.datetime, pd.Timestamp)):
         return pd.Timestamp(value).normalize()
     if isinstance(value, (int, float, np.number)) and not isinstance(value, bool):
@@ -120,12 +259,12 @@ def _date_from_cell(value: object) -> pd.Timestamp | None:
         return None
     text = str(value).strip()
     if re.fullmatch(r"\d{4,5}(\.\d+)?", text):
-        return _date_from_cell(float(text))
+        return _date_from_cell(float(text), day_first)
     try:
         return pd.Timestamp(dt.date.fromisoformat(text[:10]))
     except ValueError:
         pass
-    for pattern in _TEXT_DATE_FORMATS:
+    for pattern in _DAY_FIRST_DATE_FORMATS if day_first else _TEXT_DATE_FORMATS:
         try:
             return pd.Timestamp(dt.datetime.strptime(text, pattern).date())
         except ValueError:
@@ -133,9 +272,18 @@ def _date_from_cell(value: object) -> pd.Timestamp | None:
     return None
 
 
-def parse_dates(values: pd.Series) -> tuple[pd.Series, pd.Series]:
-    """Dates typed as text (ISO, US m/d/Y, European d.m.Y, `2 Mar 2026`), datetimes or sheet serials."""
-    blank = is_blank(values)
+def parse_dates(values: pd.Series, day_first: bool = False) -> tuple[pd.Series, pd.Series]:
+    """Dates typed as text (ISO, US m/d/Y, European d.m.Y, `2 Mar 2026`), datetimes or sheet serials.
+
+    `day_first` reads `09/03/2026` as 9 March (most locales, see `locale_day_first`) instead of the
+    US reading, 3 September.
+    """
+    dates, messages = by_distinct(lambda distinct: _parse_dates(distinct, day_first), values)
+    return dates, messages
+
+
+def _parse_dates(values: pd.Series, day_first: bool) -> tuple[pd.Series, pd.Series]:
+    blank = _is_blank(values)[0]
     dates = pd.Series(pd.NaT, index=values.index, dtype="datetime64[ns]")
     messages = pd.Series("", index=values.index, dtype="object")
     present = values[~blank]
@@ -145,7 +293,7 @@ def parse_dates(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     dates[iso.index] = iso
     for index in iso.index[iso.isna()]:
         value = values[index]
-        parsed = _date_from_cell(value)
+        parsed = _date_from_cell(value, day_first)
         if parsed is None:
             messages[index] = f"{shown(value)} is not a date"
         else:
@@ -156,11 +304,13 @@ def parse_dates(values: pd.Series) -> tuple[pd.Series, pd.Series]:
 _TRUE_WORDS = {"yes", "y", "true", "x", "✓", "✔", "control", "1", "c"}
 
 
+def _is_ticked(value: object) -> bool:
+    return value is True or (not isinstance(value, bool) and str(value).strip().lower() in _TRUE_WORDS)
+
+
 def parse_flags(values: pd.Series) -> pd.Series:
     """A Control column: ticked when the cell says yes, true, x, control, 1…"""
-    return values.map(
-        lambda v: v is True or (not isinstance(v, bool) and str(v).strip().lower() in _TRUE_WORDS)
-    ).astype(bool)
+    return by_distinct(lambda distinct: (distinct.map(_is_ticked).astype(bool),), values)[0]
 
 
 def _label(value: object) -> str:
@@ -173,4 +323,4 @@ def _label(value: object) -> str:
 
 def parse_text(values: pd.Series) -> pd.Series:
     """Labels (campaign, test, variant): trimmed text, inner runs of spaces folded, 2.0 shown as 2."""
-    return values.map(_label).astype("object")
+    return by_distinct(lambda distinct: (distinct.map(_label).astype("object"),), values)[0]

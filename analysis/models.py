@@ -12,6 +12,8 @@ from pydantic import BaseModel, ConfigDict
 Kind = Literal["micro", "macro"]
 TestUsed = Literal["z", "fisher"]
 VerdictCode = Literal["move_budget", "keep_running", "no_difference", "conflict", "check_tracking"]
+DecisionRule = Literal["sequential", "fixed_horizon"]
+ComparisonDecision = Literal["better", "worse", "no_difference", "keep_running", "too_early"]
 Cell = str | int | float | bool | dt.date | dt.datetime | None
 
 
@@ -35,6 +37,9 @@ class Tab:
 
     name: str
     rows: list[list[Cell]]
+    # The spreadsheet's locale (`de_DE`, `en_US`) when the source knows it: decides whether a text cell
+    # `1,234` is 1234 or 1.234, and whether `09/03/2026` is 9 March. None for local files.
+    locale: str | None = None
 
 
 class MetricSpec(Frozen):
@@ -108,6 +113,18 @@ class Comparison(Frozen):
     test_used: TestUsed
     significant: bool
     visitors_needed: int | None
+    decision: ComparisonDecision = "keep_running"
+    decision_rule: DecisionRule = "fixed_horizon"
+    decision_p_value: float | None = None
+    adjusted_p_value: float | None = None
+    decision_ci: tuple[float | None, float | None] = (None, None)
+    planned_visitors: int | None = None
+    information_fraction: float | None = None
+    chance_to_beat: float | None = None
+    shrunk_lift: float | None = None
+    visitors_to_go: int | None = None
+    days_to_go: int | None = None
+    spend_to_go: float | None = None
 
 
 class ArmTotals(Frozen):
@@ -129,6 +146,30 @@ class TestResult(Frozen):
     best_variant: str | None
     arms: tuple[ArmTotals, ...]
     comparisons: tuple[Comparison, ...]
+    decision_rule: DecisionRule = "fixed_horizon"
+    days: int | None = None
+
+
+class ProxyRecord(Frozen):
+    """How well one micro metric has tracked one macro metric across the tests of a sheet."""
+
+    micro: str
+    macro: str
+    finished_tests: int
+    agreeing_tests: int
+    correlation: float | None
+    correlation_tests: int
+
+
+class Method(Frozen):
+    """The decision settings a report was made with, so every figure can be reproduced."""
+
+    alpha: float
+    minimum_effect: float
+    power: float
+    min_days: int
+    min_conversions: int
+    prior: str
 
 
 class Report(Frozen):
@@ -136,3 +177,45 @@ class Report(Frozen):
     as_of: dt.date | None = None
     tests: tuple[TestResult, ...]
     problems: tuple[Problem, ...]
+    proxies: tuple[ProxyRecord, ...] = ()
+    method: Method | None = None
+
+
+class BacktestComparison(Frozen):
+    """One comparison of a dated test replayed day by day: when the rule first called it, and at what cost."""
+
+    campaign: str
+    test: str
+    variant: str
+    metric: str
+    kind: Kind
+    first_call_date: dt.date | None
+    call: Literal["better", "worse"] | None
+    days_to_call: int | None
+    spend_to_call: float | None
+    visitors_to_call: int | None
+    lift_at_call: float | None
+    days_run: int
+    spend_total: float | None
+    final_decision: ComparisonDecision
+    confirmed_by_macro: bool | None = None
+
+
+class BacktestTest(Frozen):
+    """Per test: the first micro call against the first macro call."""
+
+    campaign: str
+    test: str
+    micro_call_date: dt.date | None
+    macro_call_date: dt.date | None
+    days_sooner: int | None
+    spend_sooner: float | None
+    macro_called: bool
+    days_run: int
+
+
+class Backtest(Frozen):
+    source: str
+    comparisons: tuple[BacktestComparison, ...]
+    tests: tuple[BacktestTest, ...] = ()
+    method: Method | None = None

@@ -8,14 +8,16 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import cast
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
 
 from analysis.cells import (
     a1,
+    decimal_mark,
     is_blank,
+    locale_day_first,
     parse_counts,
     parse_dates,
     parse_flags,
@@ -36,6 +38,8 @@ _OPTIONAL = {
     "control": "control",
     "planned visitors": "planned",
 }
+_HEADER_SEARCH_ROWS = 10
+_MAX_HEADER_ROWS = 3
 TRAFFIC_COLUMNS = ["campaign", "test", "variant", "date", "visitors", "spend"]
 CONVERSION_COLUMNS = ["campaign", "test", "variant", "date", "metric", "kind", "visitors", "conversions"]
 
@@ -69,29 +73,86 @@ def _header_row(rows: Sequence[Sequence[object]]) -> int | None:
     return None
 
 
-def _layout(tab: Tab, problems: list[Problem]) -> _Layout | None:
-    header_index = _header_row(tab.rows)
-    if header_index is None:
+def _is_metric_or_traffic(cell: object) -> bool:
+    header = normalise_header(cell)
+    return header in TRAFFIC_HEADERS or bool(_METRIC_HEADER.match(header))
+
+
+def _is_recognised(header: str) -> bool:
+    return (
+        header in ("campaign", "variant")
+        or header in TRAFFIC_HEADERS
+        or header in _OPTIONAL
+        or bool(_CUMULATIVE_DATE.match(header) or _METRIC_HEADER.match(header))
+    )
+
+
+def _continues_header(row: Sequence[object]) -> bool:
+    """A row under a header row that names more columns (the lower half of a two-row, merged header)."""
+    texts = [cell for cell in row if normalise_header(cell)]
+    return bool(texts) and all(isinstance(cell, str) for cell in texts) and any(map(_is_metric_or_traffic, texts))
+
+
+@dataclass(frozen=True)
+class _Header:
+    """The header of a Results tab: each column's name and the row it was written in."""
+
+    last_row: int
+    cells: dict[int, tuple[int, object]]
+
+
+def _combine(rows: Sequence[Sequence[object]], first: int) -> _Header:
+    """The header starting at `first`, with up to two continuation rows; a lower cell names its column."""
+    last = first
+    while last + 1 < len(rows) and last - first < _MAX_HEADER_ROWS - 1 and _continues_header(rows[last + 1]):
+        last += 1
+    cells: dict[int, tuple[int, object]] = {}
+    for row_index in range(first, last + 1):
+        for column, cell in enumerate(rows[row_index]):
+            if normalise_header(cell):
+                cells[column] = (row_index, cell)
+    return _Header(last, cells)
+
+
+def _find_header(rows: Sequence[Sequence[object]]) -> _Header | None:
+    """The first header with Campaign and Variant among the top rows (banner and group-label rows above it
+    are skipped); otherwise the first non-empty row, so other tabs are recognised as not Results."""
+    for first in range(min(len(rows), _HEADER_SEARCH_ROWS)):
+        header = _combine(rows, first)
+        names = {normalise_header(cell) for _, cell in header.cells.values()}
+        if {"campaign", "variant"} <= names:
+            return header
+    first_row = _header_row(rows)
+    if first_row is None:
         return None
+    return _Header(
+        first_row, {c: (first_row, cell) for c, cell in enumerate(rows[first_row]) if normalise_header(cell)}
+    )
+
+
+def _layout(tab: Tab, problems: list[Problem]) -> _Layout | None:
+    found = _find_header(tab.rows)
+    if found is None:
+        return None
+    header_index = found.last_row
     columns: dict[str, int] = {}
     metrics: list[_Metric] = []
     traffic_label = ""
     cumulative = False
-    seen: dict[str, int] = {}
-    for index, cell in enumerate(tab.rows[header_index]):
+    seen: dict[str, tuple[int, int]] = {}
+    for index, (row, cell) in sorted(found.cells.items()):
         header = normalise_header(cell)
-        if not header:
-            continue
         if header in seen:
-            problems.append(
-                Problem(
-                    cell=a1(tab.name, header_index, index),
-                    message=f'"{cell}" repeats the column at {a1(tab.name, header_index, seen[header])}; '
-                    "this one is ignored",
+            # Unused columns may repeat freely (two "Notes" columns); a repeated column we read is reported.
+            if _is_recognised(header):
+                problems.append(
+                    Problem(
+                        cell=a1(tab.name, row, index),
+                        message=f'"{cell}" repeats the column at {a1(tab.name, *seen[header])}; this one is ignored',
+                    )
                 )
-            )
             continue
-        seen[header] = index
+        seen[header] = (row, index)
         if _CUMULATIVE_DATE.match(header):
             columns["date"] = index
             cumulative = True
@@ -115,7 +176,7 @@ def _layout(tab: Tab, problems: list[Problem]) -> _Layout | None:
     if missing:
         problems.append(
             Problem(
-                cell=a1(tab.name, header_index, columns["campaign"]),
+                cell=a1(tab.name, *seen["campaign"]),
                 message=f"tab “{tab.name}” has Campaign and Variant but no "
                 + " and no ".join(missing)
                 + "; it was not analysed",
@@ -190,34 +251,35 @@ def _parse_results(tab: Tab, layout: _Layout, problems: list[Problem]) -> tuple[
     rows.require(parsed["campaign"] != "", columns["campaign"], "Campaign")
     rows.require(parsed["variant"] != "", columns["variant"], "Variant")
 
-    visitors, messages = parse_counts(cells[columns["traffic"]], layout.traffic_label)
+    decimal, day_first = decimal_mark(tab.locale), locale_day_first(tab.locale)
+    visitors, messages = parse_counts(cells[columns["traffic"]], layout.traffic_label, decimal)
     rows.add(messages, columns["traffic"])
     rows.require(visitors.notna(), columns["traffic"], layout.traffic_label.capitalize())
     parsed["visitors"] = visitors
 
     if "date" in columns:
-        dates, messages = parse_dates(cells[columns["date"]])
+        dates, messages = parse_dates(cells[columns["date"]], day_first)
         rows.add(messages, columns["date"])
         rows.require(dates.notna(), columns["date"], "Date")
         parsed["date"] = dates
     else:
         parsed["date"] = pd.Series(pd.NaT, index=cells.index, dtype="datetime64[ns]")
     if "spend" in columns:
-        spend, messages = parse_money(cells[columns["spend"]])
+        spend, messages = parse_money(cells[columns["spend"]], decimal)
         rows.add(messages, columns["spend"])
         parsed["spend"] = spend
     else:
         parsed["spend"] = np.nan
     parsed["control"] = parse_flags(cells[columns["control"]]) if "control" in columns else False
     if "planned" in columns:
-        planned, messages = parse_counts(cells[columns["planned"]], "planned visitors")
+        planned, messages = parse_counts(cells[columns["planned"]], "planned visitors", decimal)
         rows.add(messages, columns["planned"])
         parsed["planned"] = planned
     else:
         parsed["planned"] = np.nan
 
     for metric in layout.metrics:
-        conversions, messages = parse_counts(cells[metric.column], metric.name.lower())
+        conversions, messages = parse_counts(cells[metric.column], metric.name.lower(), decimal)
         over = (messages == "") & (conversions > parsed["visitors"])
         messages[over] = [
             f"{shown(c)} {metric.name.lower()} is more than the {shown(v)} {layout.traffic_label} in that row"
@@ -238,6 +300,9 @@ def _parse_results(tab: Tab, layout: _Layout, problems: list[Problem]) -> tuple[
     return parsed[~rows.bad.reindex(parsed.index, fill_value=False)], layout.metrics
 
 
+_CHANNEL_COLUMNS = ("campaign", "channel", "schedule", "timezone")
+
+
 def _parse_channels(tab: Tab, problems: list[Problem]) -> list[ChannelRoute]:
     header_index = _header_row(tab.rows)
     if header_index is None:
@@ -247,13 +312,12 @@ def _parse_channels(tab: Tab, problems: list[Problem]) -> list[ChannelRoute]:
         problems.append(Problem(cell=a1(tab.name, header_index, 0), message="the Channels tab has no Channel column"))
         return []
     cells = _cells(tab, header_index)
+    blank = pd.Series("", index=cells.index, dtype="object")
+    columns = {name: parse_text(cells[headers[name]]) if name in headers else blank for name in _CHANNEL_COLUMNS}
     routes: list[ChannelRoute] = []
-    for row_index, row in cells.iterrows():
-
-        def value(name: str, row: pd.Series = row) -> str:
-            return str(parse_text(pd.Series([row[headers[name]]], dtype="object"))[0]) if name in headers else ""
-
-        campaign, channel = value("campaign"), value("channel")
+    for row_index, campaign, channel, schedule, timezone in zip(
+        cells.index, *(columns[name] for name in _CHANNEL_COLUMNS), strict=True
+    ):
         if not campaign and not channel:
             continue
         if not channel:
@@ -266,10 +330,7 @@ def _parse_channels(tab: Tab, problems: list[Problem]) -> list[ChannelRoute]:
             continue
         routes.append(
             ChannelRoute(
-                campaign=campaign or "*",
-                channel=channel,
-                schedule=value("schedule") or None,
-                timezone=value("timezone") or None,
+                campaign=campaign or "*", channel=channel, schedule=schedule or None, timezone=timezone or None
             )
         )
     return routes
@@ -282,9 +343,19 @@ def _test_specs(
     problems: list[Problem] = []
     if frame.empty:
         return specs, problems
-    for (campaign, test), group in frame.groupby(["campaign", "test"], sort=False):
-        variants = tuple(dict.fromkeys(group["variant"]))
-        marked = tuple(dict.fromkeys(group.loc[group["control"], "variant"]))
+    keys = ["campaign", "test"]
+    arms = frame.drop_duplicates([*keys, "variant"])
+    variants_of = arms.groupby(keys, sort=False)["variant"].agg(tuple)
+    marked_of = frame[frame["control"]].drop_duplicates([*keys, "variant"]).groupby(keys)["variant"].agg(tuple)
+    summary: dict[Any, dict[Any, Any]] = (
+        frame.groupby(keys, sort=False)
+        .agg(planned=("planned", "max"), has_dates=("date", "count"), has_spend=("spend", "count"))
+        .to_dict("index")
+    )
+    for group_key, variants in variants_of.items():
+        campaign, test = cast(tuple[str, str], group_key)
+        key = (str(campaign), str(test))
+        marked: tuple[str, ...] = marked_of.get((campaign, test), ())
         control = marked[0] if marked else variants[0]
         title = f"{campaign} · {test}" if test else str(campaign)
         if len(marked) > 1:
@@ -299,19 +370,18 @@ def _test_specs(
                 Problem(cell=title, message=f"only one variant ({variants[0]}); there is nothing to compare yet")
             )
             continue
-        planned = group["planned"].max()
-        key = (str(campaign), str(test))
+        row = summary[(campaign, test)]
         specs.append(
             TestSpec(
-                campaign=str(campaign),
-                test=str(test),
+                campaign=key[0],
+                test=key[1],
                 control=str(control),
                 variants=(control, *[v for v in variants if v != control]),
                 metrics=tuple(MetricSpec(name=n, kind=k) for n, k in metrics[key].items()),
                 traffic_label=labels[key],
-                has_dates=bool(group["date"].notna().any()),
-                has_spend=bool(group["spend"].notna().any()),
-                planned_visitors=None if np.isnan(planned) else int(planned),
+                has_dates=bool(row["has_dates"] > 0),
+                has_spend=bool(row["has_spend"] > 0),
+                planned_visitors=None if np.isnan(row["planned"]) else int(row["planned"]),
             )
         )
     return specs, problems

@@ -158,3 +158,40 @@ def srm_p_values(visitors: npt.ArrayLike, groups: npt.ArrayLike) -> FloatArray:
     dof = arms - 1
     defined = (dof > 0) & (totals > 0)
     return np.where(defined, stats.chi2.sf(chi_square, np.maximum(dof, 1)), 1.0)
+
+
+def log_lifts(nc: FloatArray, xc: FloatArray, nv: FloatArray, xv: FloatArray) -> tuple[FloatArray, FloatArray]:
+    """Log risk ratio and its standard error, with the zero-cell correction of `log_risk_ratio_interval`;
+    NaN where either arm has no traffic."""
+    any_zero = (xc == 0) | (xv == 0) | (xc == nc) | (xv == nv)
+    half = np.where(any_zero, 0.5, 0.0)
+    a, n1, c, n0 = xv + half, nv + 2 * half, xc + half, nc + 2 * half
+    defined = (nc > 0) & (nv > 0) & (a > 0) & (c > 0)
+    safe = np.where(defined, 1.0, np.nan)
+    log_ratio: FloatArray = np.log(a * safe / n1) - np.log(c * safe / n0)
+    se: FloatArray = np.sqrt(1 / (a * safe) - 1 / n1 + 1 / (c * safe) - 1 / n0)
+    return log_ratio, se
+
+
+def risk_ratio_interval_at(
+    nc: FloatArray, xc: FloatArray, nv: FloatArray, xv: FloatArray, z: FloatArray
+) -> tuple[FloatArray, FloatArray]:
+    """The lift interval of `log_risk_ratio_interval` with its own normal multiplier per comparison
+    (a wider one for a peeking-safe interval)."""
+    log_ratio, se = log_lifts(nc, xc, nv, xv)
+    with np.errstate(over="ignore"):  # a huge early multiplier means an unbounded interval
+        return np.expm1(log_ratio - z * se), np.expm1(log_ratio + z * se)
+
+
+def z_statistics(nc: FloatArray, xc: FloatArray, nv: FloatArray, xv: FloatArray) -> FloatArray:
+    """Signed pooled two-proportion z (variant minus control); 0 where the test has no variance,
+    so that `2 * norm.sf(abs(z))` is `z_test_p_values`."""
+    pooled = rates(nc + nv, xc + xv)
+    inverse_n = np.divide(1.0, nc, out=np.zeros_like(nc), where=nc > 0) + np.divide(
+        1.0, nv, out=np.zeros_like(nv), where=nv > 0
+    )
+    se = np.sqrt(pooled * (1 - pooled) * inverse_n)
+    diff = rates(nv, xv) - rates(nc, xc)
+    defined = (se > 0) & (nc > 0) & (nv > 0)
+    z: FloatArray = np.divide(diff, se, out=np.zeros_like(diff), where=defined)
+    return z

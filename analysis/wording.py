@@ -52,3 +52,33 @@ def per_variant(test: str) -> str:
 def variant_name(test: str, variant: str) -> str:
     """'Audience' + 'B' -> 'Audience B'; long variant names stand alone."""
     return f"{test} {variant}" if test and len(variant) <= 3 else variant
+
+
+def chance(probability: float) -> str:
+    """0.9996 -> 'over 99.9%', 0.9952 -> '99.5%', 0.734 -> '73%'."""
+    if probability > 0.999:
+        return "over 99.9%"
+    if probability < 0.001:
+        return "under 0.1%"
+    if probability > 0.99 or probability < 0.01:
+        return f"{probability * 100:.1f}%"
+    return f"{probability * 100:.0f}%"
+
+
+def days(value: float) -> str:
+    whole = max(math.ceil(value), 1)
+    return f"{whole} more day" if whole == 1 else f"{whole} more days"
+
+
+def plural(value: int, noun: str) -> str:
+    return f"{value} {noun}" if value == 1 else f"{value} {noun}s"
+
+
+def possessive(name: str) -> str:
+    """'A' -> "A's", 'cheap boots' -> "cheap boots'"."""
+    return f"{name}'" if name.endswith("s") else f"{name}'s"
+
+
+def sentence(text: str) -> str:
+    """Capitalise the first letter only: 'trail running shoes converts' -> 'Trail running shoes converts'."""
+    return text[:1].upper() + text[1:]

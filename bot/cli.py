@@ -112,7 +112,7 @@ def status(
 
 
 # Commands owned by other modules: each module has `register(app)`; add one line per module here.
-COMMAND_MODULES: tuple[str, ...] = ()
+COMMAND_MODULES: tuple[str, ...] = ("bot.cli_slack", "bot.cli_digest", "bot.cli_backtest")
 
 
 def _register_commands() -> None:

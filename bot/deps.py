@@ -5,11 +5,20 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import partial
+from functools import cache, partial
+from typing import TYPE_CHECKING
 
-from analysis.models import Tab
+from analysis.models import Problem, Report, Tab
 from bot.settings import Settings
 from bot.sources import read_tabs
+from bot.sources.cache import SheetCache
+from bot.sources.writeback import VerdictWriter
+
+if TYPE_CHECKING:
+    from slack_sdk import WebClient
+
+    from bot.sources.google import GoogleSheets
+    from bot.state.store import StateStore
 
 
 def utc_now() -> dt.datetime:
@@ -26,7 +35,57 @@ class Deps:
     read_tabs: Callable[[str], list[Tab]]
     clock: Callable[[], dt.datetime] = field(default=utc_now)
     last_read: Callable[[str], dt.datetime | None] = field(default=never_read)
+    # Shared state (schedules, digest records, verdict history) and the Slack client digests post with;
+    # both built on first use (bot/state, bot/digests.py).
+    state: Callable[[], StateStore] | None = None
+    slack_client: Callable[[], WebClient] | None = None
+    # Rewrites the sheet's Verdicts tab after a status run (MICROOPT_WRITE_VERDICTS); returns a note for the
+    # report when that failed. None: not wired (tests that build Deps by hand).
+    write_verdicts: Callable[[str, Report], Problem | None] | None = None
+
+
+def state_factory(settings: Settings) -> Callable[[], StateStore]:
+    @cache
+    def open_state() -> StateStore:
+        from bot.state.store import StateStore  # SQLAlchemy is imported only when state is used
+
+        return StateStore.open(settings.database_url)
+
+    return open_state
+
+
+def slack_client_factory(settings: Settings) -> Callable[[], WebClient]:
+    @cache
+    def client() -> WebClient:
+        from bot.slack.client import create_web_client
+
+        return create_web_client(settings)
+
+    return client
+
+
+def google_sheets_factory(settings: Settings) -> Callable[[], GoogleSheets]:
+    @cache
+    def sheets() -> GoogleSheets:
+        from bot.sources.google import GoogleSheets  # gspread is imported only when a Google Sheet is used
+
+        return GoogleSheets(settings)
+
+    return sheets
 
 
 def create_deps(settings: Settings, clock: Callable[[], dt.datetime] = utc_now) -> Deps:
-    return Deps(settings=settings, read_tabs=partial(read_tabs, settings=settings), clock=clock)
+    google = google_sheets_factory(settings)
+    sheets = SheetCache(
+        partial(read_tabs, settings=settings, google=google), ttl_seconds=settings.sheet_cache_seconds, clock=clock
+    )
+    writer = VerdictWriter(google, clock=clock, min_interval_seconds=settings.sheet_cache_seconds)
+    return Deps(
+        settings=settings,
+        read_tabs=sheets.read,
+        clock=clock,
+        last_read=sheets.last_read,
+        state=state_factory(settings),
+        slack_client=slack_client_factory(settings),
+        write_verdicts=writer.write,
+    )

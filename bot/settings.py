@@ -33,3 +33,14 @@ class Settings(BaseSettings):
     database_url: str = Field(default="sqlite:///microopt.db", validation_alias="DATABASE_URL")
 
     alpha: float = Field(default=0.05, gt=0, lt=1, validation_alias="MICROOPT_ALPHA")
+
+    # Digests (docs/digests.md)
+    timezone: str = Field(default="UTC", validation_alias="MICROOPT_TIMEZONE")
+    digest_grace_hours: float = Field(default=12.0, ge=0, le=24, validation_alias="MICROOPT_DIGEST_GRACE_HOURS")
+    digest_skip_empty: bool = Field(default=False, validation_alias="MICROOPT_DIGEST_SKIP_EMPTY")
+    digest_concurrency: int = Field(default=8, ge=1, le=64, validation_alias="MICROOPT_DIGEST_CONCURRENCY")
+    digest_lease_minutes: float = Field(default=10.0, gt=0, validation_alias="MICROOPT_DIGEST_LEASE_MINUTES")
+    schedule_sync_minutes: float = Field(default=10.0, gt=0, validation_alias="MICROOPT_SCHEDULE_SYNC_MINUTES")
+
+    # Decisions (docs/methodology.md): the smallest relative lift worth acting on; it sizes each test's plan.
+    minimum_effect: float = Field(default=0.10, gt=0, lt=10, validation_alias="MICROOPT_MINIMUM_EFFECT")

@@ -31,6 +31,23 @@ RESULTS = [
     ["Brand Search", "Keyword", "buy running shoes", "", 4000, 2520, 171, 15],
     ["Brand Search", "Bid strategy", "Manual CPC", "yes", 6000, 3300, 300, 30],
     ["Brand Search", "Bid strategy", "Target CPA", "", 6000, 3180, 306, 41],
+    # More cart views but fewer purchases per cart view: the funnel check says do not move budget.
+    ["Autumn Promo", "Headline", "Save today", "yes", 5000, 2100, 250, 30],
+    ["Autumn Promo", "Headline", "Last chance", "", 5000, 2100, 340, 22],
+    # Enough clicks to rule out a 10% difference either way.
+    ["Autumn Promo", "Bid strategy", "Max clicks", "yes", 25000, 10500, 1250, 100],
+    ["Autumn Promo", "Bid strategy", "Target ROAS", "", 25000, 11250, 1256, 103],
+]
+PAST_TESTS = [
+    # Finished tests: their purchases were called, so they show how well cart views tracked purchases.
+    ["Winter Sale", "Audience", "Lookalike", "yes", 60000, 25200, 3000, 240],
+    ["Winter Sale", "Audience", "Interests", "", 60000, 25200, 3600, 310],
+    ["Winter Sale", "Ad copy", "Gift guide", "yes", 50000, 21000, 2500, 200],
+    ["Winter Sale", "Ad copy", "Price first", "", 50000, 21000, 2250, 150],
+    ["Winter Sale", "Landing page", "Catalogue", "yes", 45000, 18900, 2250, 180],
+    ["Winter Sale", "Landing page", "Single offer", "", 45000, 18900, 2700, 250],
+    ["Winter Sale", "Keyword", "winter boots", "yes", 40000, 24000, 2000, 200],
+    ["Winter Sale", "Keyword", "cheap winter boots", "", 40000, 22000, 2400, 150],
 ]
 DAILY_HEADER = ["Date", "Campaign", "Test", "Variant", "Sessions", "Spend", "Demo requests (micro)", "Sign-ups (macro)"]
 CHANNELS = [
@@ -42,28 +59,34 @@ CHANNELS = [
 
 
 def daily_rows() -> list[list[object]]:
-    """Two weeks of a landing-page test where the new page gets 30% more demo requests."""
-    rng = np.random.default_rng(2026)
+    """Four weeks of two tests: a landing page with 30% more demo requests, and ad copy where demo requests
+    and sign-ups both rise by a quarter (enough sign-ups that they get there too, later)."""
+    rng = np.random.default_rng(2030)
     rows: list[list[object]] = []
     start = dt.date(2026, 3, 2)
-    for day in range(14):
+    tests = (
+        ("Landing page", 400, (("Current page", 0.04), ("New page", 0.052)), 0.25),
+        ("Ad copy", 1200, (("Try it free", 0.06), ("Book a demo", 0.075)), 0.30),
+    )
+    for day in range(28):
         date = start + dt.timedelta(days=day)
-        for variant, demo_rate in (("Current page", 0.04), ("New page", 0.052)):
-            sessions = int(rng.integers(380, 420))
-            demos = int(rng.binomial(sessions, demo_rate))
-            signups = int(rng.binomial(demos, 0.25))
-            rows.append(
-                [
-                    date.isoformat(),
-                    "Summer Launch",
-                    "Landing page",
-                    variant,
-                    sessions,
-                    round(sessions * 0.55, 2),
-                    demos,
-                    signups,
-                ]
-            )
+        for test, traffic, variants, signup_rate in tests:
+            for variant, demo_rate in variants:
+                sessions = int(rng.integers(int(traffic * 0.95), int(traffic * 1.05)))
+                demos = int(rng.binomial(sessions, demo_rate))
+                signups = int(rng.binomial(demos, signup_rate))
+                rows.append(
+                    [
+                        date.isoformat(),
+                        "Summer Launch",
+                        test,
+                        variant,
+                        sessions,
+                        round(sessions * 0.55, 2),
+                        demos,
+                        signups,
+                    ]
+                )
     return rows
 
 
@@ -74,6 +97,9 @@ def build(path: Path = HERE / "campaigns.xlsx") -> Path:
     results.title = "Results"
     for row in [RESULTS_HEADER, *RESULTS]:
         results.append(row)
+    past = book.create_sheet("Past tests")
+    for row in [RESULTS_HEADER, *PAST_TESTS]:
+        past.append(row)
     daily = book.create_sheet("Daily")
     for row in [DAILY_HEADER, *daily_rows()]:
         daily.append(row)

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import statistics
+
 from rich.console import Group, RenderableType
 from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-from analysis.models import Report, TestResult
-from analysis.wording import percent, signed_percent
+from analysis.models import Backtest, BacktestComparison, Comparison, Report, TestResult
+from analysis.wording import chance, money, percent, plural, signed_percent
 
 VERDICT_STYLES = {
     "move_budget": "bold green",
@@ -27,9 +29,25 @@ def _p_value(p: float) -> str:
     return "<0.001" if p < 0.001 else f"{p:.3f}"
 
 
+DECISION_WORDS = {
+    "better": "better",
+    "worse": "worse",
+    "no_difference": "no diff.",
+    "keep_running": "running",
+    "too_early": "too early",
+}
+
+
+def _progress(c: Comparison) -> str:
+    if c.information_fraction is None or c.decision_rule != "sequential":
+        return ""
+    return f" {min(c.information_fraction, 9.99) * 100:.0f}%"
+
+
 def _numbers(test: TestResult) -> Table:
     table = Table(show_edge=False, pad_edge=False, box=None, header_style="dim")
-    for column in ("variant", "metric", test.control, "variant rate", "lift", "95% range", "p", "called"):
+    columns = ("variant", "metric", test.control, "variant rate", "lift", "likely range", "p", "chance", "decision")
+    for column in columns:
         table.add_column(escape(column), justify="left" if column in ("variant", "metric") else "right")
     for c in test.comparisons:
         table.add_row(
@@ -38,9 +56,10 @@ def _numbers(test: TestResult) -> Table:
             f"{percent(c.control_rate)} ({c.control_conversions:,}/{c.control_visitors:,})",
             f"{percent(c.variant_rate)} ({c.variant_conversions:,}/{c.variant_visitors:,})",
             signed_percent(c.lift) if c.lift is not None else "—",
-            _range(*c.lift_ci),
+            _range(*(c.decision_ci if c.decision_ci != (None, None) else c.lift_ci)),
             _p_value(c.p_value) + ("ᶠ" if c.test_used == "fisher" else ""),
-            "yes" if c.significant else "",
+            chance(c.chance_to_beat) if c.chance_to_beat is not None else "—",
+            DECISION_WORDS[c.decision] + _progress(c),
         )
     return table
 
@@ -67,5 +86,99 @@ def render_report(report: Report) -> RenderableType:
     if report.problems:
         parts.append(Text(f"{len(report.problems)} cell(s) need a look (their rows were left out):", style="bold red"))
         parts.extend(Text(f"  {problem}") for problem in report.problems)
-    parts.append(Text("ᶠ Fisher's exact test (small counts); other p-values are pooled z-tests.", style="dim"))
+    if report.proxies:
+        parts.append(Text("How well micro metrics have tracked macro metrics in this sheet:", style="bold"))
+        for proxy in report.proxies:
+            correlation = (
+                f"; lifts correlate {proxy.correlation:.2f} across {proxy.correlation_tests} tests (noise removed)"
+                if proxy.correlation is not None
+                else f"; too few or too noisy tests for a correlation ({proxy.correlation_tests})"
+            )
+            parts.append(
+                Text(
+                    f"  {proxy.micro} → {proxy.macro}: same direction in {proxy.agreeing_tests} of "
+                    f"{proxy.finished_tests} finished tests{correlation}",
+                )
+            )
+        parts.append(Text(""))
+    parts.append(
+        Text(
+            "p: fixed-horizon p-value (ᶠ Fisher's exact test for small counts, else pooled z-test). Likely range and "
+            "decision: peeking-safe for dated tests (the % is how much of the planned sample is in), one look for "
+            "undated ones; chance: that the variant beats the control, flat prior.",
+            style="dim",
+        )
+    )
+    return Group(*parts)
+
+
+def _call(c: BacktestComparison) -> str:
+    if c.call is None or c.first_call_date is None:
+        return f"not called in {c.days_run} days ({DECISION_WORDS[c.final_decision]})"
+    spent = f", {money(c.spend_to_call)} spent" if c.spend_to_call is not None else ""
+    return f"{c.call} on {c.first_call_date.isoformat()} (day {c.days_to_call}{spent})"
+
+
+def _backtest_summary(backtest: Backtest) -> list[Text]:
+    early = [t for t in backtest.tests if t.micro_call_date is not None and t.days_sooner is not None]
+    if not backtest.tests:
+        return []
+    lines = [
+        Text(
+            f"Micro metrics called {len(early)} of {len(backtest.tests)} dated tests"
+            + (
+                f", a median {statistics.median(t.days_sooner or 0 for t in early):.0f} days"
+                + (
+                    f" and {money(statistics.median(t.spend_sooner or 0 for t in early))}"
+                    if all(t.spend_sooner is not None for t in early)
+                    else ""
+                )
+                + " sooner than macro metrics (where the macro metric never got there, until the last day)."
+                if early
+                else "."
+            ),
+            style="bold",
+        )
+    ]
+    checked = [c for c in backtest.comparisons if c.confirmed_by_macro is not None]
+    if checked:
+        confirmed = sum(1 for c in checked if c.confirmed_by_macro)
+        lines.append(Text(f"{confirmed} of {len(checked)} early micro calls were later confirmed by the macro metric."))
+    return lines
+
+
+def render_backtest(backtest: Backtest) -> RenderableType:
+    parts: list[RenderableType] = [Text(f"microopt backtest · {backtest.source}", style="dim")]
+    if backtest.method is not None:
+        parts.append(
+            Text(
+                "Every day of each dated test replayed through the status rule "
+                f"(alpha {backtest.method.alpha:g}, minimum effect {backtest.method.minimum_effect * 100:.0f}%).",
+                style="dim",
+            )
+        )
+    parts.append(Text(""))
+    if not backtest.comparisons:
+        parts.append(Text("No dated tests to replay: add a Date column with one row per variant per day."))
+        return Group(*parts)
+    table = Table(show_edge=False, pad_edge=False, box=None, header_style="dim")
+    for column in ("test", "variant", "metric", "first call"):
+        table.add_column(column)
+    for c in backtest.comparisons:
+        table.add_row(
+            escape(f"{c.campaign} · {c.test}"), escape(c.variant), escape(f"{c.metric} ({c.kind})"), escape(_call(c))
+        )
+    parts.extend([table, Text("")])
+    for test in backtest.tests:
+        if test.micro_call_date is None or test.days_sooner is None:
+            continue
+        spend = f" and {money(test.spend_sooner)}" if test.spend_sooner is not None else ""
+        qualifier = "" if test.macro_called else "at least "
+        parts.append(
+            Text(
+                f"{test.campaign} · {test.test}: micro called it "
+                f"{qualifier}{plural(test.days_sooner, 'day')}{spend} sooner."
+            )
+        )
+    parts.extend(_backtest_summary(backtest))
     return Group(*parts)

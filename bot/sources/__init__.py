@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from analysis.models import Tab
 from bot.settings import Settings
 from bot.sources.local import read_local
+
+if TYPE_CHECKING:
+    from bot.sources.google import GoogleSheets
 
 _GOOGLE_URL = re.compile(r"docs\.google\.com/spreadsheets/d/(?P<key>[A-Za-z0-9_-]+)")
 _GOOGLE_KEY = re.compile(r"^[A-Za-z0-9_-]{25,}$")
@@ -21,11 +26,14 @@ def google_key(spec: str) -> str | None:
     return None
 
 
-def read_tabs(spec: str, settings: Settings) -> list[Tab]:
-    """Every tab of the sheet `spec` names, as raw cells."""
+def read_tabs(spec: str, settings: Settings, google: Callable[[], GoogleSheets] | None = None) -> list[Tab]:
+    """Every tab of the sheet `spec` names, as raw cells.
+
+    `google` gives the process's shared Google client (signed in once); without it a one-off client is used.
+    """
     key = google_key(spec)
     if key is None:
         return read_local(spec)
     from bot.sources.google import read_google_sheet
 
-    return read_google_sheet(key, settings)
+    return read_google_sheet(key, settings, google() if google else None)

@@ -1,0 +1,203 @@
+"""Replay every day of a dated sheet through the same decision rule as `status`.
+
+Vectorised over comparisons and days at once: one grid of every comparison at the end of every day of
+its test (cumulative counts), one call of `decide_comparisons` on the whole grid, then the first call of
+each comparison.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from analysis.bayes import PRIOR
+from analysis.decision import DecisionSettings, decide_comparisons
+from analysis.models import Backtest, BacktestComparison, BacktestTest, Method, SheetData
+
+COMPARISON = ["test_index", "variant", "metric"]
+ARM = ["test_index", "variant", "metric", "kind"]
+
+
+def _specs(sheet: SheetData) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "campaign": pd.Series([s.campaign for s in sheet.tests], dtype=object),
+            "test": pd.Series([s.test for s in sheet.tests], dtype=object),
+            "control": pd.Series([s.control for s in sheet.tests], dtype=object),
+            "planned": [np.nan if s.planned_visitors is None else float(s.planned_visitors) for s in sheet.tests],
+            "test_index": np.arange(len(sheet.tests)),
+        }
+    )
+
+
+def _test_days(sheet: SheetData, specs: pd.DataFrame) -> pd.DataFrame:
+    """Each dated test's days in order, with the day number and the test's cumulative spend (all arms)."""
+    traffic = sheet.traffic[sheet.traffic["date"].notna()].merge(specs[["campaign", "test", "test_index"]])
+    traffic = traffic.assign(priced=traffic["spend"].notna())
+    days = (
+        traffic.groupby(["test_index", "date"], as_index=False)
+        .agg(spend=("spend", "sum"), priced=("priced", "any"))
+        .sort_values(["test_index", "date"])
+    )
+    days["spend"] = days["spend"].where(days["priced"])
+    days["days"] = days.groupby("test_index").cumcount() + 1
+    days["spend_to_date"] = days.groupby("test_index")["spend"].cumsum()
+    return days.drop(columns=["spend", "priced"])
+
+
+def daily_comparisons(sheet: SheetData) -> pd.DataFrame:
+    """Every comparison of every dated test at the end of every day of its test, with cumulative counts
+    in the columns `decide_comparisons` reads, plus `days`, `date` and `spend_to_date`."""
+    specs = _specs(sheet)
+    conversions = sheet.conversions[sheet.conversions["date"].notna()].merge(specs, on=["campaign", "test"])
+    daily = conversions.groupby([*ARM, "date"], as_index=False)[["visitors", "conversions"]].sum()
+    days = _test_days(sheet, specs)
+    grid = daily[ARM].drop_duplicates().merge(days, on="test_index")
+    grid = grid.merge(daily, on=[*ARM, "date"], how="left").sort_values([*ARM, "date"], kind="stable")
+    grid[["visitors", "conversions"]] = grid[["visitors", "conversions"]].fillna(0)
+    grid[["visitors", "conversions"]] = grid.groupby(ARM, sort=False)[["visitors", "conversions"]].cumsum()
+    grid = grid.merge(specs[["test_index", "control", "planned"]], on="test_index")
+
+    is_control = grid["variant"] == grid["control"]
+    control = grid.loc[is_control, ["test_index", "metric", "date", "visitors", "conversions"]]
+    table = grid[~is_control].merge(control, on=["test_index", "metric", "date"], suffixes=("", "_control"))
+    table = table.sort_values([*COMPARISON, "date"], kind="stable").reset_index(drop=True)
+    table["dated"] = True
+    table["family"] = table.groupby(["test_index", "kind", "date"], sort=False).ngroup()
+    return table.merge(specs[["test_index", "campaign", "test"]], on="test_index")
+
+
+def _first_calls(decided: pd.DataFrame) -> pd.DataFrame:
+    called = decided[decided["decision"].isin(["better", "worse"])]
+    first = called.sort_values("date", kind="stable").groupby(COMPARISON, sort=False).head(1)
+    first = first[[*COMPARISON, "date", "decision", "days", "spend_to_date", "visitors", "visitors_control"]]
+    first["lift_at_call"] = (decided.loc[first.index, "conversions"] / decided.loc[first.index, "visitors"]) / (
+        decided.loc[first.index, "conversions_control"] / decided.loc[first.index, "visitors_control"]
+    ) - 1
+    return first.rename(
+        columns={
+            "date": "first_call_date",
+            "decision": "call",
+            "days": "days_to_call",
+            "spend_to_date": "spend_to_call",
+        }
+    )
+
+
+def replay(sheet: SheetData, settings: DecisionSettings | None = None) -> pd.DataFrame:
+    """One row per comparison of a dated test: its first call (if any) and its state on the last day."""
+    settings = settings or DecisionSettings()
+    table = daily_comparisons(sheet)
+    if table.empty:
+        return table
+    decided = decide_comparisons(table, settings)
+    last = decided.groupby(COMPARISON, sort=False).tail(1)
+    last = last[[*COMPARISON, "campaign", "test", "kind", "days", "spend_to_date", "decision"]].rename(
+        columns={"days": "days_run", "spend_to_date": "spend_total", "decision": "final_decision"}
+    )
+    result = last.merge(_first_calls(decided), on=COMPARISON, how="left")
+
+    macro_calls = result.loc[result["kind"] == "macro"].dropna(subset=["call"])
+    macro_first = macro_calls.sort_values("first_call_date").groupby(["test_index", "variant"]).head(1)
+    macro_first = macro_first[["test_index", "variant", "call"]].rename(columns={"call": "macro_call"})
+    result = result.merge(macro_first, on=["test_index", "variant"], how="left")
+    confirmed = (result["call"] == result["macro_call"]).astype(object)
+    unknown = (result["kind"] != "micro") | result["call"].isna() | result["macro_call"].isna()
+    result["confirmed_by_macro"] = confirmed.where(~unknown, None)
+    positions = {
+        (i, name): position
+        for i, spec in enumerate(sheet.tests)
+        for position, name in enumerate((*spec.variants, *spec.metric_names))
+    }
+    result["variant_order"] = [positions.get(k, 0) for k in zip(result["test_index"], result["variant"], strict=True)]
+    result["metric_order"] = [positions.get(k, 0) for k in zip(result["test_index"], result["metric"], strict=True)]
+    return result.sort_values(["test_index", "variant_order", "metric_order"], kind="stable").reset_index(drop=True)
+
+
+def _missing(value: Any) -> bool:
+    return value is None or value is pd.NaT or (isinstance(value, float) and math.isnan(value))
+
+
+def _optional(value: Any) -> float | None:
+    return None if _missing(value) else float(value)
+
+
+def _date(value: Any) -> dt.date | None:
+    return None if _missing(value) else pd.Timestamp(value).date()
+
+
+def _tests(result: pd.DataFrame) -> tuple[BacktestTest, ...]:
+    """First micro call against first macro call, per test, from the replayed comparisons."""
+    keys = ["test_index", "campaign", "test"]
+    runs = result.groupby(keys, sort=False).agg(days_run=("days_run", "max"), spend_total=("spend_total", "max"))
+    called = result[result["call"].notna()].sort_values("first_call_date", kind="stable")
+    first = called.groupby([*keys, "kind"], sort=False).head(1).set_index([*keys, "kind"])
+    micro = first.xs("micro", level="kind").reindex(runs.index) if "micro" in first.index.unique("kind") else None
+    macro = first.xs("macro", level="kind").reindex(runs.index) if "macro" in first.index.unique("kind") else None
+    empty = pd.DataFrame(index=runs.index, columns=["first_call_date", "days_to_call", "spend_to_call"], dtype=float)
+    micro = empty if micro is None else micro
+    macro = empty if macro is None else macro
+    macro_called = macro["days_to_call"].notna()
+    end_days = macro["days_to_call"].where(macro_called, runs["days_run"])
+    end_spend = macro["spend_to_call"].where(macro_called, runs["spend_total"])
+    frame = pd.DataFrame(
+        {
+            "micro_call_date": micro["first_call_date"],
+            "macro_call_date": macro["first_call_date"],
+            "days_sooner": end_days - micro["days_to_call"],
+            "spend_sooner": end_spend - micro["spend_to_call"],
+            "macro_called": macro_called,
+            "days_run": runs["days_run"],
+        }
+    ).reset_index()
+    return tuple(
+        BacktestTest(
+            campaign=r["campaign"],
+            test=r["test"],
+            micro_call_date=_date(r["micro_call_date"]),
+            macro_call_date=_date(r["macro_call_date"]),
+            days_sooner=None if pd.isna(r["days_sooner"]) else int(r["days_sooner"]),
+            spend_sooner=_optional(r["spend_sooner"]),
+            macro_called=bool(r["macro_called"]),
+            days_run=int(r["days_run"]),
+        )
+        for r in frame.to_dict("records")
+    )
+
+
+def backtest(sheet: SheetData, source: str, settings: DecisionSettings | None = None) -> Backtest:
+    settings = settings or DecisionSettings()
+    result = replay(sheet, settings)
+    comparisons = tuple(
+        BacktestComparison(
+            campaign=r["campaign"],
+            test=r["test"],
+            variant=r["variant"],
+            metric=r["metric"],
+            kind=r["kind"],
+            first_call_date=_date(r["first_call_date"]),
+            call=None if pd.isna(r["call"]) else r["call"],
+            days_to_call=None if pd.isna(r["days_to_call"]) else int(r["days_to_call"]),
+            spend_to_call=_optional(r["spend_to_call"]),
+            visitors_to_call=None if pd.isna(r["visitors"]) else int(min(r["visitors"], r["visitors_control"])),
+            lift_at_call=_optional(r["lift_at_call"]),
+            days_run=int(r["days_run"]),
+            spend_total=_optional(r["spend_total"]),
+            final_decision=r["final_decision"],
+            confirmed_by_macro=r["confirmed_by_macro"],
+        )
+        for r in result.to_dict("records")
+    )
+    method = Method(
+        alpha=settings.alpha,
+        minimum_effect=settings.minimum_effect,
+        power=settings.power,
+        min_days=settings.min_days,
+        min_conversions=settings.min_conversions,
+        prior=PRIOR,
+    )
+    return Backtest(source=source, comparisons=comparisons, tests=_tests(result) if len(result) else (), method=method)

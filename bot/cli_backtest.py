@@ -1,0 +1,39 @@
+"""`microopt backtest`: replay every day of a dated sheet through the status decision rule."""
+
+from __future__ import annotations
+
+import json
+import sys
+from enum import StrEnum
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from bot.cli import DebugOption, SheetOption, load_deps, run_for_user
+from bot.render.text import render_backtest
+from bot.service import backtest_report
+
+
+class BacktestFormat(StrEnum):
+    text = "text"
+    json = "json"
+
+
+def register(app: typer.Typer) -> None:
+    @app.command()
+    def backtest(
+        sheet: SheetOption = None,
+        output: Annotated[BacktestFormat, typer.Option("--format", help="text or json.")] = BacktestFormat.text,
+        debug: DebugOption = False,
+    ) -> None:
+        """Replay every day of the dated tests: when each comparison was first called, and what was spent by then."""
+
+        def run() -> None:
+            result = backtest_report(load_deps(), sheet=sheet)
+            if output is BacktestFormat.json:
+                sys.stdout.write(json.dumps(result.model_dump(mode="json"), indent=2) + "\n")
+            else:
+                Console().print(render_backtest(result))
+
+        run_for_user(run, debug)

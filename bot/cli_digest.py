@@ -1,0 +1,128 @@
+"""`microopt digest`, `microopt scheduler` (the Procfile's worker) and `microopt run` (one process)."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import sys
+from types import FrameType
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from bot.cli import DebugOption, load_deps, run_for_user
+from bot.errors import UserFacingError
+
+logger = logging.getLogger("microopt")
+
+
+def _verbose_logs() -> None:
+    logging.getLogger("microopt").setLevel(logging.INFO)
+    for handler in logging.getLogger().handlers:
+        handler.setLevel(logging.INFO)
+
+
+def _print_run(run: object, dry_run: bool) -> bool:
+    from bot.digests import DigestRun
+
+    assert isinstance(run, DigestRun)
+    console = Console(highlight=False)
+    for outcome in run.outcomes:
+        if dry_run and outcome.digest is not None:
+            console.rule(f"{outcome.target} · slot {outcome.slot_at:%Y-%m-%d %H:%M} UTC", style="dim")
+            sys.stdout.write(outcome.digest.text + "\n")
+        else:
+            error = f" ({outcome.error})" if outcome.error else ""
+            console.print(f"{outcome.target}: {outcome.status}{error}", markup=False)
+    console.print(run.summary(), markup=False)
+    return run.problem is None and not run.count("failed")
+
+
+def digest_now(channel: str | None, force: bool, dry_run: bool) -> bool:
+    from bot.digests import post_channel_digest, post_digests
+
+    deps = load_deps()
+    if channel is not None and not force:
+        raise UserFacingError(
+            "--channel posts that channel's digest whatever its schedule: add --force, "
+            "or leave out --channel to post the digests that are due."
+        )
+    if force and channel is None:
+        raise UserFacingError("--force needs --channel: name the channel to post to, e.g. --channel '#spring-sale'.")
+    if channel is not None:
+        run = post_channel_digest(deps, channel, dry_run=dry_run)
+    else:
+        run = post_digests(deps, dry_run=dry_run, refresh_schedules=True)
+    return _print_run(run, dry_run)
+
+
+def _stop_on_sigterm(stop: object) -> None:
+    def handler(signum: int, frame: FrameType | None) -> None:
+        logger.info("stopping (signal %s); a digest in flight is finished first", signum)
+        stop()  # type: ignore[operator]  # a callable
+
+    signal.signal(signal.SIGTERM, handler)
+
+
+def run_scheduler() -> None:
+    from bot.scheduler import create_scheduler
+    from bot.state import redacted
+
+    deps = load_deps()
+    _verbose_logs()
+    if deps.state is not None:
+        deps.state().ensure_schema()
+    scheduler = create_scheduler(deps)
+    _stop_on_sigterm(lambda: scheduler.shutdown(wait=False))
+    logger.info("scheduler started; state in %s", redacted(deps.settings.database_url))
+    scheduler.start()
+
+
+def run_single_process() -> None:
+    """Socket Mode and the scheduler in one process: the small-team setup."""
+    from bot.scheduler import create_scheduler
+    from bot.slack.app import check_settings, connect_socket_mode, create_app, verify_bot_token
+    from bot.state import redacted
+
+    deps = load_deps()
+    check_settings(deps.settings, "socket")
+    verify_bot_token(deps.settings)
+    _verbose_logs()
+    if deps.state is not None:
+        deps.state().ensure_schema()
+    handler = connect_socket_mode(create_app(deps.settings, deps, mode="socket"), deps.settings)
+    scheduler = create_scheduler(deps)
+    _stop_on_sigterm(lambda: scheduler.shutdown(wait=False))
+    logger.info("Socket Mode connected and scheduler started; state in %s", redacted(deps.settings.database_url))
+    try:
+        scheduler.start()
+    finally:
+        handler.close()  # type: ignore[no-untyped-call]  # slack_bolt leaves SocketModeHandler.close unannotated
+
+
+def register(app: typer.Typer) -> None:
+    @app.command()
+    def digest(
+        channel: Annotated[
+            str | None, typer.Option("--channel", help="With --force: this channel (#name, name or ID).")
+        ] = None,
+        force: Annotated[
+            bool, typer.Option("--force", help="Post the channel's digest now, whatever its schedule.")
+        ] = (False),
+        dry_run: Annotated[bool, typer.Option("--dry-run", help="Print the digests instead of posting them.")] = False,
+        debug: DebugOption = False,
+    ) -> None:
+        """Post the digests due now (missed ones within the grace period included), then exit."""
+        if not run_for_user(lambda: digest_now(channel, force, dry_run), debug):
+            raise typer.Exit(1)
+
+    @app.command()
+    def scheduler(debug: DebugOption = False) -> None:
+        """Run the digest scheduler alone (the Procfile's worker); any number may run against PostgreSQL."""
+        run_for_user(run_scheduler, debug)
+
+    @app.command()
+    def run(debug: DebugOption = False) -> None:
+        """Socket Mode and the digest scheduler in one process, for small teams (needs SLACK_APP_TOKEN)."""
+        run_for_user(run_single_process, debug)

@@ -1,0 +1,76 @@
+"""`microopt serve` (HTTP mode, gunicorn) and `microopt socket` (Socket Mode)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+
+from bot.cli import DebugOption, load_deps, run_for_user
+from bot.settings import Settings
+
+
+def gunicorn_options(settings: Settings, port: int | None, workers: int, threads: int) -> dict[str, Any]:
+    return {
+        "bind": f"0.0.0.0:{port or settings.port}",
+        "workers": workers,
+        # Threads acknowledge requests; answers run on the app's own pool, so few are needed.
+        "worker_class": "gthread",
+        "threads": threads,
+        "timeout": 30,
+        "graceful_timeout": 20,
+        "keepalive": 5,
+        "accesslog": "-",
+        "errorlog": "-",
+        "loglevel": "info",
+        "proc_name": "microopt-web",
+    }
+
+
+def serve_http(port: int | None = None, workers: int = 1, threads: int = 8) -> None:
+    from gunicorn.app.base import BaseApplication
+
+    from bot.slack.app import check_settings, verify_bot_token
+    from bot.wsgi import create
+
+    settings = load_deps().settings
+    check_settings(settings, "http")
+    verify_bot_token(settings)
+    options = gunicorn_options(settings, port, workers, threads)
+
+    class WebServer(BaseApplication):  # type: ignore[misc]  # gunicorn ships no type hints
+        def load_config(self) -> None:
+            for key, value in options.items():
+                self.cfg.set(key, value)
+
+        def load(self) -> Any:
+            # In each worker, after the fork: clients and thread pools belong to the worker.
+            return create(settings)
+
+    WebServer().run()
+
+
+def serve_socket() -> None:
+    from bot.slack.app import check_settings, create_app, run_socket_mode, verify_bot_token
+
+    deps = load_deps()
+    check_settings(deps.settings, "socket")
+    verify_bot_token(deps.settings)
+    run_socket_mode(create_app(deps.settings, deps, mode="socket"), deps.settings)
+
+
+def register(app: typer.Typer) -> None:
+    @app.command()
+    def serve(
+        port: Annotated[int | None, typer.Option("--port", help="Port to listen on (default PORT, else 3000).")] = None,
+        workers: Annotated[int, typer.Option("--workers", min=1, help="gunicorn worker processes.")] = 1,
+        threads: Annotated[int, typer.Option("--threads", min=1, help="Request threads per worker.")] = 8,
+        debug: DebugOption = False,
+    ) -> None:
+        """Run the Slack app over HTTP at /slack/events (gunicorn)."""
+        run_for_user(lambda: serve_http(port, workers, threads), debug)
+
+    @app.command()
+    def socket(debug: DebugOption = False) -> None:
+        """Run the Slack app over Socket Mode (needs SLACK_APP_TOKEN; no public URL)."""
+        run_for_user(serve_socket, debug)

@@ -1,0 +1,487 @@
+"""Digest schedules: what people type (`weekdays 09:00`, `mon 08:30`, cron) → a timezone-aware trigger.
+
+A schedule is an APScheduler `CronTrigger` in the channel's timezone (`Schedule.trigger`). On clock
+changes that trigger fires twice at a repeated time (01:30 on the night clocks go back) and skips a day
+whose fire time falls in a gap at midnight (Santiago, Cairo…). So the digest *slots* come from its
+wall-clock twin (`Schedule.wall`, the same fields evaluated on local wall-clock time, which has no gaps
+and no repeats), each mapped to the first real instant with that wall-clock time, or for a time that does
+not exist, the instant the clocks jumped past it (02:30 → 03:30). One slot per wall-clock fire time:
+a daily digest never fires twice and never skips a day.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import itertools
+import logging
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from apscheduler.triggers.cron import CronTrigger
+
+from analysis.models import ChannelRoute
+from bot.deps import Deps
+from bot.errors import UserFacingError
+from bot.routing import parse_channel
+from bot.state.store import ScheduleRow, SheetSchedule, StateStore
+
+logger = logging.getLogger("microopt.schedules")
+
+EXAMPLES = (
+    "`weekdays 09:00`, `mon 08:30`, `daily 17:00`, `mon,wed,fri 9:30am Europe/London`, or cron such as `0 9 * * 1-5`"
+)
+MIN_GAP = dt.timedelta(minutes=59)
+DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+DAY_WORDS = {
+    **{name: name for name in DAYS},
+    "monday": "mon",
+    "tuesday": "tue",
+    "tues": "tue",
+    "wednesday": "wed",
+    "thursday": "thu",
+    "thur": "thu",
+    "thurs": "thu",
+    "friday": "fri",
+    "saturday": "sat",
+    "sunday": "sun",
+}
+DAY_SETS = {
+    "daily": "*",
+    "everyday": "*",
+    "day": "*",
+    "days": "*",
+    "weekday": "mon-fri",
+    "weekdays": "mon-fri",
+    "workdays": "mon-fri",
+    "weekend": "sat,sun",
+    "weekends": "sat,sun",
+}
+FILLER = {"every", "each", "at", "on", "and"}
+TIME = re.compile(r"^(?P<hour>\d{1,2})(?::(?P<minute>\d{2}))?\s*(?P<half>am|pm)?$")
+CRON_FIELD = re.compile(r"^[\d*/,\-a-z?]+$")
+CRON_NUMBERS = re.compile(r"^[\d*/,\-]+$")
+TIMEZONE = re.compile(r"^[A-Za-z][A-Za-z_]*(/[A-Za-z0-9_+\-]+)+$")
+
+
+class ScheduleError(UserFacingError):
+    """A schedule that cannot be understood; the message shows valid examples."""
+
+
+@dataclass(frozen=True)
+class Schedule:
+    spec: str
+    timezone: str
+    trigger: CronTrigger  # in the channel's timezone
+    wall: CronTrigger  # the same fields on wall-clock time (computed as UTC): slots come from this one
+    description: str
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+
+@dataclass(frozen=True)
+class ChannelSchedule:
+    """The schedule in force for one channel, after a Slack override is applied over the sheet."""
+
+    channel: str
+    target: str
+    source: str
+    since: dt.datetime
+    channel_id: str | None
+    channel_name: str | None
+    spec: str | None
+    timezone: str
+    schedule: Schedule | None
+    problem: str | None = None
+
+
+def channel_key(channel: str) -> str:
+    """One spelling per channel: an ID as is, a name without `#` and in lower case."""
+    ref = parse_channel(channel)
+    return ref.channel_id or ref.name or ""
+
+
+def post_target(channel: str) -> str:
+    """What chat.postMessage is given: the channel ID, else `#name`."""
+    ref = parse_channel(channel)
+    return ref.channel_id or f"#{ref.name or ''}"
+
+
+def bad_schedule(text: str, why: str = "") -> ScheduleError:
+    reason = f" ({why})" if why else ""
+    return ScheduleError(f"“{text}” is not a schedule I understand{reason}. Try {EXAMPLES}; `off` stops digests.")
+
+
+def check_timezone(name: str) -> str:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as error:
+        raise ScheduleError(
+            f"“{name}” is not a timezone I know: use a name such as Europe/London, America/New_York or UTC."
+        ) from error
+    return name
+
+
+def _looks_like_timezone(token: str) -> bool:
+    return bool(TIMEZONE.match(token)) or token.upper() in {"UTC", "GMT"}
+
+
+def _time(token: str, text: str) -> tuple[int, int]:
+    match = TIME.match(token)
+    if not match:
+        raise bad_schedule(text)
+    hour, minute = int(match["hour"]), int(match["minute"] or 0)
+    if match["half"]:
+        if not 1 <= hour <= 12:
+            raise bad_schedule(text, f"{token} is not a time")
+        hour = hour % 12 + (12 if match["half"] == "pm" else 0)
+    elif match["minute"] is None:
+        raise bad_schedule(text, f"write the time as {token}:00")
+    if hour > 23 or minute > 59:
+        raise bad_schedule(text, f"{token} is not a time")
+    return hour, minute
+
+
+def _days(tokens: Sequence[str], text: str) -> str:
+    if not tokens:
+        return "*"
+    parts: list[str] = []
+    for token in tokens:
+        for piece in filter(None, token.split(",")):
+            word = piece.rstrip("s") if piece.rstrip("s") in DAY_WORDS else piece
+            if piece in DAY_SETS:
+                parts.append(DAY_SETS[piece])
+            elif word in DAY_WORDS:
+                parts.append(DAY_WORDS[word])
+            elif "-" in piece and all(p in DAY_WORDS for p in piece.split("-", 1)):
+                first, last = (DAY_WORDS[p] for p in piece.split("-", 1))
+                parts.append(_day_range(first, last))
+            else:
+                raise bad_schedule(text, f"“{piece}” is not a day")
+    return "*" if "*" in parts else ",".join(parts)
+
+
+def _day_range(first: str, last: str) -> str:
+    """`fri-mon` wraps round the week; APScheduler ranges do not, so spell it out."""
+    i, j = DAYS.index(first), DAYS.index(last)
+    return f"{first}-{last}" if i <= j else ",".join(DAYS[i:] + DAYS[: j + 1])
+
+
+def _cron_day_of_week(field: str) -> str:
+    """Cron counts days from Sunday (0 or 7); APScheduler 3 from Monday. Translate numbers to names."""
+    if field == "*":
+        return field
+    out: list[str] = []
+    for part in field.split(","):
+        body, _, step = part.partition("/")
+        if not re.fullmatch(r"[\d\-*]+", body):
+            out.append(part)  # names (mon-fri) mean the same in both
+            continue
+        if body == "*":
+            numbers = list(range(7))
+        elif "-" in body:
+            low, high = (int(x) for x in body.split("-", 1))
+            numbers = list(range(low, high + 1))
+        else:
+            numbers = [int(body)] if not step else list(range(int(body), 7))
+        if any(n > 7 for n in numbers):
+            raise ValueError(f"day of week {body} is out of range")
+        if step:
+            numbers = numbers[:: int(step)]
+        out.extend(DAYS[(n - 1) % 7] for n in numbers)
+    return ",".join(dict.fromkeys(out))
+
+
+def _cron(tokens: list[str], text: str) -> dict[str, str]:
+    minute, hour, day, month, day_of_week = tokens
+    fields = {
+        "minute": minute,
+        "hour": hour,
+        "day": day.replace("?", "*"),
+        "month": month,
+        "day_of_week": _cron_day_of_week(day_of_week.replace("?", "*")),
+    }
+    try:
+        CronTrigger(**fields, timezone=dt.UTC)
+    except ValueError as error:
+        raise bad_schedule(text, str(error).rstrip(".")) from error
+    return fields
+
+
+def _describe_time(hour: int, minute: int) -> str:
+    return f"{hour:02d}:{minute:02d}"
+
+
+@functools.lru_cache(maxsize=1024)
+def parse_schedule(text: str, timezone: str = "UTC") -> Schedule:
+    """`weekdays 09:00`, `mon 08:30`, `daily 17:00`, `mon,wed 9am Europe/Paris`, or five cron fields.
+
+    Cached: every run parses every channel's schedule, and a `Schedule` is immutable.
+    """
+    spec = " ".join(text.split())
+    if not spec:
+        raise bad_schedule(text)
+    tokens = spec.split(" ")
+    if _looks_like_timezone(tokens[-1]) and len(tokens) > 1:
+        timezone = tokens.pop()
+        spec = " ".join(tokens)
+    zone = ZoneInfo(check_timezone(timezone))
+    lowered = [token.lower() for token in tokens]
+    if (
+        len(lowered) == 5
+        and all(CRON_FIELD.match(token) for token in lowered)
+        and all(CRON_NUMBERS.match(token) for token in lowered[:2])
+    ):
+        fields = _cron(lowered, spec)
+        description = f"cron `{' '.join(lowered)}`"
+    else:
+        words = [w for w in lowered if w not in FILLER]
+        # "9:30 am" → "9:30am"
+        if len(words) >= 2 and words[-1] in {"am", "pm"}:
+            words = [*words[:-2], words[-2] + words[-1]]
+        if not words:
+            raise bad_schedule(spec)
+        hour, minute = _time(words[-1], spec)
+        day_of_week = _days(words[:-1], spec)
+        fields = {"day_of_week": day_of_week, "hour": str(hour), "minute": str(minute)}
+        days = {"*": "every day", "mon-fri": "weekdays", "sat,sun": "weekends"}.get(day_of_week, day_of_week)
+        description = f"{days} at {_describe_time(hour, minute)}"
+    trigger = CronTrigger(**fields, timezone=zone)
+    wall = CronTrigger(**fields, timezone=dt.UTC)
+    _check_frequency(wall, spec)
+    return Schedule(spec, zone.key, trigger, wall, f"{description} ({zone.key})")
+
+
+def _check_frequency(trigger: CronTrigger, text: str) -> None:
+    """A digest at most once an hour: `* 9 * * *` (every minute from 9 to 10) is a typo, not a plan."""
+    start = dt.datetime(2026, 1, 5, tzinfo=dt.UTC)  # a Monday
+    previous: dt.datetime | None = None
+    times = []
+    now = start
+    for _ in range(30):
+        fire = trigger.get_next_fire_time(previous, now)
+        if fire is None:
+            break
+        times.append(fire)
+        previous, now = fire, fire
+    if not times:
+        raise bad_schedule(text, "it never fires")
+    gaps = [b - a for a, b in itertools.pairwise(times)]
+    if gaps and min(gaps) < MIN_GAP:
+        raise ScheduleError(
+            f"“{text}” would post a digest more than once an hour; digests can be at most hourly. Try {EXAMPLES}."
+        )
+
+
+# -- slots ------------------------------------------------------------------------------------------
+def _instant(wall: dt.datetime, zone: ZoneInfo) -> dt.datetime:
+    """The first instant the clocks in `zone` show `wall` or, if they skip it, the instant they jump past it.
+
+    `fold=0` gives the earlier of a repeated time and, for a skipped one, the offset in force before the
+    jump, which lands just as far past the jump (02:30 in a 02:00→03:00 gap becomes 03:30).
+    """
+    return wall.replace(tzinfo=zone, fold=0).astimezone(dt.UTC)
+
+
+def slots_between(schedule: Schedule, start: dt.datetime, end: dt.datetime) -> list[dt.datetime]:
+    """Slots in [start, end], in UTC: one per wall-clock fire time, none repeated, none skipped."""
+    zone = schedule.zone
+    margin = dt.timedelta(hours=3)  # wider than any clock change
+    wall_start = start.astimezone(zone).replace(tzinfo=dt.UTC) - margin
+    wall_end = end.astimezone(zone).replace(tzinfo=dt.UTC) + margin
+    out: list[dt.datetime] = []
+    previous: dt.datetime | None = None
+    now = wall_start
+    while True:
+        fire = schedule.wall.get_next_fire_time(previous, now)
+        if fire is None or fire > wall_end:
+            return out
+        slot = _instant(fire.replace(tzinfo=None), zone)
+        if start <= slot <= end and (not out or slot > out[-1]):
+            out.append(slot)
+        previous, now = fire, fire
+
+
+def next_slot(schedule: Schedule, after: dt.datetime) -> dt.datetime | None:
+    """The first slot strictly after `after`."""
+    found = slots_between(schedule, after + dt.timedelta(seconds=1), after + dt.timedelta(days=400))
+    return found[0] if found else None
+
+
+def due_slot(schedule: Schedule, now: dt.datetime, grace: dt.timedelta, since: dt.datetime) -> dt.datetime | None:
+    """The latest slot at or before `now` still worth posting: within `grace`, on the same local day, and
+    not before the schedule took effect. Older missed slots are not posted: one digest catches up."""
+    window_start = max(now - grace, since)
+    if window_start > now:
+        return None
+    found = slots_between(schedule, window_start, now)
+    if not found:
+        return None
+    slot = found[-1]
+    zone = schedule.zone
+    if slot.astimezone(zone).date() != now.astimezone(zone).date():
+        return None
+    return slot
+
+
+# -- effective schedules ----------------------------------------------------------------------------
+def sheet_schedules(routes: Iterable[ChannelRoute], default_timezone: str) -> list[SheetSchedule]:
+    """One schedule per channel from the Channels tab (the first row that gives one)."""
+    found: dict[str, SheetSchedule] = {}
+    for route in routes:
+        if not route.schedule:
+            continue
+        key = channel_key(route.channel)
+        if key and key not in found:
+            timezone = route.timezone or default_timezone
+            found[key] = SheetSchedule(key, post_target(route.channel), route.schedule, timezone)
+    return list(found.values())
+
+
+def _parsed(spec: str | None, timezone: str) -> tuple[Schedule | None, str | None]:
+    if spec is None:
+        return None, None
+    try:
+        return parse_schedule(spec, timezone), None
+    except UserFacingError as error:
+        return None, str(error)
+
+
+def effective_schedules(rows: Iterable[ScheduleRow]) -> list[ChannelSchedule]:
+    """A `/microopt schedule` setting wins over the Channels tab for its channel (matched by ID or name)."""
+    rows = list(rows)
+    slack = [r for r in rows if r.source == "slack"]
+    slack_by_key = {r.channel: r for r in slack}
+    slack_by_key.update({channel_key(r.channel_name): r for r in slack if r.channel_name})
+    used: set[str] = set()
+    out: list[ChannelSchedule] = []
+    for row in (r for r in rows if r.source == "sheet"):
+        override = slack_by_key.get(row.channel)
+        chosen = override or row
+        if override is not None:
+            used.add(override.channel)
+        schedule, problem = _parsed(chosen.spec, chosen.timezone)
+        ref = parse_channel(row.target)
+        out.append(
+            ChannelSchedule(
+                channel=row.channel,
+                target=row.target,
+                source=chosen.source,
+                since=chosen.since,
+                channel_id=ref.channel_id or (override.channel if override else None),
+                channel_name=ref.name or (override.channel_name if override else None),
+                spec=chosen.spec,
+                timezone=chosen.timezone,
+                schedule=schedule,
+                problem=problem,
+            )
+        )
+    for row in slack:
+        if row.channel in used:
+            continue
+        schedule, problem = _parsed(row.spec, row.timezone)
+        out.append(
+            ChannelSchedule(
+                channel=row.channel,
+                target=row.target,
+                source=row.source,
+                since=row.since,
+                channel_id=row.channel,
+                channel_name=row.channel_name,
+                spec=row.spec,
+                timezone=row.timezone,
+                schedule=schedule,
+                problem=problem,
+            )
+        )
+    return out
+
+
+def schedule_for(store: StateStore, channel_id: str, channel_name: str) -> ChannelSchedule | None:
+    keys = {channel_key(channel_id), channel_key(channel_name)} - {""}
+    for found in effective_schedules(store.schedules()):
+        if found.channel in keys:
+            return found
+    return None
+
+
+# -- /microopt schedule -------------------------------------------------------------------------------
+def state_of(deps: Deps) -> StateStore:
+    if deps.state is None:
+        raise UserFacingError("microopt has no database configured: set DATABASE_URL (or leave it unset for SQLite).")
+    return deps.state()
+
+
+def _when(moment: dt.datetime, zone: ZoneInfo) -> str:
+    local = moment.astimezone(zone)
+    return f"{local:%a %-d %b}, {local:%H:%M}"
+
+
+def _show(found: ChannelSchedule | None, channel_name: str, now: dt.datetime) -> str:
+    where = f"#{channel_name.lstrip('#')}" if channel_name else "this channel"
+    if found is None or (found.spec is None and found.problem is None):
+        off = " (turned off here)" if found is not None else ""
+        return (
+            f"No digests are scheduled for {where}{off}. Start them with `/microopt schedule weekdays 09:00` "
+            f"(or {EXAMPLES})."
+        )
+    origin = "set in the Channels tab" if found.source == "sheet" else "set with /microopt schedule"
+    if found.schedule is None:
+        return f"The schedule for {where} ({origin}) does not work: {found.problem}"
+    upcoming = next_slot(found.schedule, now)
+    after = f" Next digest: {_when(upcoming, found.schedule.zone)}." if upcoming else ""
+    return (
+        f"Digests for {where}: {found.schedule.description}, {origin}.{after} "
+        "Change it with `/microopt schedule mon 08:30`, stop it with `/microopt schedule off`."
+    )
+
+
+def handle_schedule_command(deps: Deps, channel_id: str, channel_name: str, text: str) -> str:
+    """`/microopt schedule [<when> | off | sheet]`: set, stop, or show this channel's digest schedule.
+
+    Returns the reply (mrkdwn); never raises: a database failure becomes one sentence, traceback logged.
+    """
+    try:
+        return _schedule_command(deps, channel_id, channel_name, text)
+    except UserFacingError as error:
+        return str(error)
+    except Exception:
+        logger.exception("/microopt schedule failed")
+        return "microopt could not reach its database to read or change the schedule; try again in a minute."
+
+
+def _schedule_command(deps: Deps, channel_id: str, channel_name: str, text: str) -> str:
+    store = state_of(deps)
+    now = deps.clock()
+    words = " ".join(text.split())
+    lowered = words.lower()
+    where = f"#{channel_name.lstrip('#')}" if channel_name else "this channel"
+    current = schedule_for(store, channel_id, channel_name)
+    if lowered in {"", "show", "status"}:
+        return _show(current, channel_name, now)
+    if lowered in {"help", "?"}:
+        return (
+            f"`/microopt schedule <when>` sets when {where} gets its digest: {EXAMPLES}; a timezone name at the "
+            "end sets the timezone. `/microopt schedule off` stops digests here, `/microopt schedule sheet` "
+            "goes back to the Channels tab, `/microopt schedule` shows the schedule."
+        )
+    if lowered in {"off", "stop", "none", "never"}:
+        timezone = current.timezone if current else deps.settings.timezone
+        store.set_slack_schedule(channel_id, channel_name, None, timezone, now)
+        return f"Digests for {where} are off. Turn them back on with `/microopt schedule weekdays 09:00`."
+    if lowered in {"sheet", "reset", "default"}:
+        store.clear_slack_schedule(channel_id)
+        return _show(schedule_for(store, channel_id, channel_name), channel_name, now)
+    default_timezone = current.timezone if current else deps.settings.timezone
+    try:
+        schedule = parse_schedule(words, default_timezone)
+    except UserFacingError as error:
+        return str(error)
+    store.set_slack_schedule(channel_id, channel_name, schedule.spec, schedule.timezone, now)
+    upcoming = next_slot(schedule, now)
+    after = f" First one: {_when(upcoming, schedule.zone)}." if upcoming else ""
+    return f"Digests for {where}: {schedule.description}.{after}"

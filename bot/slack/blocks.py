@@ -1,0 +1,371 @@
+"""Block Kit payloads: pure functions from verdicts to `chat.postMessage` payloads.
+
+Every payload has a plain `text` fallback and stays within Slack's limits (50 blocks a message, 3,000
+characters a section, 150 a header): a long report is split across messages at line boundaries, never
+cut inside a number. Every name that comes from the sheet goes through `escape`, so a campaign called
+`<!channel>` is shown, not obeyed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import PurePath
+from typing import Any
+
+from analysis.models import Comparison, Problem, Report, TestResult
+from analysis.wording import percent, signed_percent
+from bot.sources import google_key
+
+Block = dict[str, Any]
+Payload = dict[str, Any]
+
+MAX_BLOCKS = 50
+MAX_SECTION_TEXT = 3000
+MAX_HEADER_TEXT = 150
+MAX_FALLBACK_TEXT = 3000
+# Not a Slack limit: past this many characters Slack folds a message behind "See more"; split instead.
+MAX_MESSAGE_CHARS = 12_000
+
+COMMAND = "/microopt"
+HEADING = "Test verdicts"
+PROBLEMS_SHOWN_IN_STATUS = 10
+
+VERDICT_EMOJI = {
+    "move_budget": ":large_green_circle:",
+    "keep_running": ":hourglass_flowing_sand:",
+    "no_difference": ":white_circle:",
+    "conflict": ":warning:",
+    "check_tracking": ":rotating_light:",
+}
+
+_ENTITY_TAIL = re.compile(r"&[a-z]{0,4}$")
+
+
+# -- text ----------------------------------------------------------------------------------------
+def escape(text: object) -> str:
+    """Make sheet text inert in mrkdwn: `&`, `<` and `>` become entities (no pings, no fake links)."""
+    return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _cut_point(text: str, limit: int) -> int:
+    """Where to cut `text` to at most `limit` characters: the last space, else not inside an entity."""
+    space = text.rfind(" ", 0, limit + 1)
+    if space > 0:
+        return space
+    tail = _ENTITY_TAIL.search(text[:limit])
+    return tail.start() if tail and tail.start() > 0 else limit
+
+
+def split_text(text: str, limit: int = MAX_SECTION_TEXT) -> list[str]:
+    """Split at line breaks into chunks of at most `limit` characters.
+
+    A line longer than `limit` is split at its last space before the limit (numbers never contain
+    spaces, so no number is cut), and only a spaceless run is cut hard, never inside an `&…;` entity.
+    """
+    chunks: list[str] = []
+    current = ""
+    for line in text.split("\n"):
+        pieces: list[str] = []
+        while len(line) > limit:
+            cut = _cut_point(line, limit)
+            pieces.append(line[:cut].rstrip())
+            line = line[cut:].lstrip()
+        pieces.append(line)
+        for piece in pieces:
+            candidate = f"{current}\n{piece}" if current else piece
+            if len(candidate) <= limit:
+                current = candidate
+            else:
+                if current:
+                    chunks.append(current)
+                current = piece
+    if current or not chunks:
+        chunks.append(current)
+    return chunks
+
+
+def _clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: _cut_point(text, limit - 1)].rstrip() + "…"
+
+
+# -- blocks --------------------------------------------------------------------------------------
+def header(text: str) -> Block:
+    return {"type": "header", "text": {"type": "plain_text", "text": _clip(text, MAX_HEADER_TEXT), "emoji": True}}
+
+
+def sections(mrkdwn: str) -> list[Block]:
+    return [{"type": "section", "text": {"type": "mrkdwn", "text": chunk}} for chunk in split_text(mrkdwn)]
+
+
+def context(*parts: str) -> Block:
+    text = " · ".join(part for part in parts if part)
+    return {"type": "context", "elements": [{"type": "mrkdwn", "text": _clip(text, MAX_SECTION_TEXT)}]}
+
+
+def _block_chars(block: Block) -> int:
+    if "text" in block:
+        return len(block["text"]["text"])
+    return sum(len(element.get("text", "")) for element in block.get("elements", ()))
+
+
+@dataclass
+class Unit:
+    """Blocks that belong together (one test) and the line that stands for them in the fallback text."""
+
+    blocks: list[Block]
+    summary: str
+    charts: list[TestResult] = field(default_factory=list)
+
+
+@dataclass
+class Message:
+    blocks: list[Block] = field(default_factory=list)
+    summaries: list[str] = field(default_factory=list)
+    tests: list[TestResult] = field(default_factory=list)
+
+    @property
+    def chars(self) -> int:
+        return sum(_block_chars(block) for block in self.blocks)
+
+
+def _fallback(heading: str, summaries: Sequence[str]) -> str:
+    lines = [heading, *summaries]
+    text = "\n".join(lines)
+    if len(text) <= MAX_FALLBACK_TEXT:
+        return text
+    kept: list[str] = []
+    for line in lines:
+        if len("\n".join([*kept, line])) > MAX_FALLBACK_TEXT - 40:
+            break
+        kept.append(line)
+    return "\n".join([*kept, f"…and {len(lines) - len(kept)} more in the message."])
+
+
+def pack(units: Iterable[Unit], heading: str, footer: Block | None = None) -> list[Message]:
+    """Fill messages with whole units while they fit; split a unit only when it alone is too big."""
+    room = MAX_BLOCKS - 1 - (1 if footer else 0)
+    chars_room = MAX_MESSAGE_CHARS - len(heading) - (_block_chars(footer) if footer else 0)
+    messages: list[Message] = [Message()]
+    for unit in units:
+        current = messages[-1]
+        size = sum(_block_chars(block) for block in unit.blocks)
+        fits = len(current.blocks) + len(unit.blocks) <= room and current.chars + size <= chars_room
+        if not fits and current.blocks:
+            current = Message()
+            messages.append(current)
+        for block in unit.blocks:
+            if current.blocks and (len(current.blocks) + 1 > room or current.chars + _block_chars(block) > chars_room):
+                current = Message()
+                messages.append(current)
+            current.blocks.append(block)
+        current.summaries.append(unit.summary)
+        current.tests.extend(unit.charts)
+    return messages
+
+
+def to_payloads(messages: Sequence[Message], heading: str, footer: Block | None = None) -> list[Payload]:
+    payloads: list[Payload] = []
+    for number, message in enumerate(messages, start=1):
+        title = heading if len(messages) == 1 else f"{heading} ({number}/{len(messages)})"
+        blocks = [header(title), *message.blocks, *([footer] if footer else [])]
+        payloads.append({"text": _fallback(escape(title), message.summaries), "blocks": blocks})
+    return payloads
+
+
+# -- pieces of a report --------------------------------------------------------------------------
+def _p_value(comparison: Comparison) -> str:
+    p = comparison.p_value
+    value = "p < 0.001" if p < 0.001 else f"p = {p:.3f}"
+    return value + (" (Fisher)" if comparison.test_used == "fisher" else "")
+
+
+def _range(comparison: Comparison) -> str:
+    low, high = comparison.lift_ci
+    if comparison.lift is None:
+        return "lift n/a (no control conversions)"
+    interval = (
+        f", likely {signed_percent(low)} to {signed_percent(high)}" if low is not None and high is not None else ""
+    )
+    return f"lift {signed_percent(comparison.lift)}{interval}"
+
+
+def comparison_line(test: TestResult, comparison: Comparison) -> str:
+    c = comparison
+    rates = (
+        f"{percent(c.variant_rate)} vs {percent(c.control_rate)} "
+        f"({c.variant_conversions:,}/{c.variant_visitors:,} vs {c.control_conversions:,}/{c.control_visitors:,})"
+    )
+    called = " · *called*" if c.significant else ""
+    return (
+        f"• *{escape(c.variant)}* vs {escape(test.control)}, {escape(c.metric)} ({c.kind}): "
+        f"{rates} · {_range(c)} · {_p_value(c)}{called}"
+    )
+
+
+def test_text(test: TestResult) -> str:
+    emoji = VERDICT_EMOJI.get(test.verdict, ":small_blue_diamond:")
+    lines = [
+        f"*{escape(test.title)}* — {emoji} *{escape(test.headline)}*",
+        escape(test.summary),
+    ]
+    if test.comparisons:
+        lines.append("")
+        lines.extend(comparison_line(test, comparison) for comparison in test.comparisons)
+    return "\n".join(lines)
+
+
+def test_unit(test: TestResult) -> Unit:
+    return Unit(
+        blocks=sections(test_text(test)),
+        summary=f"{escape(test.title)}: {escape(test.headline)}",
+        charts=[test],
+    )
+
+
+def problems_text(problems: Sequence[Problem], shown: int | None = None) -> str:
+    listed = problems if shown is None else problems[:shown]
+    lines = [f"*{len(problems)} cell{'s' if len(problems) != 1 else ''} need a look* (their rows were left out):"]
+    lines.extend(f"• `{escape(p.cell)}`: {escape(p.message)}" for p in listed)
+    if len(listed) < len(problems):
+        lines.append(f"…and {len(problems) - len(listed)} more: `{COMMAND} sheet` lists them all.")
+    return "\n".join(lines)
+
+
+def problems_unit(problems: Sequence[Problem], shown: int | None = None) -> Unit:
+    count = f"{len(problems)} cell{'s' if len(problems) != 1 else ''}"
+    return Unit(blocks=sections(problems_text(problems, shown)), summary=f"{count} in the sheet need a look.")
+
+
+def note_unit(note_mrkdwn: str) -> Unit:
+    return Unit(blocks=sections(note_mrkdwn), summary=note_mrkdwn)
+
+
+def sheet_link(source: str) -> str:
+    """A Google Sheet becomes a link; a local file shows its name only."""
+    key = google_key(source)
+    if key is not None:
+        return f"<https://docs.google.com/spreadsheets/d/{key}|Google Sheet>"
+    return f"`{escape(PurePath(source).name or source)}`"
+
+
+def slack_time(moment: dt.datetime) -> str:
+    """A time each reader sees in their own time zone, with a UTC fallback."""
+    moment = moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+    fallback = moment.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    return f"<!date^{int(moment.timestamp())}^{{date_short_pretty}} at {{time}}|{fallback}>"
+
+
+def report_footer(report: Report, read_at: dt.datetime | None) -> Block:
+    fisher = any(c.test_used == "fisher" for t in report.tests for c in t.comparisons)
+    return context(
+        f"Sheet: {sheet_link(report.source)}",
+        f"read {slack_time(read_at)}" if read_at else "",
+        f"as of {report.as_of.isoformat()}" if report.as_of else "",
+        "Fisher: exact test for small counts" if fisher else "",
+    )
+
+
+NO_TESTS = (
+    "No tests found in the sheet. Each Results tab needs `Campaign`, `Variant`, a traffic column "
+    "(`Visitors`, `Sessions`, `Users` or `Clicks`) and a metric column marked `(micro)` or `(macro)`."
+)
+
+
+# -- whole messages ------------------------------------------------------------------------------
+def render_status_posts(
+    report: Report,
+    *,
+    heading: str = HEADING,
+    note: str | None = None,
+    read_at: dt.datetime | None = None,
+    problems_shown: int | None = PROBLEMS_SHOWN_IN_STATUS,
+) -> list[tuple[Payload, list[TestResult]]]:
+    """The messages `/microopt status` posts, each with the tests it holds (their charts go beside it).
+
+    A message is a header, one section per test (verdict first, then the numbers) and a context line.
+    `note` is mrkdwn written by microopt: escape anything from the sheet before passing it.
+    """
+    units: list[Unit] = []
+    if note:
+        units.append(note_unit(note))
+    if not report.tests and not note:
+        units.append(note_unit(NO_TESTS))
+    units.extend(test_unit(test) for test in report.tests)
+    if report.problems:
+        units.append(problems_unit(report.problems, problems_shown))
+    footer = report_footer(report, read_at)
+    messages = pack(units, heading, footer)
+    return list(zip(to_payloads(messages, heading, footer), [m.tests for m in messages], strict=True))
+
+
+def render_status_messages(
+    report: Report,
+    *,
+    heading: str = HEADING,
+    note: str | None = None,
+    read_at: dt.datetime | None = None,
+    problems_shown: int | None = PROBLEMS_SHOWN_IN_STATUS,
+) -> list[Payload]:
+    """The `chat.postMessage` payloads (`text` and `blocks`) of `/microopt status`, for the CLI preview too."""
+    posts = render_status_posts(report, heading=heading, note=note, read_at=read_at, problems_shown=problems_shown)
+    return [payload for payload, _ in posts]
+
+
+def render_notice(mrkdwn: str, heading: str | None = None) -> Payload:
+    """A short reply (an error sentence, a confirmation). `mrkdwn` must already be escaped."""
+    blocks = ([header(heading)] if heading else []) + sections(mrkdwn)
+    return {"text": _clip(mrkdwn, MAX_FALLBACK_TEXT), "blocks": blocks[:MAX_BLOCKS]}
+
+
+HELP_LINES = (
+    (f"`{COMMAND} status`", "verdicts for the campaigns routed to this channel by the sheet's Channels tab"),
+    (f"`{COMMAND} status spring sale`", "verdicts for the campaigns or tests whose name matches"),
+    (f"`{COMMAND} sheet`", "which sheet is linked, when it was last read, and the cells that need a look"),
+    (f"`{COMMAND} schedule weekdays 09:00`", "post a digest here on a schedule"),
+    (f"`{COMMAND} schedule off`", "stop this channel's digest"),
+    (f"`{COMMAND} schedule`", "show this channel's schedule"),
+    (f"`{COMMAND} help`", "this message"),
+)
+
+
+def help_text(unknown: str | None = None) -> str:
+    lines = []
+    if unknown:
+        lines.append(f"I don't know `{escape(_clip(unknown, 80))}`. Here is what I can do:")
+    lines.extend(f"{usage} — {what}" for usage, what in HELP_LINES)
+    lines.append(
+        "A verdict says what to do with the budget: move it, keep the test running, stop it, "
+        "or check the tracking first."
+    )
+    return "\n".join(lines)
+
+
+def render_help(unknown: str | None = None) -> Payload:
+    return render_notice(help_text(unknown), heading="microopt")
+
+
+def render_sheet_messages(
+    *,
+    source: str,
+    last_read: dt.datetime | None,
+    problems: Sequence[Problem],
+    tests: int,
+    notes: Sequence[str] = (),
+) -> list[Payload]:
+    """`/microopt sheet`: the linked sheet, when it was last read, every problem with its cell."""
+    heading = "Linked sheet"
+    read = f"last read {slack_time(last_read)}" if last_read else "not read since microopt started"
+    units = [
+        note_unit(
+            f"Sheet: {sheet_link(source)} · {read}\n"
+            f"{tests} test{'s' if tests != 1 else ''} found" + ("; no cells need a look." if not problems else ".")
+        )
+    ]
+    if problems:
+        units.append(problems_unit(problems))
+    if notes:
+        units.append(note_unit("\n".join(notes)))
+    return to_payloads(pack(units, heading), heading)

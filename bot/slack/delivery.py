@@ -1,0 +1,128 @@
+"""Posting an answer: `chat.postMessage` into the channel, then its charts, `response_url` as fallback.
+
+A channel the bot is not in still gets its verdicts through the command's `response_url` (which needs
+no membership); charts need membership, so the asker is told how to get them. Rate limits are
+honoured by the Web API client's retry handlers (`Retry-After`). Nothing here ends in silence: if
+posting fails, the asker gets one sentence saying so.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from concurrent.futures import Executor
+from typing import Any
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError, SlackClientError
+
+from bot.slack.answers import Answer, Chart, Post
+from bot.slack.blocks import render_notice
+
+logger = logging.getLogger("microopt.slack")
+
+Respond = Callable[..., Any]
+
+# Errors meaning "post through response_url instead": the bot is not a member, or cannot see the channel.
+NOT_A_MEMBER = frozenset({"not_in_channel", "channel_not_found", "is_archived", "restricted_action"})
+
+
+def _error(error: SlackClientError) -> str:
+    if isinstance(error, SlackApiError):
+        return str(error.response.get("error", "unknown_error"))
+    return type(error).__name__
+
+
+def upload_charts(client: WebClient, channel_id: str, charts: tuple[Chart, ...]) -> None:
+    client.files_upload_v2(
+        channel=channel_id,
+        file_uploads=[
+            {"content": chart.draw(), "filename": chart.filename, "title": chart.title, "alt_txt": chart.alt_text}
+            for chart in charts
+        ],
+    )
+
+
+def _post_in_channel(client: WebClient, channel_id: str, post: Post) -> bool:
+    """Post with the bot; False when the bot cannot post here and `response_url` must be used."""
+    try:
+        client.chat_postMessage(channel=channel_id, unfurl_links=False, unfurl_media=False, **post.payload)
+    except SlackApiError as error:
+        if _error(error) in NOT_A_MEMBER:
+            return False
+        raise
+    return True
+
+
+def deliver(
+    answer: Answer,
+    *,
+    client: WebClient,
+    respond: Respond,
+    channel_id: str,
+    charts: Executor | None = None,
+) -> None:
+    """Post every message of `answer`, then its charts, drawn and uploaded on `charts` when given.
+
+    Drawing a chart is CPU work; on a pool of its own it cannot delay other channels' verdicts.
+    """
+    try:
+        if answer.visibility == "ephemeral":
+            for post in answer.posts:
+                _reply(respond, post, "ephemeral")
+            return
+        pending = _deliver_in_channel(answer, client, respond, channel_id)
+    except SlackClientError as error:
+        logger.exception("could not post an answer in channel %s", channel_id)
+        _tell(respond, f":warning: microopt could not post here ({_error(error)}): try again in a minute.")
+        return
+    if not pending:
+        return
+    if charts is None:
+        post_charts(client, respond, channel_id, pending)
+    else:
+        charts.submit(post_charts, client, respond, channel_id, pending)
+
+
+def _deliver_in_channel(answer: Answer, client: WebClient, respond: Respond, channel_id: str) -> list[Chart]:
+    """Post the messages; return the charts still to upload (none when the bot is not in the channel)."""
+    as_bot = True
+    charts: list[Chart] = []
+    skipped = False
+    for post in answer.posts:
+        as_bot = as_bot and _post_in_channel(client, channel_id, post)
+        if as_bot:
+            charts.extend(post.charts)
+        else:
+            _reply(respond, post, "in_channel")
+            skipped = skipped or bool(post.charts)
+    if skipped:
+        _tell(respond, "To get a chart beside each verdict, invite microopt to this channel: `/invite @microopt`.")
+    return charts
+
+
+def post_charts(client: WebClient, respond: Respond, channel_id: str, charts: list[Chart]) -> None:
+    """Draw and upload the charts in one `files_upload_v2` call; a failure costs the charts, not the verdicts."""
+    try:
+        upload_charts(client, channel_id, tuple(charts))
+    except SlackClientError as error:
+        logger.warning("chart upload failed in channel %s: %s", channel_id, _error(error), exc_info=True)
+        _tell(respond, f"The charts could not be uploaded ({_error(error)}); the verdicts above stand.")
+    except Exception:
+        logger.exception("charts failed in channel %s", channel_id)
+        _tell(respond, "The charts could not be drawn this time; the verdicts above stand.")
+
+
+def _reply(respond: Respond, post: Post, response_type: str) -> None:
+    """Answer through `response_url` (up to five times per command, for 30 minutes)."""
+    response = respond(**post.payload, response_type=response_type, replace_original=False)
+    status = getattr(response, "status_code", 200)
+    if status != 200:
+        logger.warning("response_url answered %s: %s", status, getattr(response, "body", ""))
+
+
+def _tell(respond: Respond, sentence: str) -> None:
+    try:
+        respond(**render_notice(sentence), response_type="ephemeral", replace_original=False)
+    except Exception:
+        logger.exception("could not tell the asker about a failed post")

@@ -1,0 +1,38 @@
+"""`/microopt …`: acknowledged at once on the request thread; the slow part runs as a lazy listener.
+
+With `process_before_response=True`, `acknowledge` runs on the thread serving the HTTP request (or the
+Socket Mode envelope) and returns before any sheet I/O. `answer` is a lazy listener: bolt hands it to
+the app's listener executor, a pool used for nothing else, so a slow sheet can queue answers but
+never delay an acknowledgement. Charts are drawn and uploaded afterwards on `charts`, a small pool of
+their own, so drawing (CPU work) does not hold back other channels' verdicts.
+"""
+
+from __future__ import annotations
+
+import re
+from concurrent.futures import Executor
+from typing import Any
+
+from slack_bolt import Ack, App, Respond
+from slack_sdk import WebClient
+
+from bot.deps import Deps
+from bot.render.chart import render_chart
+from bot.slack.answers import Answers, DrawChart, SlashCommand, first_reply
+from bot.slack.delivery import deliver
+
+# `/microopt`, and renamed copies such as `/microopt-staging` for a second app in the same workspace.
+COMMAND = re.compile(r"^/microopt(?:-[a-z0-9_-]+)?$")
+
+
+def register(app: App, deps: Deps, charts: Executor, draw_chart: DrawChart | None = render_chart) -> None:
+    answers = Answers(deps, draw_chart)
+
+    def acknowledge(ack: Ack, command: dict[str, Any]) -> None:
+        ack(**first_reply(SlashCommand.from_body(command)))
+
+    def answer(command: dict[str, Any], client: WebClient, respond: Respond) -> None:
+        reply = answers.answer(SlashCommand.from_body(command))
+        deliver(reply, client=client, respond=respond, channel_id=command["channel_id"], charts=charts)
+
+    app.command(COMMAND)(ack=acknowledge, lazy=[answer])

@@ -1,0 +1,238 @@
+"""A Google Sheet read with gspread: every tab in two requests, as the same `Tab`s a local file gives.
+
+1. `GET /v4/spreadsheets/{key}` with a field mask: the locale, every tab's title, id, size and merges.
+2. `GET /v4/spreadsheets/{key}/values:batchGet` over all grid tabs at once, values unformatted (numbers as
+   numbers, dates as serial numbers, text as typed, errors such as `#DIV/0!` as their text).
+
+Text cells are parsed by `analysis.cells` like any local file's, with the spreadsheet's locale deciding
+`1,234` against `1,5`; gspread's `numericise` is never used (it reads `1,5` as 15). Vertically merged cells
+repeat their value on each row they cover, as people see them (a campaign name merged over its variants).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import requests
+from google.auth.exceptions import GoogleAuthError
+from gspread.exceptions import APIError
+from tenacity.wait import wait_base
+
+from analysis.models import Cell, Tab
+from bot.errors import SheetUnavailable
+from bot.settings import Settings
+from bot.sources.google_credentials import load_credentials
+from bot.sources.google_errors import Action, Context, unavailable
+from bot.sources.google_http import SheetsHTTPClient, status_of
+
+logger = logging.getLogger("microopt.sheets")
+T = TypeVar("T")
+
+METADATA_FIELDS = (
+    "properties(title,locale,timeZone),"
+    "sheets(properties(sheetId,title,index,sheetType,gridProperties(rowCount,columnCount)),merges)"
+)
+VALUE_PARAMS = {
+    "valueRenderOption": "UNFORMATTED_VALUE",
+    "dateTimeRenderOption": "SERIAL_NUMBER",
+    "majorDimension": "ROWS",
+}
+
+
+@dataclass(frozen=True)
+class SheetInfo:
+    """One tab as the metadata describes it."""
+
+    sheet_id: int
+    title: str
+    rows: int
+    columns: int
+    is_grid: bool
+    merges: tuple[Mapping[str, int], ...] = ()
+
+
+@dataclass(frozen=True)
+class Workbook:
+    key: str
+    locale: str | None
+    sheets: tuple[SheetInfo, ...]
+
+    def sheet(self, title: str) -> SheetInfo | None:
+        return next((s for s in self.sheets if s.title == title), None)
+
+
+def a1_range(title: str) -> str:
+    """A whole tab as an A1 range: the title, quoted the way Sheets expects."""
+    return "'" + title.replace("'", "''") + "'"
+
+
+def workbook_from(key: str, metadata: Mapping[str, Any]) -> Workbook:
+    sheets = []
+    for sheet in metadata.get("sheets", []):
+        props = sheet.get("properties", {})
+        grid = props.get("gridProperties", {})
+        sheets.append(
+            SheetInfo(
+                sheet_id=int(props.get("sheetId", 0)),
+                title=str(props.get("title", "")),
+                rows=int(grid.get("rowCount", 0)),
+                columns=int(grid.get("columnCount", 0)),
+                is_grid=props.get("sheetType", "GRID") == "GRID",
+                merges=tuple(sheet.get("merges", [])),
+            )
+        )
+    locale = metadata.get("properties", {}).get("locale")
+    return Workbook(key=key, locale=str(locale) if locale else None, sheets=tuple(sheets))
+
+
+def _blank(cell: object) -> bool:
+    return cell is None or (isinstance(cell, str) and not cell.strip())
+
+
+def fill_vertical_merges(rows: list[list[Cell]], merges: Sequence[Mapping[str, int]]) -> None:
+    """Repeat a vertically merged cell's value down the rows it covers (in place).
+
+    Only rows with other content are filled, so a merge drawn far past the data adds no rows. Merges one row
+    high (a group label across columns) are left as the API gives them: the value in their first column.
+    """
+    for merge in merges:
+        top, bottom = merge.get("startRowIndex", 0), merge.get("endRowIndex", len(rows))
+        column = merge.get("startColumnIndex", 0)
+        if bottom - top < 2 or top >= len(rows) or column >= len(rows[top]):
+            continue
+        value = rows[top][column]
+        if _blank(value):
+            continue
+        for row in rows[top + 1 : min(bottom, len(rows))]:
+            if not any(not _blank(cell) for cell in row):
+                continue
+            if len(row) <= column:
+                row.extend([""] * (column + 1 - len(row)))
+            if _blank(row[column]):
+                row[column] = value
+
+
+def tabs_from(workbook: Workbook, value_ranges: Sequence[Mapping[str, Any]]) -> list[Tab]:
+    grids = [sheet for sheet in workbook.sheets if sheet.is_grid]
+    tabs = []
+    for sheet, value_range in zip(grids, value_ranges, strict=True):
+        rows: list[list[Cell]] = [list(row) for row in value_range.get("values", [])]
+        fill_vertical_merges(rows, sheet.merges)
+        tabs.append(Tab(name=sheet.title, rows=rows, locale=workbook.locale))
+    return tabs
+
+
+class GoogleSheets:
+    """One signed-in gspread client for the process: reads whole spreadsheets and rewrites bot-owned tabs.
+
+    The client is built on first use (so a local-file setup never loads a key) and shared by every read;
+    `backoff` and `sleep` are the retry pacing (tests make them instant).
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        backoff: wait_base | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.settings = settings
+        self._backoff = backoff
+        self._sleep = sleep
+        self._lock = threading.Lock()
+        self._client: SheetsHTTPClient | None = None
+        self._email = ""
+        self._workbooks: dict[str, Workbook] = {}
+
+    # -- plumbing --------------------------------------------------------------------------------
+    def client(self) -> SheetsHTTPClient:
+        with self._lock:
+            if self._client is None:
+                credentials = load_credentials(self.settings)
+                self._email = credentials.service_account_email
+                self._client = SheetsHTTPClient(
+                    credentials,
+                    endpoint=self.settings.sheets_endpoint,
+                    timeout=self.settings.sheets_timeout_seconds,
+                    attempts=self.settings.sheets_attempts,
+                    backoff=self._backoff,
+                    sleep=self._sleep,
+                )
+            return self._client
+
+    @property
+    def service_account_email(self) -> str:
+        self.client()
+        return self._email
+
+    def context(self, key: str, action: Action) -> Context:
+        return Context(
+            key=key,
+            email=self._email,
+            endpoint=self.settings.sheets_endpoint,
+            attempts=self.settings.sheets_attempts,
+            timeout=self.settings.sheets_timeout_seconds,
+            action=action,
+            editor=self.settings.write_verdicts,
+        )
+
+    def fail(self, error: BaseException, key: str, action: Action) -> SheetUnavailable:
+        problem = unavailable(error, self.context(key, action))
+        logger.info("Google Sheets %s of %s failed: %s", action, key, problem, exc_info=error)
+        return problem
+
+    def call(self, key: str, action: Action, request: Callable[[SheetsHTTPClient], T]) -> T:
+        """Run one request (retried inside the client); after the last try, one sentence."""
+        client = self.client()
+        try:
+            return request(client)
+        except (APIError, requests.RequestException, GoogleAuthError) as error:
+            raise self.fail(error, key, action) from error
+
+    # -- reading ---------------------------------------------------------------------------------
+    def workbook(self, key: str, *, fresh: bool = False) -> Workbook:
+        """The spreadsheet's tabs and locale: one request, or none when a read already fetched them."""
+        if not fresh and key in self._workbooks:
+            return self._workbooks[key]
+        params: dict[str, Any] = {"includeGridData": "false", "fields": METADATA_FIELDS}
+        metadata = self.call(key, "read", lambda c: c.fetch_sheet_metadata(key, params=params))
+        workbook = workbook_from(key, metadata)
+        self._workbooks[key] = workbook
+        return workbook
+
+    def read(self, key: str) -> list[Tab]:
+        """Every grid tab of the spreadsheet `key`, in exactly two requests however many tabs it has."""
+        workbook = self.workbook(key, fresh=True)
+        ranges = [a1_range(sheet.title) for sheet in workbook.sheets if sheet.is_grid]
+        if not ranges:
+            return []
+        response = self.call(key, "read", lambda c: c.values_batch_get(key, ranges, params=dict(VALUE_PARAMS)))
+        return tabs_from(workbook, response.get("valueRanges", []))
+
+    # -- writing ---------------------------------------------------------------------------------
+    def batch_update(self, key: str, build: Callable[[Workbook], list[dict[str, Any]]]) -> None:
+        """One `spreadsheets.batchUpdate` built from the tabs as last read; if they changed since (a tab
+        deleted by hand), the tabs are fetched again and the update is sent once more."""
+        workbook = self.workbook(key)
+        client = self.client()
+        try:
+            client.batch_update(key, {"requests": build(workbook)})
+            return
+        except APIError as error:
+            if status_of(error) != 400:
+                raise self.fail(error, key, "write") from error
+            logger.info("Update of %s refused (HTTP 400); reading its tabs again", key, exc_info=True)
+        except (requests.RequestException, GoogleAuthError) as error:
+            raise self.fail(error, key, "write") from error
+        fresh = self.workbook(key, fresh=True)
+        self.call(key, "write", lambda c: c.batch_update(key, {"requests": build(fresh)}))
+
+
+def read_google_sheet(key: str, settings: Settings, sheets: GoogleSheets | None = None) -> list[Tab]:
+    """Every tab of the Google Sheet `key` (a one-off client unless the process's shared one is given)."""
+    return (sheets or GoogleSheets(settings)).read(key)

@@ -1,0 +1,117 @@
+"""The tables microopt keeps: schedules, every digest (claimed, posted or not), what each digest said.
+
+Table names carry a `microopt_` prefix so the database can be shared with other apps. The schema is
+created when missing (see `bot.state.store.StateStore.ensure_schema`); `SCHEMA_VERSION` is recorded in
+`microopt_meta` so a later release can migrate from it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.types import TypeDecorator
+
+SCHEMA_VERSION = 1
+
+# A digest's life: claimed → sending → posted | failed | skipped; `unknown` when a process stopped while
+# sending (the post may or may not have reached Slack, so it is never retried).
+DigestStatus = str
+CLAIMED, SENDING, POSTED, FAILED, SKIPPED, UNKNOWN = "claimed", "sending", "posted", "failed", "skipped", "unknown"
+SCHEDULED, FORCED = "scheduled", "forced"
+SHEET, SLACK = "sheet", "slack"
+
+
+class UtcDateTime(TypeDecorator[dt.datetime]):
+    """Aware UTC datetimes in, aware UTC datetimes out, on every backend (SQLite keeps no zone)."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: dt.datetime | None, dialect: Dialect) -> dt.datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the state store; pass an aware one")
+        return value.astimezone(dt.UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: dt.datetime | None, dialect: Dialect) -> dt.datetime | None:
+        return None if value is None else value.replace(tzinfo=dt.UTC)
+
+
+metadata = MetaData()
+
+meta = Table(
+    "microopt_meta",
+    metadata,
+    Column("key", String(100), primary_key=True),
+    Column("value", Text, nullable=False),
+)
+
+# One row per channel and source: `sheet` rows mirror the Channels tab, a `slack` row is what someone set
+# with `/microopt schedule` and wins over the sheet (`spec` NULL there means "off").
+schedules = Table(
+    "microopt_schedules",
+    metadata,
+    Column("channel", String(200), primary_key=True),
+    Column("source", String(10), primary_key=True),
+    Column("channel_name", String(200), nullable=True),
+    Column("target", String(200), nullable=False),
+    Column("spec", String(200), nullable=True),
+    Column("timezone", String(64), nullable=False),
+    Column("since", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+)
+
+# Every digest: the (channel, slot, kind) key is the exactly-once claim.
+digests = Table(
+    "microopt_digests",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("channel", String(200), nullable=False),
+    Column("target", String(200), nullable=False),
+    Column("slot_at", UtcDateTime, nullable=False),
+    Column("kind", String(10), nullable=False),
+    Column("status", String(10), nullable=False),
+    Column("worker", String(200), nullable=False),
+    Column("claimed_at", UtcDateTime, nullable=False),
+    Column("finished_at", UtcDateTime, nullable=True),
+    Column("attempts", Integer, nullable=False, default=1),
+    Column("message_ts", String(40), nullable=True),
+    Column("messages", Integer, nullable=False, default=0),
+    Column("error", String(200), nullable=True),
+    UniqueConstraint("channel", "slot_at", "kind", name="microopt_digests_slot"),
+)
+Index("microopt_digests_channel_finished", digests.c.channel, digests.c.finished_at)
+Index("microopt_digests_status", digests.c.status, digests.c.claimed_at)
+
+# What each posted digest said about each test: the verdict history, per channel and per test.
+verdicts = Table(
+    "microopt_verdicts",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("digest_id", Integer, ForeignKey("microopt_digests.id", ondelete="CASCADE"), nullable=False),
+    Column("channel", String(200), nullable=False),
+    Column("campaign", String(300), nullable=False),
+    Column("test", String(300), nullable=False),
+    Column("verdict", String(30), nullable=False),
+    Column("best_variant", String(300), nullable=True),
+    Column("signature", Text, nullable=False),
+    Column("headline", Text, nullable=False),
+    Column("changed", Boolean, nullable=False),
+    Column("said_at", UtcDateTime, nullable=False),
+)
+Index("microopt_verdicts_channel_test", verdicts.c.channel, verdicts.c.campaign, verdicts.c.test, verdicts.c.said_at)

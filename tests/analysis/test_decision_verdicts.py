@@ -1,0 +1,204 @@
+"""Each verdict and each rule, on small hand-made sheets run through the whole analysis."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import numpy as np
+from scipy.special import betaln
+
+from analysis import models
+from analysis.bayes import PRIOR_LOG_LIFT_SD, chance_to_beat, shrunk_lifts
+from analysis.models import Tab
+from analysis.report import analyse
+from analysis.sheet import parse_workbook
+
+HEADER = ["Campaign", "Test", "Variant", "Clicks", "Spend", "Cart views (micro)", "Purchases (macro)"]
+
+
+def result(rows, header=HEADER, **kwargs) -> models.TestResult:
+    report = analyse(parse_workbook([Tab("Results", [header, *rows])]), source="test", **kwargs)
+    return report.tests[0]
+
+
+def test_the_bundled_example_headline_is_unchanged():
+    from bot.settings import EXAMPLE_SHEET
+    from bot.sources.local import read_local
+
+    report = analyse(parse_workbook(read_local(str(EXAMPLE_SHEET))), source="example")
+    audience = next(t for t in report.tests if t.campaign == "Spring Sale" and t.test == "Audience")
+    assert audience.verdict == "move_budget" and audience.headline == "Move budget to B."
+    assert audience.summary.startswith(
+        "Audience B converts 61% better than A on cart views (8.1% vs 5.0%, likely +26% to +105%). "
+        "Purchases are still too few to call (11 vs 8): confirming a lift that size needs about 11,700 more "
+        "clicks per audience (≈ $4,900 at today's $0.42 CPC)."
+    )
+    verdicts = {t.verdict for t in report.tests}
+    assert verdicts == {"move_budget", "keep_running", "no_difference", "conflict", "check_tracking"}
+
+
+def test_check_tracking_when_the_split_is_broken():
+    test = result([["S", "Page", "A", 5200, 2184, 260, 21], ["S", "Page", "B", 4800, 2016, 250, 19]])
+    assert test.verdict == "check_tracking"
+    assert "52/48 on 10,000 clicks" in test.summary
+
+
+def test_a_macro_call_acts_on_its_own():
+    test = result([["W", "Audience", "A", 60000, 25200, 3000, 240], ["W", "Audience", "B", 60000, 25200, 3600, 310]])
+    assert test.verdict == "move_budget" and test.best_variant == "B"
+    assert "on purchases" in test.summary and "Cart views moved the same way (+20%)" in test.summary
+    assert "Chance B beats A: 99.9% on purchases" in test.summary
+
+
+def test_a_micro_call_moves_budget_saying_so_with_the_macro_still_to_confirm():
+    test = result([["S", "Audience", "A", 2000, 840, 100, 8], ["S", "Audience", "B", 2000, 840, 161, 11]])
+    assert test.verdict == "move_budget" and test.best_variant == "B"
+    assert "Purchases are still too few to call (11 vs 8)" in test.summary
+    assert "This call rests on cart views; no finished test in this sheet shows yet" in test.summary
+    assert "(flat prior)" in test.summary
+
+
+def test_all_variants_worse_moves_budget_back_to_the_control():
+    test = result(
+        [["W", "Ad", "A", 50000, 21000, 2500, 200], ["W", "Ad", "B", 50000, 21000, 2250, 150]],
+    )
+    assert test.verdict == "move_budget" and test.headline == "Move budget back to A."
+
+
+def test_conflict_when_the_funnel_says_the_extra_micro_conversions_do_not_buy():
+    test = result([["P", "Headline", "A", 5000, 2100, 250, 30], ["P", "Headline", "B", 5000, 2100, 340, 22]])
+    purchases = next(c for c in test.comparisons if c.kind == "macro")
+    assert purchases.decision == "keep_running"  # not called on its own
+    assert test.verdict == "conflict" and test.headline == "Conflict — do not move budget."
+    assert "6.5% of B's cart views became purchases, against 12.0% of A's" in test.summary
+
+
+def test_conflict_when_micro_and_macro_are_called_opposite_ways():
+    test = result([["W", "Keyword", "A", 40000, 24000, 2000, 200], ["W", "Keyword", "B", 40000, 22000, 2400, 150]])
+    assert {c.kind: c.decision for c in test.comparisons} == {"micro": "better", "macro": "worse"}
+    assert test.verdict == "conflict"
+
+
+def test_no_difference_when_the_interval_rules_out_the_minimum_effect():
+    test = result([["P", "Bid", "A", 25000, 10500, 1250, 100], ["P", "Bid", "B", 25000, 11250, 1256, 103]])
+    assert test.verdict == "no_difference" and test.headline == "No meaningful difference — stop the test."
+    assert "within 10% of each other" in test.summary
+    assert "CPC: A $0.42, B $0.45" in test.summary
+    # a smaller minimum effect keeps it running
+    assert (
+        result(
+            [["P", "Bid", "A", 25000, 10500, 1250, 100], ["P", "Bid", "B", 25000, 11250, 1256, 103]],
+            minimum_effect=0.05,
+        ).verdict
+        == "keep_running"
+    )
+
+
+def test_no_difference_when_the_planned_visitors_are_in_without_a_call():
+    header = [*HEADER, "Planned visitors"]
+    test = result([["P", "Bid", "A", 8000, 0, 400, 30, 8000], ["P", "Bid", "B", 8000, 0, 420, 31, 8000]], header=header)
+    assert test.verdict == "no_difference"
+    assert "The planned 8,000 clicks per bid are in without a call on cart views" in test.summary
+    assert all(c.decision_rule == "sequential" for c in test.comparisons)
+
+
+def test_keep_running_says_what_is_left_in_visitors_days_and_money():
+    header = ["Date", *HEADER]
+    start = dt.date(2026, 3, 1)
+    rows = []
+    for day in range(10):
+        date = (start + dt.timedelta(days=day)).isoformat()
+        rows.append([date, "S", "Copy", "A", 500, 250, 25 + day % 3, 2])
+        rows.append([date, "S", "Copy", "B", 500, 250, 27 + day % 2, 2])
+    test = result(rows, header=header)
+    assert test.verdict == "keep_running" and test.days == 10
+    cart = next(c for c in test.comparisons if c.kind == "micro")
+    assert cart.visitors_to_go is not None and cart.days_to_go == int(np.ceil(cart.visitors_to_go / 500))
+    assert cart.spend_to_go is not None and abs(cart.spend_to_go - cart.visitors_to_go * 0.5) < 1e-6
+    match = re.search(r"about ([\d,]+) more clicks per copy \(about (\d+) more days at the recent 500", test.summary)
+    assert match is not None, test.summary
+    assert "$0.50 CPC" in test.summary
+
+
+def test_keep_running_too_early_before_the_minimum_days():
+    header = ["Date", *HEADER]
+    rows = [
+        ["2026-03-01", "S", "Copy", "A", 5000, 0, 250, 20],
+        ["2026-03-01", "S", "Copy", "B", 5000, 0, 400, 40],
+        ["2026-03-02", "S", "Copy", "A", 5000, 0, 250, 20],
+        ["2026-03-02", "S", "Copy", "B", 5000, 0, 400, 40],
+    ]
+    test = result(rows, header=header)
+    assert test.verdict == "keep_running"
+    assert test.summary.startswith("Too early to call: microopt waits for 3 days of data")
+    assert all(c.decision == "too_early" for c in test.comparisons)
+
+
+def test_several_variants_name_the_best_and_correct_for_multiplicity():
+    rows = [
+        ["B", "Keyword", "a", 4000, 2400, 180, 14],
+        ["B", "Keyword", "b", 4000, 2680, 236, 19],
+        ["B", "Keyword", "c", 4000, 2520, 171, 15],
+        ["B", "Keyword", "d", 4000, 2520, 260, 16],
+    ]
+    test = result(rows)
+    assert test.best_variant == "d"
+    assert "b also beats a, by less" in test.summary
+    cart = [c for c in test.comparisons if c.kind == "micro"]
+    assert all(c.adjusted_p_value is not None and c.adjusted_p_value >= c.p_value for c in cart)
+
+
+def test_a_micro_metric_with_a_poor_track_record_does_not_move_budget_alone():
+    finished = [
+        # four finished tests where purchases went the other way from cart views
+        ["W1", "T", "A", 40000, 0, 2000, 200],
+        ["W1", "T", "B", 40000, 0, 2100, 150],
+        ["W2", "T", "A", 40000, 0, 2000, 200],
+        ["W2", "T", "B", 40000, 0, 1900, 260],
+        ["W3", "T", "A", 40000, 0, 2000, 200],
+        ["W3", "T", "B", 40000, 0, 2100, 140],
+        ["W4", "T", "A", 40000, 0, 2000, 200],
+        ["W4", "T", "B", 40000, 0, 1950, 270],
+    ]
+    rows = [["S", "Audience", "A", 2000, 840, 100, 8], ["S", "Audience", "B", 2000, 840, 161, 11], *finished]
+    report = analyse(parse_workbook([Tab("Results", [HEADER, *rows])]), source="test")
+    (proxy,) = report.proxies
+    assert (proxy.finished_tests, proxy.agreeing_tests) == (4, 0)
+    audience = report.tests[0]
+    assert audience.verdict == "keep_running"
+    assert "cart views have tracked purchases in only 0 of 4 finished tests" in audience.summary
+
+
+def test_a_big_lift_from_few_conversions_is_flagged_as_likely_smaller():
+    test = result([["S", "Bid", "A", 6000, 0, 300, 30], ["S", "Bid", "B", 6000, 0, 306, 41]])
+    assert "few purchases so far, so the real lift is more likely near +14%" in test.summary
+
+
+def exact_chance(xa: int, na: int, xb: int, nb: int) -> float:
+    """P(p_B > p_A) for Beta(1 + x, 1 + n - x) posteriors, the closed form of Evan Miller (2015)."""
+    a_a, b_a, a_b, b_b = 1 + xa, 1 + na - xa, 1 + xb, 1 + nb - xb
+    return float(
+        sum(
+            np.exp(betaln(a_a + i, b_b + b_a) - np.log(b_b + i) - betaln(1 + i, b_b) - betaln(a_a, b_a))
+            for i in range(a_b)
+        )
+    )
+
+
+def test_chance_to_beat_matches_the_closed_form():
+    cases = [(100, 2000, 161, 2000), (8, 2000, 11, 2000), (0, 50, 3, 50), (1, 10, 0, 10), (30, 6000, 41, 6000)]
+    for xa, na, xb, nb in cases:
+        ours = chance_to_beat(*(np.array([v], dtype=float) for v in (na, xa, nb, xb)))[0]
+        assert abs(ours - exact_chance(xa, na, xb, nb)) < 1e-4
+
+
+def test_shrinkage_is_the_normal_posterior_mean_and_never_flips_the_sign():
+    nc, xc, nv, xv = (np.array([v], dtype=float) for v in (2000, 100, 2000, 161))
+    a, c = 161.0, 100.0
+    log_ratio = np.log(a / 2000) - np.log(c / 2000)
+    se2 = 1 / a - 1 / 2000 + 1 / c - 1 / 2000
+    expected = np.expm1(log_ratio * PRIOR_LOG_LIFT_SD**2 / (PRIOR_LOG_LIFT_SD**2 + se2))
+    shrunk = shrunk_lifts(nc, xc, nv, xv)[0]
+    assert abs(shrunk - expected) < 1e-12
+    assert 0 < shrunk < 0.61

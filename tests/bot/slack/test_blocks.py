@@ -1,0 +1,108 @@
+"""Block Kit rendering: pure functions, checked against Slack's limits."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from analysis.models import Problem
+from bot.slack.blocks import (
+    MAX_BLOCKS,
+    MAX_HEADER_TEXT,
+    MAX_SECTION_TEXT,
+    escape,
+    header,
+    render_help,
+    render_sheet_messages,
+    render_status_messages,
+    split_text,
+)
+from tests.bot.slack.factories import comparison, report, result
+
+
+def within_limits(payload: dict) -> None:
+    assert payload["text"]
+    assert len(payload["blocks"]) <= MAX_BLOCKS
+    for block in payload["blocks"]:
+        if block["type"] == "header":
+            assert len(block["text"]["text"]) <= MAX_HEADER_TEXT
+        if block["type"] == "section":
+            assert 0 < len(block["text"]["text"]) <= MAX_SECTION_TEXT
+
+
+def test_a_status_message_is_header_sections_context_with_a_fallback() -> None:
+    [payload] = render_status_messages(report(result()), read_at=dt.datetime(2026, 3, 11, 9, 30, tzinfo=dt.UTC))
+    kinds = [b["type"] for b in payload["blocks"]]
+    assert kinds == ["header", "section", "context"]
+    section = payload["blocks"][1]["text"]["text"]
+    assert section.startswith("*Spring Sale · Audience test* — :large_green_circle: *Move budget to B.*")
+    assert "• *B* vs A, Cart views (micro): 8.1% vs 5.0% (161/2,000 vs 100/2,000)" in section
+    footer = payload["blocks"][2]["elements"][0]["text"]
+    assert "<https://docs.google.com/spreadsheets/d/1AbCdEfGhIjKlMnOpQrStUvWxYz012345|Google Sheet>" in footer
+    assert "<!date^1773221400^{date_short_pretty} at {time}|2026-03-11 09:30 UTC>" in footer
+    assert payload["text"] == "Test verdicts\nSpring Sale · Audience test: Move budget to B."
+
+
+def test_many_tests_split_across_messages_never_mid_test() -> None:
+    tests = [result(f"Campaign {n}") for n in range(80)]
+    payloads = render_status_messages(report(*tests))
+    assert len(payloads) > 1
+    for payload in payloads:
+        within_limits(payload)
+    titles = [b["text"]["text"].split("*")[1] for p in payloads for b in p["blocks"] if b["type"] == "section"]
+    assert titles == [f"Campaign {n} · Audience test" for n in range(80)]
+
+
+def test_one_test_too_long_for_a_section_continues_in_the_next_at_a_line_break() -> None:
+    many = tuple(comparison(f"variant {k:03d} " + "y" * 60, conversions=100 + k) for k in range(40))
+    [payload] = render_status_messages(report(result(comparisons=many)))
+    within_limits(payload)
+    sections = [b["text"]["text"] for b in payload["blocks"] if b["type"] == "section"]
+    assert len(sections) > 1
+    lines = [line for s in sections for line in s.split("\n")]
+    for k in range(40):
+        assert sum(f"({100 + k:,}/2,000 vs 100/2,000)" in line for line in lines) == 1
+
+
+def test_problems_are_listed_with_cells_and_capped_in_status() -> None:
+    problems = tuple(Problem(cell=f"Results!F{n}", message='"1O2" is not a number') for n in range(2, 30))
+    [payload] = render_status_messages(report(result(), problems=problems))
+    text = payload["blocks"][-2]["text"]["text"]
+    assert text.startswith("*28 cells need a look*")
+    assert '• `Results!F2`: "1O2" is not a number' in text
+    assert "…and 18 more: `/microopt sheet` lists them all." in text
+
+
+def test_sheet_messages_list_every_problem() -> None:
+    problems = tuple(Problem(cell=f"Results!F{n}", message="x " * 30) for n in range(2, 400))
+    payloads = render_sheet_messages(source="/tmp/campaigns.xlsx", last_read=None, problems=problems, tests=3)
+    for payload in payloads:
+        within_limits(payload)
+    text = "\n".join(b["text"]["text"] for p in payloads for b in p["blocks"] if b["type"] == "section")
+    assert "Sheet: `campaigns.xlsx` · not read since microopt started" in text
+    assert all(f"`Results!F{n}`" in text for n in range(2, 400))
+
+
+def test_escape_makes_mentions_and_links_inert() -> None:
+    assert escape("<!channel> & <@U1|boss>") == "&lt;!channel&gt; &amp; &lt;@U1|boss&gt;"
+
+
+def test_header_is_clipped_to_150() -> None:
+    assert len(header("x" * 400)["text"]["text"]) <= MAX_HEADER_TEXT
+
+
+def test_help_mentions_every_command() -> None:
+    text = render_help()["text"]
+    for verb in ("status", "sheet", "schedule", "help"):
+        assert f"/microopt {verb}" in text
+
+
+@given(st.text(alphabet=st.sampled_from("ab 12,.%&<>\n"), max_size=4000), st.integers(min_value=20, max_value=300))
+def test_split_text_keeps_every_word_and_respects_the_limit(text: str, limit: int) -> None:
+    chunks = split_text(escape(text), limit)
+    assert all(len(chunk) <= limit for chunk in chunks)
+    assert "".join(escape(text).split()) == "".join("".join(chunks).split())
+    for chunk in chunks:  # no entity cut in two
+        assert not chunk.rstrip().endswith(("&", "&a", "&am", "&amp", "&l", "&lt", "&g", "&gt"))

@@ -1,0 +1,329 @@
+"""`/microopt …` end to end: signed requests over real HTTP into the real bolt app, answers into the stand-in."""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+from bot.deps import Deps
+from bot.slack.answers import MAX_CHARTS
+from bot.slack.blocks import MAX_BLOCKS, MAX_HEADER_TEXT, MAX_SECTION_TEXT
+from bot.sources import read_tabs
+from bot.sources.cache import SheetCache
+from tests.bot.slack.harness import (
+    NOW,
+    all_text,
+    command_body,
+    deps_for,
+    post,
+    posted_messages,
+    send_command,
+    serve,
+    settings_for,
+    signed_headers,
+    tiny_chart,
+    wait_for,
+)
+from tests.fakes.slack_api import SlackStandIn
+
+PNG = b"\x89PNG\r\n\x1a\n"
+
+
+def titles(message: dict) -> list[str]:
+    return [
+        b["text"]["text"].split("*")[1]
+        for b in message["blocks"]
+        if b["type"] == "section" and "—" in b["text"]["text"]
+    ]
+
+
+def test_status_in_a_routed_channel_posts_its_campaigns_with_charts(slack: SlackStandIn, book) -> None:
+    settings = settings_for(slack, book)
+    with serve(settings, deps_for(settings)) as served:
+        reply = send_command(served, slack, "status", channel_id="C0SPRING", channel_name="spring-sale")
+        served.drain()
+
+    assert reply.status == 200
+    assert reply.json() == {"text": "Reading the sheet…", "response_type": "ephemeral"}
+    [message] = posted_messages(slack)
+    assert message["channel"] == "C0SPRING"
+    assert titles(message) == ["Spring Sale · Audience test", "Spring Sale · Ad copy test"]
+    first = message["blocks"][1]["text"]["text"]
+    assert first.index("Move budget to B.") < first.index("8.1% vs 5.0%")  # the verdict, then the numbers
+    assert message["blocks"][0]["type"] == "header"
+    assert message["blocks"][-1]["type"] == "context"
+    assert "Spring Sale · Audience test: Move budget to B." in message["text"]
+
+    # One chart per test, through the two-step external upload, shared into the channel.
+    urls = slack.calls_to("files.getUploadURLExternal")
+    [complete] = slack.calls_to("files.completeUploadExternal")
+    assert [c.params["filename"] for c in urls] == ["spring-sale-audience-test.png", "spring-sale-ad-copy-test.png"]
+    assert complete.params["channel_id"] == "C0SPRING"
+    titles_uploaded = [f["title"] for f in json.loads(complete.params["files"])]
+    assert titles_uploaded[0] == "Spring Sale · Audience test: lift vs A"
+    assert len(slack.uploads) == 2 and all(png.startswith(PNG) for png in slack.uploads.values())
+    assert complete.at > slack.calls_to("chat.postMessage")[0].at  # beside (after) its verdicts
+
+
+def test_status_in_an_unrouted_channel_gives_every_campaign_and_says_why(slack: SlackStandIn, book) -> None:
+    settings = settings_for(slack, book)
+    with serve(settings, deps_for(settings)) as served:
+        send_command(served, slack, "status", channel_id="C0RANDOM", channel_name="random")
+        served.drain()
+
+    [message] = posted_messages(slack)
+    text = all_text(message)
+    assert "No campaign is routed to #random in the sheet's Channels tab, so here are all of them." in text
+    assert len(titles(message)) == 4
+    assert len(slack.calls_to("files.getUploadURLExternal")) == 4
+
+
+def test_channels_written_as_an_id_or_a_bare_name_are_routed(slack: SlackStandIn, book) -> None:
+    settings = settings_for(slack, book)
+    with serve(settings, deps_for(settings), draw_chart=tiny_chart) as served:
+        send_command(served, slack, "status", channel_id="C0SEARCH", channel_name="search-team")
+        send_command(served, slack, "status", channel_id="C0SUMMER", channel_name="summer-launch")
+        served.drain()
+
+    by_channel = {m["channel"]: titles(m) for m in posted_messages(slack)}
+    assert by_channel == {
+        "C0SEARCH": ["Brand Search · Keyword test"],
+        "C0SUMMER": ["Summer Launch · Landing page test"],
+    }
+
+
+def test_status_with_a_query_narrows_to_matching_tests(slack: SlackStandIn, book) -> None:
+    settings = settings_for(slack, book)
+    with serve(settings, deps_for(settings)) as served:
+        send_command(served, slack, "status keyword", channel_id="C0RANDOM", channel_name="random")
+        send_command(served, slack, "status nothing-like-this", channel_id="C0RANDOM", channel_name="random")
+        served.drain()
+
+    found, missing = sorted(posted_messages(slack), key=lambda m: "No campaign or test" in all_text(m))
+    assert titles(found) == ["Brand Search · Keyword test"]
+    assert "The sheet has “Spring Sale”, “Brand Search”, “Summer Launch”." in all_text(missing)
+    assert "No campaign or test matches “nothing-like-this”" in all_text(missing)
+
+
+def test_help_is_the_acknowledgement_itself(slack: SlackStandIn, book) -> None:
+    settings = settings_for(slack, book)
+    with serve(settings, deps_for(settings)) as served:
+        reply = send_command(served, slack, "help")
+        served.drain()
+
+    body = reply.json()
+    assert body["response_type"] == "ephemeral"
+    text = all_text(body)
+    for usage in ("/microopt status", "/microopt sheet", "/microopt schedule weekdays 09:00", "/microopt schedule off"):
+        assert usage in text
+    assert slack.calls_to("chat.postMessage") == [] and slack.responses == []
+
+
+def test_unknown_input_gets_the_help_text(slack: SlackStandIn, book) -> None:
+    settings = settings_for(slack, book)
+    with serve(settings, deps_for(settings)) as served:
+        reply = send_command(served, slack, "frobnicate <!here>")
+        served.drain()
+
+    text = all_text(reply.json())
+    assert "I don't know `frobnicate &lt;!here&gt;`" in text
+    assert "/microopt status" in text
+    assert "<!here>" not in text
+    assert slack.calls_to("chat.postMessage") == []
+
+
+def test_a_bad_signature_is_refused_with_401(slack: SlackStandIn, book) -> None:
+    settings = settings_for(slack, book)
+    with serve(settings, deps_for(settings)) as served:
+        body = command_body(slack, "status")
+        reply = post(served.url, body, signed_headers(body, secret="0" * 32))
+        served.drain()
+
+    assert reply.status == 401
+    assert slack.calls_to("chat.postMessage") == []
+
+
+def test_a_request_older_than_five_minutes_is_refused_with_401(slack: SlackStandIn, book) -> None:
+    settings = settings_for(slack, book)
+    with serve(settings, deps_for(settings)) as served:
+        body = command_body(slack, "status")
+        reply = post(served.url, body, signed_headers(body, timestamp=int(time.time()) - 5 * 60 - 30))
+        served.drain()
+
+    assert reply.status == 401
+    assert slack.calls_to("chat.postMessage") == []
+
+
+def test_a_slack_retry_never_produces_a_second_answer(slack: SlackStandIn, book) -> None:
+    settings = settings_for(slack, book)
+    with serve(settings, deps_for(settings)) as served:
+        body = command_body(slack, "status", trigger_id="77.1.same")
+        first = post(served.url, body, signed_headers(body))
+        retry = post(
+            served.url,
+            body,
+            {**signed_headers(body), "X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "http_timeout"},
+        )
+        served.drain()
+
+    assert first.status == 200 and retry.status == 200
+    assert retry.body == ""
+    assert len(slack.calls_to("chat.postMessage")) == 1
+    assert len(slack.calls_to("files.completeUploadExternal")) == 1
+
+
+def test_a_429_from_chat_post_message_is_retried_after_retry_after(slack: SlackStandIn, book) -> None:
+    slack.fail_next("chat.postMessage", 429, {"ok": False, "error": "ratelimited"}, **{"Retry-After": "1"})
+    settings = settings_for(slack, book)
+    with serve(settings, deps_for(settings)) as served:
+        send_command(served, slack, "status")
+        served.drain()
+
+    refused, accepted = slack.calls_to("chat.postMessage")
+    assert accepted.at - refused.at >= 1.0
+    assert refused.params == accepted.params
+    assert slack.responses == []  # nothing had to fall back or apologise
+
+
+def test_a_channel_the_bot_is_not_in_is_answered_through_response_url(slack: SlackStandIn, book) -> None:
+    settings = settings_for(slack, book)
+    with serve(settings, deps_for(settings)) as served:
+        send_command(served, slack, "status", channel_id="C0PRIVATE", channel_name="privategroup", response="p1")
+        served.drain()
+
+    assert [c.params.get("channel") for c in slack.calls_to("chat.postMessage")] == ["C0PRIVATE"]
+    verdicts, tip = (payload for _, payload in slack.responses)
+    assert verdicts["response_type"] == "in_channel"
+    assert "Test verdicts" in verdicts["text"]
+    assert tip["response_type"] == "ephemeral" and "/invite @microopt" in all_text(tip)
+    assert slack.calls_to("files.getUploadURLExternal") == []
+
+
+def test_an_oversized_report_is_split_within_slack_limits(slack: SlackStandIn, write_sheet) -> None:
+    rows: list[list[object]] = []
+    for n in range(70):
+        for variant, views in (("Control", 500), ("Challenger with a long name", 560 + n), ("Third", 470)):
+            rows.append([f"Campaign {n:02d} & friends", "Audience", variant, 10_000, views, 40 + n % 7])
+    rows += [["Huge", "Keyword", f"keyword number {k:03d} " + "x" * 40, 20_000, 900 + k, 50] for k in range(60)]
+    settings = settings_for(slack, sheet=write_sheet(rows))
+    with serve(settings, deps_for(settings), draw_chart=tiny_chart) as served:
+        send_command(served, slack, "status", channel_id="C0RANDOM", channel_name="random")
+        served.drain()
+
+    *messages, capped = posted_messages(slack)
+    assert len(messages) > 1
+    assert len(slack.uploads) == MAX_CHARTS  # charts for the first tests, then a word about the rest
+    assert capped["text"].startswith(f"Charts are shown for the first {MAX_CHARTS} tests only")
+    sections = []
+    for number, message in enumerate(messages, start=1):
+        assert len(message["blocks"]) <= MAX_BLOCKS
+        assert len(message["blocks"][0]["text"]["text"]) <= MAX_HEADER_TEXT
+        assert message["blocks"][0]["text"]["text"].endswith(f"({number}/{len(messages)})")
+        assert message["text"]
+        for block in message["blocks"]:
+            if block["type"] == "section":
+                assert len(block["text"]["text"]) <= MAX_SECTION_TEXT
+                sections.append(block["text"]["text"])
+    shown = "\n".join(sections)
+    for n in range(70):  # every test is there, its numbers whole
+        assert f"*Campaign {n:02d} &amp; friends · Audience test*" in shown
+        assert f"({560 + n:,}/10,000 vs 500/10,000)" in shown
+    for k in range(1, 60):
+        assert f"({900 + k:,}/20,000 vs 900/20,000)" in shown
+
+
+def test_names_from_the_sheet_are_escaped_and_cannot_ping(slack: SlackStandIn, write_sheet) -> None:
+    rows = [
+        ["<!channel>", "Ad & copy", "A", 2000, 100, 8],
+        ["<!channel>", "Ad & copy", "<@U0BOSS> <https://evil.example|click>", 2000, 161, 11],
+    ]
+    settings = settings_for(slack, sheet=write_sheet(rows))
+    with serve(settings, deps_for(settings)) as served:
+        send_command(served, slack, "status", channel_id="C0RANDOM", channel_name="random")
+        served.drain()
+
+    [message] = posted_messages(slack)
+    text = all_text(message)
+    assert "&lt;!channel&gt; · Ad &amp; copy test" in text
+    assert "&lt;@U0BOSS&gt; &lt;https://evil.example|click&gt;" in text
+    for dangerous in ("<!channel>", "<@U0BOSS>", "<https://evil", "& copy"):
+        assert dangerous not in text
+
+
+def test_sheet_failure_becomes_a_sentence_the_channel_can_act_on(slack: SlackStandIn, tmp_path) -> None:
+    settings = settings_for(slack, sheet=tmp_path / "gone.xlsx")
+    with serve(settings, deps_for(settings)) as served:
+        send_command(served, slack, "status")
+        served.drain()
+
+    [message] = posted_messages(slack)
+    assert message["channel"] == "C0SPRING"
+    assert message["text"].startswith(":warning: No sheet at ")
+    assert "give MICROOPT_SHEET (or --sheet) a .csv or .xlsx path, or a Google Sheet URL." in message["text"]
+
+
+def test_an_unexpected_failure_is_one_sentence_with_the_traceback_in_the_log(slack: SlackStandIn, book, caplog) -> None:
+    def broken(spec: str):
+        raise RuntimeError("internal detail xoxb-secret")
+
+    settings = settings_for(slack, book)
+    with caplog.at_level(logging.ERROR, logger="microopt.slack"), serve(settings, deps_for(settings, broken)) as served:
+        send_command(served, slack, "status")
+        served.drain()
+
+    [message] = posted_messages(slack)
+    text = all_text(message)
+    assert "microopt could not finish `/microopt status` (an unexpected RuntimeError, reference " in text
+    assert "internal detail" not in text and "Traceback" not in text
+    [record] = [r for r in caplog.records if r.exc_info]
+    assert "reference" in record.getMessage() and record.exc_info[0] is RuntimeError
+
+
+def test_sheet_command_names_the_sheet_and_its_problem_cells(slack: SlackStandIn, write_sheet) -> None:
+    rows = [
+        ["Spring", "Audience", "A", 2000, 100, 8],
+        ["Spring", "Audience", "B", 2000, 161, 11],
+        ["Spring", "Audience", "C", 2000, "1O2", 11],
+    ]
+    settings = settings_for(slack, sheet=write_sheet(rows))
+    with serve(settings, deps_for(settings)) as served:
+        ack = send_command(served, slack, "sheet")
+        wait_for(lambda: slack.responses)
+        served.drain()
+
+    assert ack.json()["text"] == "Reading the sheet…"
+    [(_, payload)] = slack.responses
+    text = all_text(payload)
+    assert payload["response_type"] == "ephemeral"
+    assert "Sheet: `Results.csv`" in text
+    assert "<!date^" in text  # when it was read, in each reader's time zone
+    assert "`Results!E4`: " in text and "1O2" in text
+    assert slack.calls_to("chat.postMessage") == []
+
+
+def test_slow_sheet_reads_never_hold_back_acknowledgements(slack: SlackStandIn, book) -> None:
+    """Thirty commands at once while the sheet hangs: every one is acknowledged before any answer,
+    and all thirty share one sheet read."""
+    sheet_released = threading.Event()
+    settings = settings_for(slack, book)
+
+    def slow_read(spec: str):
+        sheet_released.wait(timeout=10)
+        return read_tabs(spec, settings)
+
+    sheets = SheetCache(slow_read, ttl_seconds=60, clock=lambda: NOW)
+    deps = Deps(settings=settings, read_tabs=sheets.read, last_read=sheets.last_read, clock=lambda: NOW)
+    with serve(settings, deps, workers=4, draw_chart=tiny_chart) as served:
+        with ThreadPoolExecutor(max_workers=30) as senders:
+            replies = list(senders.map(lambda _: send_command(served, slack, "status"), range(30)))
+        acknowledged_before_release = not sheet_released.is_set()
+        sheet_released.set()
+        served.drain()
+
+    assert acknowledged_before_release
+    assert [r.status for r in replies] == [200] * 30
+    assert len(slack.calls_to("chat.postMessage")) == 30
+    assert sheets.reads == 1

@@ -1,0 +1,38 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import jsonschema
+import yaml
+
+ROOT = Path(__file__).resolve().parents[3]
+# Slack's published app-manifest JSON Schema (draft-07, v1.0.0, slackapi/manifest-schema, MIT licence).
+SCHEMA = Path(__file__).with_name("manifest.schema.json")
+
+
+def manifest() -> dict:
+    return yaml.safe_load((ROOT / "manifest.yml").read_text())
+
+
+def schema() -> dict:
+    return json.loads(SCHEMA.read_text())
+
+
+def test_manifest_is_valid_against_slacks_schema() -> None:
+    jsonschema.Draft7Validator(schema()).validate(manifest())
+
+
+def test_manifest_declares_the_command_least_privilege_scopes_and_event_url() -> None:
+    data = manifest()
+    [command] = data["features"]["slash_commands"]
+    assert command["command"] == "/microopt"
+    assert "status" in command["usage_hint"] and "schedule" in command["usage_hint"]
+    assert command["url"].endswith("/slack/events")
+    assert sorted(data["oauth_config"]["scopes"]["bot"]) == ["chat:write", "commands", "files:write"]
+
+
+def test_procfile_runs_the_web_and_worker_processes() -> None:
+    lines = dict(line.split(":", 1) for line in (ROOT / "Procfile").read_text().splitlines() if line.strip())
+    assert lines["web"].strip() == "microopt serve"
+    assert lines["worker"].strip() == "microopt scheduler"

@@ -1,0 +1,20 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from bot.state.store import StateStore
+from tests.fakes import postgres
+
+# Fixtures from tests/fakes/postgres.py: a session PostgreSQL server, and each state test on SQLite and on it.
+postgres_server = postgres.postgres_server
+postgres_url = postgres.postgres_url
+database_url = postgres.database_url
+
+
+@pytest.fixture
+def store(database_url: str) -> Iterator[StateStore]:
+    opened = StateStore.open(database_url, worker="test-worker")
+    yield opened
+    opened.close()

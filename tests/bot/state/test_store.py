@@ -1,0 +1,128 @@
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import inspect
+
+from bot.state.engine import database_url, redacted
+from bot.state.store import SheetSchedule, StateStore, VerdictRecord
+from bot.state.tables import FAILED, POSTED, SCHEMA_VERSION, UNKNOWN
+
+NOW = dt.datetime(2026, 3, 9, 9, 0, tzinfo=dt.UTC)
+LEASE = dt.timedelta(minutes=10)
+
+
+def test_the_schema_is_created_on_first_use_and_versioned(store: StateStore):
+    store.ensure_schema()
+    store.ensure_schema()
+    names = set(inspect(store.engine).get_table_names())
+    assert {"microopt_meta", "microopt_schedules", "microopt_digests", "microopt_verdicts"} <= names
+    assert store.schema_version() == SCHEMA_VERSION
+
+
+def test_a_second_store_on_the_same_database_sees_the_same_state(store: StateStore, database_url: str):
+    store.set_slack_schedule("C0SPRING", "spring-sale", "weekdays 09:00", "Europe/London", NOW)
+    other = StateStore.open(database_url, worker="other")
+    try:
+        assert [(r.channel, r.spec) for r in other.schedules()] == [("C0SPRING", "weekdays 09:00")]
+    finally:
+        other.close()
+
+
+def test_sheet_sync_keeps_since_while_a_schedule_is_unchanged(store: StateStore):
+    store.sync_sheet_schedules([SheetSchedule("spring-sale", "#spring-sale", "weekdays 09:00", "UTC")], NOW)
+    later = NOW + dt.timedelta(hours=1)
+    store.sync_sheet_schedules(
+        [
+            SheetSchedule("spring-sale", "#spring-sale", "weekdays 09:00", "UTC"),
+            SheetSchedule("search-team", "#search-team", "mon 08:30", "America/New_York"),
+        ],
+        later,
+    )
+    rows = {r.channel: r for r in store.schedules()}
+    assert rows["spring-sale"].since == NOW
+    assert rows["search-team"].since == later
+    store.sync_sheet_schedules([SheetSchedule("spring-sale", "#spring-sale", "daily 17:00", "UTC")], later)
+    rows = {r.channel: r for r in store.schedules()}
+    assert set(rows) == {"spring-sale"}
+    assert rows["spring-sale"].since == later
+    assert store.sheet_synced_at() == later
+
+
+def test_a_slot_is_claimed_once(store: StateStore, database_url: str):
+    other = StateStore.open(database_url, worker="other")
+    try:
+        first = store.claim("spring-sale", "#spring-sale", NOW, NOW, LEASE)
+        assert first is not None
+        assert other.claim("spring-sale", "#spring-sale", NOW, NOW, LEASE) is None
+        assert store.claim("spring-sale", "#spring-sale", NOW, NOW, LEASE) is None
+        # another slot, another channel: independent
+        assert other.claim("spring-sale", "#spring-sale", NOW + dt.timedelta(days=1), NOW, LEASE) is not None
+        assert other.claim("search-team", "#search-team", NOW, NOW, LEASE) is not None
+    finally:
+        other.close()
+
+
+def test_a_stale_claim_is_taken_over_but_a_stale_send_is_never_repeated(store: StateStore, database_url: str):
+    other = StateStore.open(database_url, worker="other")
+    try:
+        claimed = store.claim("a", "#a", NOW, NOW, LEASE)
+        sending = store.claim("b", "#b", NOW, NOW, LEASE)
+        assert claimed and sending and store.mark_sending(sending, NOW)
+        soon, late = NOW + dt.timedelta(minutes=5), NOW + dt.timedelta(minutes=11)
+        assert other.claim("a", "#a", NOW, soon, LEASE) is None  # still leased
+        taken = other.claim("a", "#a", NOW, late, LEASE)
+        assert taken is not None and taken.id == claimed.id
+        assert not store.mark_sending(claimed, late)  # the first process lost it
+        assert other.claim("b", "#b", NOW, late, LEASE) is None
+        statuses = {r.channel: (r.status, r.attempts, r.worker) for r in store.digest_rows()}
+        assert statuses == {"a": ("claimed", 2, "other"), "b": (UNKNOWN, 1, "test-worker")}
+    finally:
+        other.close()
+
+
+def test_finishing_records_what_was_said(store: StateStore):
+    claim = store.claim("a", "#a", NOW, NOW, LEASE)
+    assert claim is not None
+    said = [
+        VerdictRecord("Spring Sale", "Audience", "move_budget", "B", "sig-1", "Move budget to B.", True),
+        VerdictRecord("Spring Sale", "Ad copy", "keep_running", None, "sig-2", "Keep running."),
+    ]
+    store.finish(claim, POSTED, NOW, message_ts="1.2", messages=1, said=said)
+    last = store.last_said("a")
+    assert last[("Spring Sale", "Audience")].verdict == "move_budget"
+    assert last[("Spring Sale", "Audience")].said_at == NOW
+    history = store.verdict_history("Spring Sale", "Audience")
+    assert [(h.channel, h.verdict, h.changed) for h in history] == [("a", "move_budget", True)]
+    posted = store.last_posted("a")
+    assert posted is not None and posted.message_ts == "1.2"
+
+
+def test_failures_are_reported_until_a_later_digest_arrives(store: StateStore):
+    bad = store.claim("a", "#a", NOW, NOW, LEASE)
+    assert bad is not None
+    store.finish(bad, FAILED, NOW, error="not_in_channel")
+    assert [r.error for r in store.problem_digests(NOW - dt.timedelta(days=1))] == ["not_in_channel"]
+    later = NOW + dt.timedelta(days=1)
+    good = store.claim("a", "#a", later, later, LEASE)
+    assert good is not None
+    store.finish(good, POSTED, later)
+    assert store.problem_digests(NOW - dt.timedelta(days=1)) == []
+
+
+def test_heroku_urls_use_psycopg_and_passwords_never_show():
+    url = database_url("postgres://bot:s3cret@db.example.com:5432/microopt")
+    assert url.drivername == "postgresql+psycopg"
+    assert "s3cret" not in redacted(url)
+    assert database_url("postgresql://x@h/db").drivername == "postgresql+psycopg"
+    assert database_url("sqlite:///microopt.db").drivername == "sqlite"
+
+
+def test_the_sqlite_file_and_its_folder_are_created_on_first_use(tmp_path):
+    path = tmp_path / "data" / "nested" / "microopt.db"
+    store = StateStore.open(f"sqlite:///{path}")
+    try:
+        store.ensure_schema()
+    finally:
+        store.close()
+    assert path.exists()
