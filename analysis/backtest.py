@@ -14,9 +14,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from analysis.bayes import PRIOR
 from analysis.decision import DecisionSettings, decide_comparisons
-from analysis.models import Backtest, BacktestComparison, BacktestTest, Method, SheetData
+from analysis.models import Backtest, BacktestComparison, BacktestTest, SheetData
 
 COMPARISON = ["test_index", "variant", "metric"]
 ARM = ["test_index", "variant", "metric", "kind"]
@@ -192,12 +191,5 @@ def backtest(sheet: SheetData, source: str, settings: DecisionSettings | None = 
         )
         for r in result.to_dict("records")
     )
-    method = Method(
-        alpha=settings.alpha,
-        minimum_effect=settings.minimum_effect,
-        power=settings.power,
-        min_days=settings.min_days,
-        min_conversions=settings.min_conversions,
-        prior=PRIOR,
-    )
+    method = settings.method()
     return Backtest(source=source, comparisons=comparisons, tests=_tests(result) if len(result) else (), method=method)

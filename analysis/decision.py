@@ -21,6 +21,8 @@ import numpy.typing as npt
 import pandas as pd
 from scipy import stats
 
+from analysis.bayes import PRIOR
+from analysis.models import Method
 from analysis.sequential import (
     boundaries,
     information_fractions,
@@ -47,6 +49,17 @@ class DecisionSettings:
     power: float = 0.8
     min_days: int = 3
     min_conversions: int = 5
+
+    def method(self) -> Method:
+        """The method and defaults, as reported beside every result."""
+        return Method(
+            alpha=self.alpha,
+            minimum_effect=self.minimum_effect,
+            power=self.power,
+            min_days=self.min_days,
+            min_conversions=self.min_conversions,
+            prior=PRIOR,
+        )
 
 
 def holm_adjust(p_values: npt.ArrayLike, families: npt.ArrayLike) -> FloatArray:

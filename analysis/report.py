@@ -9,9 +9,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from analysis.bayes import PRIOR, chance_to_beat, shrunk_lifts
+from analysis.bayes import chance_to_beat, shrunk_lifts
 from analysis.decision import DecisionSettings, decide_comparisons
-from analysis.models import ArmTotals, Comparison, Method, Report, SheetData, TestResult, TestSpec
+from analysis.models import ArmTotals, Comparison, Report, SheetData, TestResult, TestSpec
 from analysis.pace import test_pace
 from analysis.proxy import micro_macro_pairs, proxy_records
 from analysis.stats import compare_proportions, srm_p_values
@@ -191,14 +191,7 @@ def analyse(
     settings = settings or DecisionSettings(alpha=alpha)
     if minimum_effect is not None:
         settings = DecisionSettings(**{**settings.__dict__, "minimum_effect": minimum_effect})
-    method = Method(
-        alpha=settings.alpha,
-        minimum_effect=settings.minimum_effect,
-        power=settings.power,
-        min_days=settings.min_days,
-        min_conversions=settings.min_conversions,
-        prior=PRIOR,
-    )
+    method = settings.method()
     if not sheet.tests:
         return Report(source=source, as_of=as_of, tests=(), problems=sheet.problems, method=method)
     table = comparison_table(sheet, as_of, settings.alpha, settings)

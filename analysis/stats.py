@@ -1,6 +1,6 @@
 """Two-proportion statistics, vectorised over every comparison at once.
 
-Conventions (documented in docs/statistics.md):
+Conventions (documented in docs/methodology.md):
 - lift is relative, variant rate / control rate - 1; its 95% interval is the log risk ratio (Katz)
   interval, with 0.5 added to every cell of the 2x2 table when any cell is zero (Haldane-Anscombe);
 - the p-value is the pooled two-proportion z-test, or Fisher's exact test (two-sided) where an
@@ -46,15 +46,8 @@ def rates(visitors: FloatArray, conversions: FloatArray) -> FloatArray:
 
 def z_test_p_values(nc: FloatArray, xc: FloatArray, nv: FloatArray, xv: FloatArray) -> FloatArray:
     """Two-sided pooled two-proportion z-test; 1.0 where the test has no variance."""
-    pooled = rates(nc + nv, xc + xv)
-    inverse_n = np.divide(1.0, nc, out=np.zeros_like(nc), where=nc > 0) + np.divide(
-        1.0, nv, out=np.zeros_like(nv), where=nv > 0
-    )
-    se = np.sqrt(pooled * (1 - pooled) * inverse_n)
-    diff = rates(nv, xv) - rates(nc, xc)
-    defined = (se > 0) & (nc > 0) & (nv > 0)
-    z = np.divide(diff, se, out=np.zeros_like(diff), where=defined)
-    return np.where(defined, 2 * stats.norm.sf(np.abs(z)), 1.0)
+    p_values: FloatArray = 2 * stats.norm.sf(np.abs(z_statistics(nc, xc, nv, xv)))
+    return p_values
 
 
 def min_expected_count(nc: FloatArray, xc: FloatArray, nv: FloatArray, xv: FloatArray) -> FloatArray:
@@ -184,8 +177,7 @@ def risk_ratio_interval_at(
 
 
 def z_statistics(nc: FloatArray, xc: FloatArray, nv: FloatArray, xv: FloatArray) -> FloatArray:
-    """Signed pooled two-proportion z (variant minus control); 0 where the test has no variance,
-    so that `2 * norm.sf(abs(z))` is `z_test_p_values`."""
+    """Signed pooled two-proportion z (variant minus control); 0 where the test has no variance."""
     pooled = rates(nc + nv, xc + xv)
     inverse_n = np.divide(1.0, nc, out=np.zeros_like(nc), where=nc > 0) + np.divide(
         1.0, nv, out=np.zeros_like(nv), where=nv > 0

@@ -11,7 +11,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -21,16 +20,11 @@ from analysis.backtest import backtest
 from analysis.report import analyse
 from analysis.sheet import parse_workbook
 from benchmarks.sheets import write_dated_sheet
+from benchmarks.timing import timed
 from bot.sources.local import read_local
 
 REPEATS = 3
 NAIVE_DAYS = 3
-
-
-def timed(command: list[str]) -> tuple[float, str]:
-    started = time.perf_counter()
-    done = subprocess.run(command, capture_output=True, text=True, check=True)
-    return time.perf_counter() - started, done.stdout
 
 
 def main() -> None:

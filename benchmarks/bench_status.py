@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -17,15 +16,10 @@ from pathlib import Path
 from analysis.report import analyse
 from analysis.sheet import parse_workbook
 from benchmarks.sheets import write_dated_sheet
+from benchmarks.timing import timed
 from bot.sources.local import read_local
 
 REPEATS = 3
-
-
-def timed(command: list[str]) -> tuple[float, str]:
-    started = time.perf_counter()
-    done = subprocess.run(command, capture_output=True, text=True, check=True)
-    return time.perf_counter() - started, done.stdout
 
 
 def main() -> None:

@@ -13,21 +13,7 @@ from bot.digests import ChannelPacer, DigestRun, post_digests
 from bot.settings import Settings
 from bot.slack.client import create_web_client
 from bot.state.store import StateStore
-from tests.fakes import postgres
 from tests.fakes.slack_api import SlackStandIn
-
-# Fixtures from tests/fakes/postgres.py: a session PostgreSQL server, and each state test on SQLite and on it.
-postgres_server = postgres.postgres_server
-postgres_url = postgres.postgres_url
-database_url = postgres.database_url
-
-
-@pytest.fixture
-def store(database_url: str) -> Iterator[StateStore]:
-    opened = StateStore.open(database_url, worker="test-worker")
-    yield opened
-    opened.close()
-
 
 # -- a small world: a sheet that can change, the database, the Slack stand-in, an injected clock ---------
 RESULTS_HEADER = ["Campaign", "Test", "Variant", "Visitors", "Purchases (macro)"]

@@ -7,7 +7,7 @@ import pytest
 from bot.state.store import StateStore
 from tests.fakes import postgres
 
-# Fixtures from tests/fakes/postgres.py: a session PostgreSQL server, and each state test on SQLite and on it.
+# From tests/fakes/postgres.py: one PostgreSQL server per session; state tests run on SQLite and on it.
 postgres_server = postgres.postgres_server
 postgres_url = postgres.postgres_url
 database_url = postgres.database_url
