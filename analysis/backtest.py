@@ -129,7 +129,7 @@ def _date(value: Any) -> dt.date | None:
     return None if _missing(value) else pd.Timestamp(value).date()
 
 
-def _tests(result: pd.DataFrame) -> tuple[BacktestTest, ...]:
+def _tests(result: pd.DataFrame, currencies: dict[tuple[str, str], str]) -> tuple[BacktestTest, ...]:
     """First micro call against first macro call, per test, from the replayed comparisons."""
     keys = ["test_index", "campaign", "test"]
     runs = result.groupby(keys, sort=False).agg(days_run=("days_run", "max"), spend_total=("spend_total", "max"))
@@ -163,6 +163,7 @@ def _tests(result: pd.DataFrame) -> tuple[BacktestTest, ...]:
             spend_sooner=_optional(r["spend_sooner"]),
             macro_called=bool(r["macro_called"]),
             days_run=int(r["days_run"]),
+            currency=currencies.get((r["campaign"], r["test"]), "$"),
         )
         for r in frame.to_dict("records")
     )
@@ -171,6 +172,7 @@ def _tests(result: pd.DataFrame) -> tuple[BacktestTest, ...]:
 def backtest(sheet: SheetData, source: str, settings: DecisionSettings | None = None) -> Backtest:
     settings = settings or DecisionSettings()
     result = replay(sheet, settings)
+    currencies = {(spec.campaign, spec.test): spec.currency for spec in sheet.tests}
     comparisons = tuple(
         BacktestComparison(
             campaign=r["campaign"],
@@ -188,8 +190,10 @@ def backtest(sheet: SheetData, source: str, settings: DecisionSettings | None = 
             spend_total=_optional(r["spend_total"]),
             final_decision=r["final_decision"],
             confirmed_by_macro=r["confirmed_by_macro"],
+            currency=currencies.get((r["campaign"], r["test"]), "$"),
         )
         for r in result.to_dict("records")
     )
     method = settings.method()
-    return Backtest(source=source, comparisons=comparisons, tests=_tests(result) if len(result) else (), method=method)
+    tests = _tests(result, currencies) if len(result) else ()
+    return Backtest(source=source, comparisons=comparisons, tests=tests, method=method)

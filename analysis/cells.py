@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 SHEET_EPOCH = pd.Timestamp("1899-12-30")
-_CURRENCY_AND_SPACE = r"[\s\u00a0\u202f$€£¥₹]"
+_CURRENCY_AND_SPACE = r"[\s\u00a0\u202f$€£¥₹]|(?i:usd|eur|gbp|jpy|inr)"
 # A group separator never follows a leading zero: `0.125` and `0,125` are decimals in every locale.
 _THOUSANDS_COMMA = r"^[-+]?[1-9]\d{0,2}(?:,\d{3})+(?:\.\d+)?$"
 _THOUSANDS_DOT = r"^[-+]?[1-9]\d{0,2}(?:\.\d{3})+(?:,\d+)?$"
@@ -239,6 +239,25 @@ def parse_counts(values: pd.Series, noun: str, decimal: Decimal = None) -> tuple
     messages[fractional] = [f"{shown(v)} is not a whole number of {noun}" for v in values[fractional]]
     numbers[negative | fractional] = np.nan
     return numbers, messages
+
+
+_CURRENCY_SYMBOLS = "$€£¥₹"
+_CURRENCY_CODES = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥", "INR": "₹"}
+
+
+def currency_symbol(values: pd.Series) -> str | None:
+    """The currency most Spend cells are typed in (`$840`, `€ 1.234`, `840 EUR`); None when none shows."""
+    seen: dict[str, int] = {}
+    for value in pd.unique(values.to_numpy(dtype=object)):
+        if not isinstance(value, str):
+            continue
+        text = value.strip().upper()
+        symbol = next((s for s in _CURRENCY_SYMBOLS if s in text), None) or next(
+            (symbol for code, symbol in _CURRENCY_CODES.items() if code in text), None
+        )
+        if symbol:
+            seen[symbol] = seen.get(symbol, 0) + 1
+    return max(seen, key=lambda s: seen[s]) if seen else None
 
 
 def parse_money(values: pd.Series, decimal: Decimal = None) -> tuple[pd.Series, pd.Series]:

@@ -59,6 +59,7 @@ class TestSpec(Frozen):
     has_dates: bool
     has_spend: bool
     planned_visitors: int | None = None
+    currency: str = "$"
 
     @property
     def metric_names(self) -> tuple[str, ...]:
@@ -148,6 +149,7 @@ class TestResult(Frozen):
     comparisons: tuple[Comparison, ...]
     decision_rule: DecisionRule = "fixed_horizon"
     days: int | None = None
+    currency: str = "$"
 
 
 class ProxyRecord(Frozen):
@@ -199,6 +201,7 @@ class BacktestComparison(Frozen):
     spend_total: float | None
     final_decision: ComparisonDecision
     confirmed_by_macro: bool | None = None
+    currency: str = "$"
 
 
 class BacktestTest(Frozen):
@@ -212,6 +215,7 @@ class BacktestTest(Frozen):
     spend_sooner: float | None
     macro_called: bool
     days_run: int
+    currency: str = "$"
 
 
 class Backtest(Frozen):

@@ -259,6 +259,7 @@ def analyse(
                 comparisons=comparisons,
                 decision_rule="sequential" if "sequential" in rules else "fixed_horizon",
                 days=days or None,
+                currency=spec.currency,
             )
         )
     return Report(

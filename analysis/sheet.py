@@ -15,6 +15,7 @@ import pandas as pd
 
 from analysis.cells import (
     a1,
+    currency_symbol,
     decimal_mark,
     is_blank,
     locale_day_first,
@@ -238,7 +239,10 @@ def _undo_cumulative(
     return frame
 
 
-def _parse_results(tab: Tab, layout: _Layout, problems: list[Problem]) -> tuple[pd.DataFrame, list[_Metric]]:
+def _parse_results(
+    tab: Tab, layout: _Layout, problems: list[Problem]
+) -> tuple[pd.DataFrame, list[_Metric], str | None]:
+    """The tab's good rows, its metrics, and the currency its Spend cells are typed in."""
     cells = _cells(tab, layout.header_row)
     columns = layout.columns
     blank_rows = pd.concat([is_blank(cells[c]) for c in cells.columns], axis=1).all(axis=1)
@@ -266,10 +270,12 @@ def _parse_results(tab: Tab, layout: _Layout, problems: list[Problem]) -> tuple[
         parsed["date"] = pd.Series(pd.NaT, index=cells.index, dtype="datetime64[ns]")
     if "spend" in columns:
         spend, messages = parse_money(cells[columns["spend"]], decimal)
+        currency = currency_symbol(cells[columns["spend"]])
         rows.add(messages, columns["spend"])
         parsed["spend"] = spend
     else:
         parsed["spend"] = np.nan
+        currency = None
     parsed["control"] = parse_flags(cells[columns["control"]]) if "control" in columns else False
     if "planned" in columns:
         planned, messages = parse_counts(cells[columns["planned"]], "planned visitors", decimal)
@@ -297,7 +303,7 @@ def _parse_results(tab: Tab, layout: _Layout, problems: list[Problem]) -> tuple[
         parsed = _undo_cumulative(good, value_columns, rows)
         parsed = parsed.sort_index()
     problems.extend(rows.problems)
-    return parsed[~rows.bad.reindex(parsed.index, fill_value=False)], layout.metrics
+    return parsed[~rows.bad.reindex(parsed.index, fill_value=False)], layout.metrics, currency
 
 
 _CHANNEL_COLUMNS = ("campaign", "channel", "schedule", "timezone")
@@ -337,7 +343,10 @@ def _parse_channels(tab: Tab, problems: list[Problem]) -> list[ChannelRoute]:
 
 
 def _test_specs(
-    frame: pd.DataFrame, metrics: dict[tuple[str, str], dict[str, Kind]], labels: dict[tuple[str, str], str]
+    frame: pd.DataFrame,
+    metrics: dict[tuple[str, str], dict[str, Kind]],
+    labels: dict[tuple[str, str], str],
+    currencies: dict[tuple[str, str], str],
 ) -> tuple[list[TestSpec], list[Problem]]:
     specs: list[TestSpec] = []
     problems: list[Problem] = []
@@ -379,6 +388,7 @@ def _test_specs(
                 variants=(control, *[v for v in variants if v != control]),
                 metrics=tuple(MetricSpec(name=n, kind=k) for n, k in metrics[key].items()),
                 traffic_label=labels[key],
+                currency=currencies[key],
                 has_dates=bool(row["has_dates"] > 0),
                 has_spend=bool(row["has_spend"] > 0),
                 planned_visitors=None if np.isnan(row["planned"]) else int(row["planned"]),
@@ -387,14 +397,17 @@ def _test_specs(
     return specs, problems
 
 
-def parse_workbook(tabs: Iterable[Tab]) -> SheetData:
-    """Every Results tab and the Channels tab; other tabs are ignored quietly."""
+def parse_workbook(tabs: Iterable[Tab], currency: str = "$") -> SheetData:
+    """Every Results tab and the Channels tab; other tabs are ignored quietly.
+
+    `currency` is the symbol for money when a tab's Spend cells show none (`840` rather than `$840`)."""
     problems: list[Problem] = []
     channels: list[ChannelRoute] = []
     traffic_parts: list[pd.DataFrame] = []
     conversion_parts: list[pd.DataFrame] = []
     metrics: dict[tuple[str, str], dict[str, Kind]] = {}
     labels: dict[tuple[str, str], str] = {}
+    currencies: dict[tuple[str, str], str] = {}
     tabs_read: list[str] = []
     for tab in tabs:
         if tab.name.strip().lower() == "channels":
@@ -405,10 +418,12 @@ def parse_workbook(tabs: Iterable[Tab]) -> SheetData:
         if layout is None:
             continue
         tabs_read.append(tab.name)
-        frame, tab_metrics = _parse_results(tab, layout, problems)
+        frame, tab_metrics, tab_currency = _parse_results(tab, layout, problems)
         traffic_parts.append(frame)
+        tab_currency = tab_currency or currency
         for key in dict.fromkeys(zip(frame["campaign"], frame["test"], strict=True)):
             labels.setdefault(key, layout.traffic_label)
+            currencies.setdefault(key, tab_currency)
             known = metrics.setdefault(key, {})
             for metric in tab_metrics:
                 known.setdefault(metric.name, metric.kind)
@@ -424,7 +439,7 @@ def parse_workbook(tabs: Iterable[Tab]) -> SheetData:
         if traffic_parts
         else pd.DataFrame(columns=[*TRAFFIC_COLUMNS, "control", "planned"])
     )
-    specs, test_problems = _test_specs(all_rows, metrics, labels)
+    specs, test_problems = _test_specs(all_rows, metrics, labels, currencies)
     problems.extend(test_problems)
     conversions = (
         pd.concat(conversion_parts, ignore_index=True) if conversion_parts else pd.DataFrame(columns=CONVERSION_COLUMNS)

@@ -124,7 +124,10 @@ def _more(spec: TestSpec, arms: tuple[ArmTotals, ...], context: TestContext, mor
         )
     unit_cost = _cost_per_visitor(arms, context)
     if unit_cost is not None:
-        extras.append(f"≈ {money(more * unit_cost)} at today's {money(unit_cost)} {cost_per(spec.traffic_label)}")
+        extras.append(
+            f"≈ {money(more * unit_cost, spec.currency)} at today's {money(unit_cost, spec.currency)} "
+            f"{cost_per(spec.traffic_label)}"
+        )
     return text + (f" ({'; '.join(extras)})" if extras else "")
 
 
@@ -197,7 +200,11 @@ def _costs(spec: TestSpec, arms: tuple[ArmTotals, ...]) -> str:
     priced = [(a.variant, a.spend / a.visitors) for a in arms if a.spend is not None and a.visitors > 0]
     if len(priced) < 2:
         return ""
-    return f" ({cost_per(spec.traffic_label)}: " + ", ".join(f"{v} {money(cost)}" for v, cost in priced) + ")"
+    return (
+        f" ({cost_per(spec.traffic_label)}: "
+        + ", ".join(f"{v} {money(cost, spec.currency)}" for v, cost in priced)
+        + ")"
+    )
 
 
 def _macro_for(comparisons: tuple[Comparison, ...], variant: str) -> Comparison | None:

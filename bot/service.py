@@ -13,7 +13,7 @@ from bot.deps import Deps
 
 
 def load_sheet(deps: Deps, spec: str | None = None) -> SheetData:
-    return parse_workbook(deps.read_tabs(spec or deps.settings.sheet))
+    return parse_workbook(deps.read_tabs(spec or deps.settings.sheet), currency=deps.settings.currency)
 
 
 def matches(query: str, campaign: str, test: str) -> bool:

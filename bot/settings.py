@@ -44,3 +44,6 @@ class Settings(BaseSettings):
 
     # Decisions (docs/methodology.md): the smallest relative lift worth acting on; it sizes each test's plan.
     minimum_effect: float = Field(default=0.10, gt=0, lt=10, validation_alias="MICROOPT_MINIMUM_EFFECT")
+
+    # Money in verdicts: the symbol a tab's Spend cells are typed in, else this one.
+    currency: str = Field(default="$", min_length=1, max_length=4, validation_alias="MICROOPT_CURRENCY")

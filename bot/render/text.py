@@ -115,7 +115,7 @@ def render_report(report: Report) -> RenderableType:
 def _call(c: BacktestComparison) -> str:
     if c.call is None or c.first_call_date is None:
         return f"not called in {c.days_run} days ({DECISION_WORDS[c.final_decision]})"
-    spent = f", {money(c.spend_to_call)} spent" if c.spend_to_call is not None else ""
+    spent = f", {money(c.spend_to_call, c.currency)} spent" if c.spend_to_call is not None else ""
     return f"{c.call} on {c.first_call_date.isoformat()} (day {c.days_to_call}{spent})"
 
 
@@ -129,8 +129,8 @@ def _backtest_summary(backtest: Backtest) -> list[Text]:
             + (
                 f", a median {statistics.median(t.days_sooner or 0 for t in early):.0f} days"
                 + (
-                    f" and {money(statistics.median(t.spend_sooner or 0 for t in early))}"
-                    if all(t.spend_sooner is not None for t in early)
+                    f" and {money(statistics.median(t.spend_sooner or 0 for t in early), early[0].currency)}"
+                    if all(t.spend_sooner is not None for t in early) and len({t.currency for t in early}) == 1
                     else ""
                 )
                 + " sooner than macro metrics (where the macro metric never got there, until the last day)."
@@ -172,7 +172,7 @@ def render_backtest(backtest: Backtest) -> RenderableType:
     for test in backtest.tests:
         if test.micro_call_date is None or test.days_sooner is None:
             continue
-        spend = f" and {money(test.spend_sooner)}" if test.spend_sooner is not None else ""
+        spend = f" and {money(test.spend_sooner, test.currency)}" if test.spend_sooner is not None else ""
         qualifier = "" if test.macro_called else "at least "
         parts.append(
             Text(

@@ -127,7 +127,7 @@ class SharedReports:
         with self._lock:
             if self._last is not None and self._last[0] is tabs:
                 return self._last[1], self._last[2]
-            data = parse_workbook(tabs)
+            data = parse_workbook(tabs, currency=deps.settings.currency)
             report = full_report(deps, data, spec)
             self._last = (tabs, data, report)
             return data, report

@@ -5,9 +5,14 @@ from __future__ import annotations
 import csv
 import zipfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from analysis.models import Cell, Tab
 from bot.errors import SheetUnavailable
+from bot.sources.merges import fill_vertical_merges
+
+if TYPE_CHECKING:
+    from openpyxl.worksheet.cell_range import CellRange
 
 
 def _read_csv(path: Path) -> list[Tab]:
@@ -16,14 +21,31 @@ def _read_csv(path: Path) -> list[Tab]:
     return [Tab(name=path.stem, rows=rows)]
 
 
+# openpyxl only reports merged cells when it loads the whole workbook, which is several times slower;
+# workbooks people edit by hand are far below this size, exports of months of daily rows may not be.
+MERGES_READ_BELOW_BYTES = 10 * 1024 * 1024
+
+
 def _read_xlsx(path: Path) -> list[Tab]:
     from openpyxl import load_workbook
 
-    book = load_workbook(path, read_only=True, data_only=True)
+    with_merges = path.stat().st_size < MERGES_READ_BELOW_BYTES
+    book = load_workbook(path, read_only=not with_merges, data_only=True)
     try:
-        return [Tab(name=sheet.title, rows=[list(row) for row in sheet.iter_rows(values_only=True)]) for sheet in book]
+        tabs = []
+        for sheet in book:
+            rows: list[list[Cell]] = [list(row) for row in sheet.iter_rows(values_only=True)]
+            if with_merges:
+                fill_vertical_merges(rows, [_grid_range(merged) for merged in sheet.merged_cells.ranges])
+            tabs.append(Tab(name=sheet.title, rows=rows))
+        return tabs
     finally:
         book.close()
+
+
+def _grid_range(merged: CellRange) -> dict[str, int]:
+    """openpyxl's 1-based inclusive range as the Sheets API's 0-based, end-exclusive GridRange."""
+    return {"startRowIndex": merged.min_row - 1, "endRowIndex": merged.max_row, "startColumnIndex": merged.min_col - 1}
 
 
 def read_local(spec: str) -> list[Tab]:

@@ -112,3 +112,11 @@ def test_a1_references():
     assert a1("Results", 6, 4) == "Results!E7"
     assert a1("Spring Sale", 0, 0) == "'Spring Sale'!A1"
     assert a1("Bob's", 1, 1) == "'Bob''s'!B2"
+
+
+def test_the_currency_of_a_spend_column():
+    from analysis.cells import currency_symbol
+
+    assert currency_symbol(series("$840", "$1,200.50", 12)) == "$"
+    assert currency_symbol(series("840 EUR", "€ 1.234,50", "€12")) == "€"
+    assert currency_symbol(series(840, "12", None)) is None

@@ -167,3 +167,25 @@ def test_an_empty_workbook_is_not_an_error():
     sheet = parse_workbook([Tab("Sheet1", [])])
     assert sheet.tests == () and sheet.problems == ()
     assert analyse(sheet, source="empty").tests == ()
+
+
+def test_money_is_worded_in_the_currency_the_spend_cells_are_typed_in():
+    euros = Tab(
+        "Résultats",
+        [
+            ["Campaign", "Test", "Variant", "Clicks", "Spend", "Cart views (micro)", "Purchases (macro)"],
+            ["Printemps", "Audience", "A", 2000, "€840", 100, 8],
+            ["Printemps", "Audience", "B", 2000, "€840", 161, 11],
+        ],
+    )
+    plain = Tab(
+        "Plain",
+        [HEADER, ["Spring", "Audience", "A", 2000, 840, 100, 8], ["Spring", "Audience", "B", 2000, 840, 161, 11]],
+    )
+    sheet = parse_workbook([euros, plain], currency="£")
+    currencies = {spec.campaign: spec.currency for spec in sheet.tests}
+    assert currencies == {"Printemps": "€", "Spring": "£"}
+    report = analyse(sheet, source="euros")
+    spring = next(t for t in report.tests if t.campaign == "Printemps")
+    assert "≈ €4,900 at today's €0.42 CPC" in spring.summary
+    assert "$" not in spring.summary

@@ -55,3 +55,25 @@ def test_google_urls_and_keys_are_told_apart_from_paths():
     assert google_key(key) == key
     assert google_key("examples/campaigns.xlsx") is None
     assert google_key("results.csv") is None
+
+
+def test_xlsx_campaign_names_merged_over_their_variants_belong_to_each_row(tmp_path):
+    book = Workbook()
+    results = book.active
+    results.title = "Results"
+    results.append(["Campaign", "Variant", "Clicks", "Cart views (micro)"])
+    results.append(["Spring Sale", "A", 2000, 100])
+    results.append([None, "B", 2000, 161])
+    results.append(["Brand", "x", 500, 20])
+    results.append([None, "y", 500, 30])
+    results.merge_cells("A2:A3")
+    results.merge_cells("A4:A5")
+    path = tmp_path / "merged.xlsx"
+    book.save(path)
+
+    sheet = parse_workbook(read_local(str(path)))
+    assert sheet.problems == ()
+    assert [(spec.campaign, spec.variants) for spec in sheet.tests] == [
+        ("Spring Sale", ("A", "B")),
+        ("Brand", ("x", "y")),
+    ]
