@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import io
 import zipfile
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -16,8 +17,13 @@ if TYPE_CHECKING:
 
 
 def _read_csv(path: Path) -> list[Tab]:
-    with path.open(newline="", encoding="utf-8-sig") as handle:
-        rows: list[list[Cell]] = [list(row) for row in csv.reader(handle)]
+    """UTF-8 (with or without a byte-order mark), else Windows-1252, as Excel on Windows saves CSV."""
+    data = path.read_bytes()
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        text = data.decode("cp1252", errors="replace")
+    rows: list[list[Cell]] = [list(row) for row in csv.reader(io.StringIO(text, newline=""))]
     return [Tab(name=path.stem, rows=rows)]
 
 

@@ -77,3 +77,10 @@ def test_xlsx_campaign_names_merged_over_their_variants_belong_to_each_row(tmp_p
         ("Spring Sale", ("A", "B")),
         ("Brand", ("x", "y")),
     ]
+
+
+def test_a_csv_saved_by_excel_on_windows_is_read_as_windows_1252(tmp_path):
+    path = tmp_path / "export.csv"
+    path.write_bytes("Campaign,Variant,Clicks,Käufe (macro)\r\nFrühling,A,10,1\r\nFrühling,B,10,2\r\n".encode("cp1252"))
+    sheet = parse_workbook(read_local(str(path)))
+    assert [(s.campaign, s.metrics[0].name) for s in sheet.tests] == [("Frühling", "Käufe")]
