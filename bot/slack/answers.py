@@ -62,6 +62,11 @@ class SlashCommand:
         return known.get(word, "unknown")
 
     @property
+    def answered_later(self) -> bool:
+        """Whether the answer comes after the acknowledgement (help is the acknowledgement itself)."""
+        return self.verb in ("status", "sheet", "schedule")
+
+    @property
     def argument(self) -> str:
         return self.text.split(" ", 1)[1].strip() if " " in self.text else ""
 

@@ -7,7 +7,8 @@ Threading: bolt acknowledges on the thread that received the request (`process_b
 and runs the slow part of every command as a lazy listener on `executor`, a pool of its own
 (`ANSWER_WORKERS` threads); charts are drawn and uploaded after the verdicts on `chart_executor`
 (`CHART_WORKERS` threads). Concurrent commands share one sheet read through `Deps.read_tabs`, and one
-analysis per read.
+analysis per read. Slack's retries are dropped in memory on the request thread and, across processes,
+lose the claim the first delivery made in the shared state on the answer thread (`bot.slack.retries`).
 """
 
 from __future__ import annotations
@@ -128,7 +129,8 @@ def create_app(
     """The bolt app with every listener registered.
 
     `executor` runs the slow part of commands (sheet, analysis, posting verdicts); `chart_executor` draws
-    and uploads charts after them; `deliveries` remembers requests to drop Slack's retries; `draw_chart`
+    and uploads charts after them; `deliveries` remembers requests to drop Slack's retries in this process
+    (across processes, answers are claimed in `deps.state`: `bot.slack.retries.AnswerClaims`); `draw_chart`
     draws one test's chart (None: verdicts without charts).
     """
     check_settings(settings, mode)

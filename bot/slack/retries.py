@@ -1,22 +1,39 @@
-"""Slack's retries never produce a second answer.
+"""Slack's retries never produce a second answer, however many processes serve Slack.
 
 Slack re-sends a request it thinks went unanswered (header `X-Slack-Retry-Num`, or `retry_attempt` in
-Socket Mode, which bolt turns into the same header). Every delivery is remembered by its trigger or
-event ID for an hour; a repeat is acknowledged and dropped. A retry whose first delivery never reached
-this process (say it was lost on the way) is still answered, once.
+Socket Mode, which bolt turns into the same header). Two filters, one cheap and one shared:
+
+- `Deliveries` (in memory, on the acknowledgement's thread): every delivery is remembered by its trigger
+  or event ID for an hour; a repeat reaching the same process is acknowledged and dropped.
+- `AnswerClaims` (the shared database, on the answer's thread): before the slow part of a command runs,
+  its delivery key is claimed in `microopt_answers` (see `bot.state.store.StateStore.claim_answer`). A
+  retry that a load balancer sent to another process passes that process's memory, is acknowledged
+  again (a second ephemeral "Reading the sheet…", harmless), loses the claim, and answers nothing.
+
+No database is touched while acknowledging. If the database cannot be reached, the command is answered
+anyway and a warning is logged: a duplicate answer beats silence.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import logging
 import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from slack_bolt import BoltRequest, BoltResponse
 
+if TYPE_CHECKING:
+    from bot.state.store import StateStore
+
+logger = logging.getLogger("microopt.slack")
+
 RETRY_HEADER = "x-slack-retry-num"
+# Slack retries within minutes; a day of claims is plenty, and older ones are pruned.
+ANSWER_CLAIMS_KEPT = dt.timedelta(days=1)
 
 
 class Deliveries:
@@ -66,3 +83,36 @@ def drop_repeats(deliveries: Deliveries) -> Callable[..., BoltResponse | None]:
         return next()
 
     return middleware
+
+
+class AnswerClaims:
+    """Claims each request's answer in the shared state, so that one process in all answers it."""
+
+    def __init__(
+        self,
+        state: Callable[[], StateStore] | None,
+        clock: Callable[[], dt.datetime],
+        keep: dt.timedelta = ANSWER_CLAIMS_KEPT,
+    ) -> None:
+        self.state = state
+        self.clock = clock
+        self.keep = keep
+
+    def first_answer(self, body: Mapping[str, Any]) -> bool:
+        """True when this process should answer `body`: it won the claim, or there is nothing to claim with.
+
+        Call it on the answer's thread, never the acknowledgement's: it waits for the database.
+        """
+        key = delivery_id(body)
+        if key is None or self.state is None:
+            return True
+        try:
+            return self.state().claim_answer(key, self.clock(), self.keep)
+        except Exception:  # whatever failed, an answer that may come twice beats none at all
+            logger.warning(
+                "could not claim %s in the shared state; answering anyway, so a retry served by another "
+                "process may be answered twice",
+                key,
+                exc_info=True,
+            )
+            return True

@@ -16,6 +16,7 @@ from sqlalchemy.exc import ArgumentError
 from bot.errors import ConfigurationError
 
 DEFAULT_DATABASE_URL = "sqlite:///microopt.db"
+CONNECT_TIMEOUT_SECONDS = 10
 
 
 def database_url(raw: str) -> URL:
@@ -69,7 +70,10 @@ def create_state_engine(raw_url: str = DEFAULT_DATABASE_URL) -> Engine:
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     if backend == "postgresql":
-        return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
+        # An unreachable server fails a connection in seconds, not the operating system's minutes
+        # (`?connect_timeout=N` in the URL overrides this).
+        connect_args = {} if "connect_timeout" in url.query else {"connect_timeout": CONNECT_TIMEOUT_SECONDS}
+        return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10, connect_args=connect_args)
     raise ConfigurationError(
         f"The setting DATABASE_URL names an unsupported database ({backend}): use sqlite:/// or postgresql://."
     )

@@ -4,11 +4,15 @@ Exactly-once posting rests on `claim`: inserting the (channel, slot, kind) row i
 PostgreSQL alike, so of any number of processes exactly one wins a slot. A claim left behind by a process
 that stopped before sending is taken over after `lease`; one left while sending is marked `unknown` and
 never sent again (the post may already be in Slack).
+
+`claim_answer` does the same for Slack requests: the process that inserts a request's delivery key
+answers it, and a retry of that request served by any other process answers nothing.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import logging
 import os
 import socket
@@ -27,6 +31,7 @@ from bot.state.engine import create_state_engine, redacted
 
 logger = logging.getLogger("microopt.state")
 SCHEMA_LOCK = 7_310_624  # PostgreSQL advisory lock key: one process creates the tables at a time
+PRUNE_ANSWERS_EVERY = dt.timedelta(minutes=10)  # how often a process deletes expired answer claims
 
 
 def worker_name() -> str:
@@ -106,6 +111,7 @@ class StateStore:
         # SQLite has one writer at a time and its busy handler sleeps in growing steps; queueing this
         # process's writers on a lock instead keeps many posting threads fast. PostgreSQL needs no lock.
         self._write_lock: threading.Lock | None = threading.Lock() if engine.dialect.name == "sqlite" else None
+        self._answers_pruned_at: dt.datetime | None = None
 
     @contextmanager
     def _writing(self) -> Iterator[Connection]:
@@ -129,10 +135,19 @@ class StateStore:
         with self._writing() as conn:
             if conn.dialect.name == "postgresql":
                 conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": SCHEMA_LOCK})
+            else:
+                # pysqlite starts no transaction for DDL: take SQLite's write lock before looking, so that of
+                # two processes starting at once one creates the tables and the other then finds them.
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
             t.metadata.create_all(conn, checkfirst=True)
             found = conn.execute(select(t.meta.c.value).where(t.meta.c.key == "schema_version")).scalar()
             if found is None:
                 conn.execute(insert(t.meta).values(key="schema_version", value=str(t.SCHEMA_VERSION)))
+            elif _version(found) < t.SCHEMA_VERSION:
+                # Every step so far only adds tables, which `create_all` has just created (see `tables`).
+                conn.execute(update(t.meta).where(t.meta.c.key == "schema_version").values(value=str(t.SCHEMA_VERSION)))
+                logger.info("state schema upgraded from version %s to %s", found, t.SCHEMA_VERSION)
+            # A newer version is left as recorded: its release only added tables this one does not use.
         self._schema_ready = True
 
     def schema_version(self) -> int:
@@ -365,6 +380,39 @@ class StateStore:
                     ],
                 )
 
+    # -- answers to Slack requests ----------------------------------------------------------------
+    def claim_answer(self, key: str, now: dt.datetime, keep: dt.timedelta) -> bool:
+        """Claim the answer to one Slack request (its delivery key); False when a process already has it.
+
+        Claims older than `keep` are deleted now and then (every `PRUNE_ANSWERS_EVERY` per process).
+        """
+        self.ensure_schema()
+        if self._answers_pruned_at is None or now - self._answers_pruned_at >= PRUNE_ANSWERS_EVERY:
+            self.prune_answers(now - keep)
+            self._answers_pruned_at = now
+        with self._writing() as conn:
+            dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+            statement = (
+                dialect.insert(t.answers)
+                .values(key=_answer_key(key), worker=self.worker, claimed_at=now)
+                .on_conflict_do_nothing(index_elements=["key"])
+                .returning(t.answers.c.key)
+            )
+            return conn.execute(statement).scalar() is not None
+
+    def prune_answers(self, before: dt.datetime) -> int:
+        """Delete answer claims made before `before`; how many went."""
+        self.ensure_schema()
+        with self._writing() as conn:
+            return conn.execute(delete(t.answers).where(t.answers.c.claimed_at < before)).rowcount
+
+    def answer_claims(self) -> list[tuple[str, str, dt.datetime]]:
+        """(key, worker, claimed_at) of every answer claim, oldest first."""
+        self.ensure_schema()
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(t.answers).order_by(t.answers.c.claimed_at, t.answers.c.key)).all()
+        return [(row.key, row.worker, row.claimed_at) for row in rows]
+
     # -- reading the record -----------------------------------------------------------------------
     def digest_rows(self, channel: str | None = None) -> list[DigestRow]:
         self.ensure_schema()
@@ -478,6 +526,18 @@ class StateStore:
                 )
             ).all()
         return [DigestRow(**row._mapping) for row in rows]
+
+
+def _version(value: str) -> int:
+    try:
+        return int(value)
+    except ValueError:
+        return 0
+
+
+def _answer_key(key: str) -> str:
+    """The key as stored: as is when it fits the column, else its SHA-256 (still unique per request)."""
+    return key if len(key) <= t.ANSWER_KEY_LENGTH else "sha256:" + hashlib.sha256(key.encode()).hexdigest()
 
 
 def _said(row: Any) -> SaidVerdict:

@@ -1,8 +1,10 @@
-"""The tables microopt keeps: schedules, every digest (claimed, posted or not), what each digest said.
+"""The tables microopt keeps: schedules, every digest (claimed, posted or not), what each digest said, and
+the Slack requests being answered.
 
 Table names carry a `microopt_` prefix so the database can be shared with other apps. The schema is
 created when missing (see `bot.state.store.StateStore.ensure_schema`); `SCHEMA_VERSION` is recorded in
-`microopt_meta` so a later release can migrate from it.
+`microopt_meta` so a later release can migrate from it. Versions: 1, the first four tables; 2 adds
+`microopt_answers` (nothing else changes, so a version-1 database is upgraded by creating that table).
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 # A digest's life: claimed → sending → posted | failed | skipped; `unknown` when a process stopped while
 # sending (the post may or may not have reached Slack, so it is never retried).
@@ -33,6 +35,7 @@ DigestStatus = str
 CLAIMED, SENDING, POSTED, FAILED, SKIPPED, UNKNOWN = "claimed", "sending", "posted", "failed", "skipped", "unknown"
 SCHEDULED, FORCED = "scheduled", "forced"
 SHEET, SLACK = "sheet", "slack"
+ANSWER_KEY_LENGTH = 200  # longer delivery keys are stored as their SHA-256 (bot.state.store)
 
 
 class UtcDateTime(TypeDecorator[dt.datetime]):
@@ -115,3 +118,14 @@ verdicts = Table(
     Column("said_at", UtcDateTime, nullable=False),
 )
 Index("microopt_verdicts_channel_test", verdicts.c.channel, verdicts.c.campaign, verdicts.c.test, verdicts.c.said_at)
+
+# Slack requests being answered, by delivery key (`trigger_id:…`): the process that inserts the key answers,
+# any other (Slack's retry served elsewhere) answers nothing. Rows older than a day are pruned.
+answers = Table(
+    "microopt_answers",
+    metadata,
+    Column("key", String(ANSWER_KEY_LENGTH), primary_key=True),
+    Column("worker", String(200), nullable=False),
+    Column("claimed_at", UtcDateTime, nullable=False),
+)
+Index("microopt_answers_claimed", answers.c.claimed_at)

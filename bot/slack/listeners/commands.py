@@ -5,6 +5,9 @@ Socket Mode envelope) and returns before any sheet I/O. `answer` is a lazy liste
 the app's listener executor, a pool used for nothing else, so a slow sheet can queue answers but
 never delay an acknowledgement. Charts are drawn and uploaded afterwards on `charts`, a small pool of
 their own, so drawing (CPU work) does not hold back other channels' verdicts.
+
+Before answering, `answer` claims the command in the shared state (`bot.slack.retries.AnswerClaims`):
+a retry of it served by another process finds the claim taken and answers nothing.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from bot.deps import Deps
 from bot.render.chart import render_chart
 from bot.slack.answers import Answers, DrawChart, SlashCommand, first_reply
 from bot.slack.delivery import deliver
+from bot.slack.retries import AnswerClaims
 
 # `/microopt`, and renamed copies such as `/microopt-staging` for a second app in the same workspace.
 COMMAND = re.compile(r"^/microopt(?:-[a-z0-9_-]+)?$")
@@ -27,12 +31,16 @@ COMMAND = re.compile(r"^/microopt(?:-[a-z0-9_-]+)?$")
 
 def register(app: App, deps: Deps, charts: Executor, draw_chart: DrawChart | None = render_chart) -> None:
     answers = Answers(deps, draw_chart)
+    claims = AnswerClaims(deps.state, deps.clock)
 
     def acknowledge(ack: Ack, command: dict[str, Any]) -> None:
         ack(**first_reply(SlashCommand.from_body(command)))
 
     def answer(command: dict[str, Any], client: WebClient, respond: Respond) -> None:
-        reply = answers.answer(SlashCommand.from_body(command))
+        slash = SlashCommand.from_body(command)
+        if slash.answered_later and not claims.first_answer(command):
+            return  # Slack's retry of a command that another process is answering
+        reply = answers.answer(slash)
         deliver(reply, client=client, respond=respond, channel_id=command["channel_id"], charts=charts)
 
     app.command(COMMAND)(ack=acknowledge, lazy=[answer])

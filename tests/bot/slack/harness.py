@@ -28,6 +28,7 @@ from bot.render.chart import render_chart
 from bot.settings import Settings
 from bot.slack.app import create_app, wsgi_app
 from bot.sources import read_tabs
+from bot.state.store import StateStore
 from tests.fakes.slack_api import SlackStandIn
 
 SIGNING_SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
@@ -86,8 +87,18 @@ def settings_for(slack: SlackStandIn, sheet: Path | str, **overrides: Any) -> Se
     return Settings(**values)
 
 
-def deps_for(settings: Settings, read: Callable[[str], list[Tab]] | None = None) -> Deps:
-    return Deps(settings=settings, read_tabs=read or (lambda spec: read_tabs(spec, settings)), clock=lambda: NOW)
+def deps_for(
+    settings: Settings,
+    read: Callable[[str], list[Tab]] | None = None,
+    state: Callable[[], StateStore] | None = None,
+) -> Deps:
+    """Deps for one app; `state` shares a database with other apps (None: no shared state)."""
+    return Deps(
+        settings=settings,
+        read_tabs=read or (lambda spec: read_tabs(spec, settings)),
+        clock=lambda: NOW,
+        state=state,
+    )
 
 
 class _QuietHandler(WSGIRequestHandler):

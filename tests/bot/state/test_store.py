@@ -2,9 +2,9 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import inspect
+from sqlalchemy import insert, inspect
 
-from bot.state.engine import database_url, redacted
+from bot.state.engine import create_state_engine, database_url, redacted
 from bot.state.store import SheetSchedule, StateStore, VerdictRecord
 from bot.state.tables import FAILED, POSTED, SCHEMA_VERSION, UNKNOWN
 
@@ -126,3 +126,52 @@ def test_the_sqlite_file_and_its_folder_are_created_on_first_use(tmp_path):
     finally:
         store.close()
     assert path.exists()
+
+
+def test_an_answer_is_claimed_once_across_processes(store: StateStore, database_url: str):
+    other = StateStore.open(database_url, worker="other")
+    day = dt.timedelta(days=1)
+    try:
+        assert store.claim_answer("trigger_id:1.2.abc", NOW, day)
+        assert not other.claim_answer("trigger_id:1.2.abc", NOW, day)
+        assert not store.claim_answer("trigger_id:1.2.abc", NOW, day)
+        assert other.claim_answer("trigger_id:3.4.def", NOW, day)
+        long_key = "event_id:" + "x" * 500  # longer than the column: stored as a hash, still claimed once
+        assert store.claim_answer(long_key, NOW, day)
+        assert not other.claim_answer(long_key, NOW, day)
+    finally:
+        other.close()
+    claims = {key: worker for key, worker, _ in store.answer_claims()}
+    assert len(claims) == 3
+    assert (claims["trigger_id:1.2.abc"], claims["trigger_id:3.4.def"]) == ("test-worker", "other")
+
+
+def test_answer_claims_older_than_a_day_are_pruned(store: StateStore):
+    day = dt.timedelta(days=1)
+    assert store.claim_answer("trigger_id:old", NOW, day)
+    assert store.claim_answer("trigger_id:recent", NOW + day - dt.timedelta(minutes=3), day)
+    # "old" has expired, but within ten minutes of its last pruning this process does not prune again
+    assert store.claim_answer("trigger_id:new", NOW + day + dt.timedelta(minutes=5), day)
+    assert {key for key, _, _ in store.answer_claims()} == {"trigger_id:old", "trigger_id:recent", "trigger_id:new"}
+    assert store.claim_answer("trigger_id:newer", NOW + dt.timedelta(days=1, hours=1), day)
+    assert {key for key, _, _ in store.answer_claims()} == {"trigger_id:recent", "trigger_id:new", "trigger_id:newer"}
+
+
+def test_a_version_1_database_is_upgraded_in_place(database_url: str):
+    from bot.state import tables
+
+    engine = create_state_engine(database_url)
+    version_1 = [tables.meta, tables.schedules, tables.digests, tables.verdicts]
+    with engine.begin() as conn:
+        tables.metadata.create_all(conn, tables=version_1)
+        conn.execute(insert(tables.meta).values(key="schema_version", value="1"))
+        conn.execute(insert(tables.meta).values(key="sheet_synced_at", value=NOW.isoformat()))
+    engine.dispose()
+    store = StateStore.open(database_url, worker="upgrader")
+    try:
+        assert store.schema_version() == SCHEMA_VERSION == 2
+        assert "microopt_answers" in inspect(store.engine).get_table_names()
+        assert store.sheet_synced_at() == NOW  # what was there stays
+        assert store.claim_answer("trigger_id:after-upgrade", NOW, dt.timedelta(days=1))
+    finally:
+        store.close()
