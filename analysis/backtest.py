@@ -16,6 +16,7 @@ import pandas as pd
 
 from analysis.decision import DecisionSettings, decide_comparisons
 from analysis.models import Backtest, BacktestComparison, BacktestTest, SheetData
+from analysis.report import in_sheet_order
 
 COMPARISON = ["test_index", "variant", "metric"]
 ARM = ["test_index", "variant", "metric", "kind"]
@@ -107,14 +108,7 @@ def replay(sheet: SheetData, settings: DecisionSettings | None = None) -> pd.Dat
     confirmed = (result["call"] == result["macro_call"]).astype(object)
     unknown = (result["kind"] != "micro") | result["call"].isna() | result["macro_call"].isna()
     result["confirmed_by_macro"] = confirmed.where(~unknown, None)
-    positions = {
-        (i, name): position
-        for i, spec in enumerate(sheet.tests)
-        for position, name in enumerate((*spec.variants, *spec.metric_names))
-    }
-    result["variant_order"] = [positions.get(k, 0) for k in zip(result["test_index"], result["variant"], strict=True)]
-    result["metric_order"] = [positions.get(k, 0) for k in zip(result["test_index"], result["metric"], strict=True)]
-    return result.sort_values(["test_index", "variant_order", "metric_order"], kind="stable").reset_index(drop=True)
+    return in_sheet_order(sheet.tests, result).reset_index(drop=True)
 
 
 def _missing(value: Any) -> bool:

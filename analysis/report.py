@@ -50,6 +50,15 @@ def _order(specs: tuple[TestSpec, ...], frame: pd.DataFrame, column: str, values
     )
 
 
+def in_sheet_order(specs: tuple[TestSpec, ...], frame: pd.DataFrame) -> pd.DataFrame:
+    """Comparisons as the sheet lists them: by test, then variant, then metric."""
+    ordered = frame.assign(
+        variant_order=_order(specs, frame, "variant", "variants"),
+        metric_order=_order(specs, frame, "metric", "metric_names"),
+    )
+    return ordered.sort_values(["test_index", "variant_order", "metric_order"], kind="stable")
+
+
 COUNTS = ("visitors_control", "conversions_control", "visitors", "conversions")
 DECIDED = (
     "decision_rule",
@@ -82,9 +91,7 @@ def comparison_table(
     is_control = totals["variant"] == totals["control"]
     control = totals[is_control][[*KEYS, "metric", "visitors", "conversions"]]
     table = totals[~is_control].merge(control, on=[*KEYS, "metric"], suffixes=("", "_control"))
-    table["variant_order"] = _order(sheet.tests, table, "variant", "variants")
-    table["metric_order"] = _order(sheet.tests, table, "metric", "metric_names")
-    table = table.sort_values(["test_index", "variant_order", "metric_order"], kind="stable")
+    table = in_sheet_order(sheet.tests, table)
     result = compare_proportions(
         table["visitors_control"],
         table["conversions_control"],

@@ -46,11 +46,6 @@ def sequential_p_values(z: FloatArray, information: FloatArray) -> FloatArray:
     return p
 
 
-def interval_multipliers(information: FloatArray, alpha: float) -> FloatArray:
-    """The normal multiplier of the repeated (peeking-safe) confidence interval at each look."""
-    return boundaries(information, alpha)
-
-
 def planned_per_arm(base_rate: FloatArray, minimum_effect: float, alpha: float, power: float) -> FloatArray:
     """Default plan: the classic fixed-horizon sample per arm to detect a relative lift of
     `minimum_effect` on `base_rate` (two-sided alpha, given power); NaN where the base rate is 0 or 1."""
