@@ -16,76 +16,34 @@ import pandas as pd
 
 from analysis.decision import DecisionSettings, decide_comparisons
 from analysis.models import Backtest, BacktestComparison, BacktestTest, SheetData
+from analysis.paths import daily_paths
 from analysis.report import in_sheet_order
 
+CALLED = ("better", "worse")
+
 COMPARISON = ["test_index", "variant", "metric"]
-ARM = ["test_index", "variant", "metric", "kind"]
-
-
-def _specs(sheet: SheetData) -> pd.DataFrame:
-    return pd.DataFrame(
-        {
-            "campaign": pd.Series([s.campaign for s in sheet.tests], dtype=object),
-            "test": pd.Series([s.test for s in sheet.tests], dtype=object),
-            "control": pd.Series([s.control for s in sheet.tests], dtype=object),
-            "planned": [np.nan if s.planned_visitors is None else float(s.planned_visitors) for s in sheet.tests],
-            "test_index": np.arange(len(sheet.tests)),
-        }
-    )
-
-
-def _test_days(sheet: SheetData, specs: pd.DataFrame) -> pd.DataFrame:
-    """Each dated test's days in order, with the day number and the test's cumulative spend (all arms)."""
-    traffic = sheet.traffic[sheet.traffic["date"].notna()].merge(specs[["campaign", "test", "test_index"]])
-    traffic = traffic.assign(priced=traffic["spend"].notna())
-    days = (
-        traffic.groupby(["test_index", "date"], as_index=False)
-        .agg(spend=("spend", "sum"), priced=("priced", "any"))
-        .sort_values(["test_index", "date"])
-    )
-    days["spend"] = days["spend"].where(days["priced"])
-    days["days"] = days.groupby("test_index").cumcount() + 1
-    days["spend_to_date"] = days.groupby("test_index")["spend"].cumsum()
-    return days.drop(columns=["spend", "priced"])
 
 
 def daily_comparisons(sheet: SheetData) -> pd.DataFrame:
-    """Every comparison of every dated test at the end of every day of its test, with cumulative counts
-    in the columns `decide_comparisons` reads, plus `days`, `date` and `spend_to_date`."""
-    specs = _specs(sheet)
-    conversions = sheet.conversions[sheet.conversions["date"].notna()].merge(specs, on=["campaign", "test"])
-    daily = conversions.groupby([*ARM, "date"], as_index=False)[["visitors", "conversions"]].sum()
-    days = _test_days(sheet, specs)
-    grid = daily[ARM].drop_duplicates().merge(days, on="test_index")
-    grid = grid.merge(daily, on=[*ARM, "date"], how="left").sort_values([*ARM, "date"], kind="stable")
-    grid[["visitors", "conversions"]] = grid[["visitors", "conversions"]].fillna(0)
-    grid[["visitors", "conversions"]] = grid.groupby(ARM, sort=False)[["visitors", "conversions"]].cumsum()
-    grid = grid.merge(specs[["test_index", "control", "planned"]], on="test_index")
-
-    is_control = grid["variant"] == grid["control"]
-    control = grid.loc[is_control, ["test_index", "metric", "date", "visitors", "conversions"]]
-    table = grid[~is_control].merge(control, on=["test_index", "metric", "date"], suffixes=("", "_control"))
-    table = table.sort_values([*COMPARISON, "date"], kind="stable").reset_index(drop=True)
-    table["dated"] = True
+    """Every comparison of every dated test at the end of every day of its test (analysis.paths), numbered
+    as `decide_comparisons` reads paths and families."""
+    table = daily_paths(sheet)
+    if table.empty:
+        return table
+    table["path"] = table.groupby(COMPARISON, sort=False).ngroup()
     table["family"] = table.groupby(["test_index", "kind", "date"], sort=False).ngroup()
-    return table.merge(specs[["test_index", "campaign", "test"]], on="test_index")
+    return table
 
 
 def _first_calls(decided: pd.DataFrame) -> pd.DataFrame:
-    called = decided[decided["decision"].isin(["better", "worse"])]
-    first = called.sort_values("date", kind="stable").groupby(COMPARISON, sort=False).head(1)
-    first = first[[*COMPARISON, "date", "decision", "days", "spend_to_date", "visitors", "visitors_control"]]
-    first["lift_at_call"] = (decided.loc[first.index, "conversions"] / decided.loc[first.index, "visitors"]) / (
-        decided.loc[first.index, "conversions_control"] / decided.loc[first.index, "visitors_control"]
+    """The look at which each comparison was first called (better, worse or no difference)."""
+    first = decided[decided["call"].notna()].groupby(COMPARISON, sort=False).head(1)
+    first = first[[*COMPARISON, "date", "call", "days", "spend_to_date", "visitors", "visitors_control"]].copy()
+    rows = decided.loc[first.index]
+    first["lift_at_call"] = (rows["conversions"] / rows["visitors"]) / (
+        rows["conversions_control"] / rows["visitors_control"]
     ) - 1
-    return first.rename(
-        columns={
-            "date": "first_call_date",
-            "decision": "call",
-            "days": "days_to_call",
-            "spend_to_date": "spend_to_call",
-        }
-    )
+    return first.rename(columns={"date": "first_call_date", "days": "days_to_call", "spend_to_date": "spend_to_call"})
 
 
 def replay(sheet: SheetData, settings: DecisionSettings | None = None) -> pd.DataFrame:
@@ -101,12 +59,13 @@ def replay(sheet: SheetData, settings: DecisionSettings | None = None) -> pd.Dat
     )
     result = last.merge(_first_calls(decided), on=COMPARISON, how="left")
 
-    macro_calls = result.loc[result["kind"] == "macro"].dropna(subset=["call"])
+    directional = result["call"].isin(CALLED)
+    macro_calls = result.loc[(result["kind"] == "macro") & directional]
     macro_first = macro_calls.sort_values("first_call_date").groupby(["test_index", "variant"]).head(1)
     macro_first = macro_first[["test_index", "variant", "call"]].rename(columns={"call": "macro_call"})
     result = result.merge(macro_first, on=["test_index", "variant"], how="left")
     confirmed = (result["call"] == result["macro_call"]).astype(object)
-    unknown = (result["kind"] != "micro") | result["call"].isna() | result["macro_call"].isna()
+    unknown = (result["kind"] != "micro") | ~result["call"].isin(CALLED) | result["macro_call"].isna()
     result["confirmed_by_macro"] = confirmed.where(~unknown, None)
     return in_sheet_order(sheet.tests, result).reset_index(drop=True)
 
@@ -127,7 +86,7 @@ def _tests(result: pd.DataFrame, currencies: dict[tuple[str, str], str]) -> tupl
     """First micro call against first macro call, per test, from the replayed comparisons."""
     keys = ["test_index", "campaign", "test"]
     runs = result.groupby(keys, sort=False).agg(days_run=("days_run", "max"), spend_total=("spend_total", "max"))
-    called = result[result["call"].notna()].sort_values("first_call_date", kind="stable")
+    called = result[result["call"].isin(CALLED)].sort_values("first_call_date", kind="stable")
     first = called.groupby([*keys, "kind"], sort=False).head(1).set_index([*keys, "kind"])
     micro = first.xs("micro", level="kind").reindex(runs.index) if "micro" in first.index.unique("kind") else None
     macro = first.xs("macro", level="kind").reindex(runs.index) if "macro" in first.index.unique("kind") else None

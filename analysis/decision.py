@@ -1,15 +1,21 @@
-"""A decision per comparison, vectorised: the one rule that `status` and `backtest` both apply.
+"""A decision per comparison, vectorised over every comparison and every look: the one rule that `status`,
+digests and `backtest` all apply.
 
-- Dated tests, and any test with a planned sample, are watched sequentially: the boundary of
-  analysis.sequential against the planned visitors per arm (the `Planned visitors` column, else the
-  classic sample that detects `minimum_effect` on the pooled rate at `alpha` and `power`).
-- Undated tests without a plan are read as one fixed-horizon look: the sheet keeps no history of looks.
-- The p-values of the rule are Holm-adjusted within each family: one test's comparisons of one kind
-  (micro or macro) at one look.
-- Nothing is called before `min_days` dated days; nor with fewer than `min_conversions` conversions in
-  an arm, though a planned sample reached with that few is "no difference".
-- No difference: the rule's interval of the rate ratio lies inside [1 / (1 + minimum_effect),
-  1 + minimum_effect], or the planned sample is in without a call.
+A comparison's *path* is its looks in order: the days of a dated test (cumulative counts at the end of each
+day), or the reads microopt recorded of an undated one. At each look:
+
+- the rule's p-value is the smaller of the plan's and the mixture's (analysis.sequential), and the
+  comparison's decision p-value is the smallest over its looks so far (an always-valid p-value);
+- the p-values are Holm-adjusted within each family: one test's comparisons of one kind (micro or macro)
+  at one look;
+- a comparison is called `better` or `worse` when its adjusted p-value is below alpha, and `no_difference`
+  when its always-valid interval of the rate ratio (the intersection over its looks) lies inside
+  [1 / (1 + minimum_effect), 1 + minimum_effect], or at the first look at or past its plan without a call;
+- nothing is called before `min_days` dated days, nor with fewer than `min_conversions` conversions in an
+  arm (though a plan reached with that few is "no difference").
+
+**A call is final**: from its first call on, a comparison keeps that call, its look and the numbers at that
+moment, whatever later looks show.
 """
 
 from __future__ import annotations
@@ -19,27 +25,36 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
-from scipy import stats
 
 from analysis.bayes import PRIOR
 from analysis.models import Method
 from analysis.sequential import (
-    boundaries,
     information_fractions,
+    look_multipliers,
+    look_p_values,
+    null_log_lift_variances,
     planned_per_arm,
-    sequential_p_values,
     visitors_to_call,
 )
-from analysis.stats import (
-    FloatArray,
-    rates,
-    risk_ratio_interval_at,
-    sample_size_per_arm,
-    z_statistics,
-    z_test_p_values,
-)
+from analysis.stats import FloatArray, rates, risk_ratio_interval_at, z_statistics
 
 INPUT_COLUMNS = ("family", "visitors_control", "conversions_control", "visitors", "conversions", "dated", "days")
+CALLS = ("better", "worse", "no_difference")
+# What is frozen at a comparison's first call and carried to its later looks (missing while it is open)...
+CALL_FIGURES = {
+    "visitors_control": "call_visitors_control",
+    "conversions_control": "call_conversions_control",
+    "visitors": "call_visitors",
+    "conversions": "call_conversions",
+    "looks": "call_looks",
+}
+# ...and the decision's own figures: at the call once called, the running ones while open.
+DECISION_FIGURES = {
+    "rule_p_value": "decision_p_value",
+    "adjusted": "adjusted_p_value",
+    "low": "decision_low",
+    "high": "decision_high",
+}
 
 
 @dataclass(frozen=True)
@@ -49,6 +64,10 @@ class DecisionSettings:
     power: float = 0.8
     min_days: int = 3
     min_conversions: int = 5
+    # The always-valid mixture's share of alpha, and the spread (sd of the log lift) of the lifts it is
+    # tuned to: large lifts early, and looks past the plan (docs/methodology.md shows the measurements).
+    mixture_share: float = 0.1
+    mixture_sd: float = 0.3
 
     def method(self) -> Method:
         """The method and defaults, as reported beside every result."""
@@ -59,6 +78,8 @@ class DecisionSettings:
             min_days=self.min_days,
             min_conversions=self.min_conversions,
             prior=PRIOR,
+            mixture_share=self.mixture_share,
+            mixture_sd=self.mixture_sd,
         )
 
 
@@ -75,64 +96,97 @@ def holm_adjust(p_values: npt.ArrayLike, families: npt.ArrayLike) -> FloatArray:
     return adjusted
 
 
-def decide_comparisons(table: pd.DataFrame, settings: DecisionSettings) -> pd.DataFrame:
-    """Adds the rule's columns to a table with INPUT_COLUMNS (and optionally `planned`, the visitors per
-    arm the sheet plans, and `p_value`, the fixed-horizon p-value to use for undated tests)."""
-    nc = table["visitors_control"].to_numpy(dtype=np.float64)
-    xc = table["conversions_control"].to_numpy(dtype=np.float64)
-    nv = table["visitors"].to_numpy(dtype=np.float64)
-    xv = table["conversions"].to_numpy(dtype=np.float64)
-    dated = table["dated"].to_numpy(dtype=bool)
-    days = table["days"].to_numpy(dtype=np.float64)
-    given = table["planned"].to_numpy(dtype=np.float64) if "planned" in table else np.full(len(table), np.nan)
-    alpha, effect = settings.alpha, settings.minimum_effect
+def _paths(table: pd.DataFrame) -> pd.DataFrame:
+    """The table in path order (each comparison's looks in order), with `path` and `look` filled in."""
+    if "path" not in table:
+        return table.assign(path=np.arange(len(table)), look=0)
+    return table.sort_values(["path", "look"], kind="stable")
 
-    sequential = dated | ~np.isnan(given)
+
+def decide_comparisons(table: pd.DataFrame, settings: DecisionSettings) -> pd.DataFrame:
+    """Adds the rule's columns to a table with INPUT_COLUMNS, one row per comparison per look.
+
+    Optional columns: `planned` (the visitors per arm the sheet plans), `path` (one id per comparison;
+    without it every row is a comparison of its own, looked at once), `look` (the order of a path's looks)
+    and `looked_at` (when, carried to `called_at`). Returned in path order, the input's index kept."""
+    frame = _paths(table)
+    path = frame["path"].to_numpy()
+    nc = frame["visitors_control"].to_numpy(dtype=np.float64)
+    xc = frame["conversions_control"].to_numpy(dtype=np.float64)
+    nv = frame["visitors"].to_numpy(dtype=np.float64)
+    xv = frame["conversions"].to_numpy(dtype=np.float64)
+    dated = frame["dated"].to_numpy(dtype=bool)
+    days = frame["days"].to_numpy(dtype=np.float64)
+    given = frame["planned"].to_numpy(dtype=np.float64) if "planned" in frame else np.full(len(frame), np.nan)
+    alpha, effect, share, tau = settings.alpha, settings.minimum_effect, settings.mixture_share, settings.mixture_sd
+
     pooled = rates(nc + nv, xc + xv)
     planned = np.where(np.isnan(given), planned_per_arm(pooled, effect, alpha, settings.power), given)
     information = information_fractions(nc, nv, planned)
     z = z_statistics(nc, xc, nv, xv)
-    fixed_p = table["p_value"].to_numpy(dtype=np.float64) if "p_value" in table else z_test_p_values(nc, xc, nv, xv)
-    rule_p = np.where(sequential, sequential_p_values(z, np.nan_to_num(information)), fixed_p)
-    adjusted = holm_adjust(rule_p, table["family"].to_numpy())
-
+    variance = null_log_lift_variances(nc, xc, nv, xv)
     control_rate, variant_rate = rates(nc, xc), rates(nv, xv)
     direction = np.sign(variant_rate - control_rate)
+
     early = dated & ~(days >= settings.min_days)
     few = (xc < settings.min_conversions) | (xv < settings.min_conversions)
     enough = ~early & ~few
-    significant = enough & (adjusted < alpha) & (direction != 0)
+    # Evidence counts only from looks where a call is allowed, so a call rests on a look that could make it.
+    groups = pd.Series(path, index=frame.index)
+    first = groups.groupby(groups).cumcount().to_numpy() == 0
+    look_p = np.where(enough, look_p_values(z, information, variance, first, share, tau), 1.0)
+    multipliers = look_multipliers(information, variance, first, alpha, share, tau)
+    low, high = risk_ratio_interval_at(nc, xc, nv, xv, multipliers)
 
-    fixed_z = float(stats.norm.isf(alpha / 2))
-    multiplier = np.where(sequential, boundaries(np.nan_to_num(information), alpha), fixed_z)
-    low, high = risk_ratio_interval_at(nc, xc, nv, xv, multiplier)
-    # "within 10% of each other" either way round: the ratio inside [1 / 1.1, 1.1], so swapping arms agrees
-    rules_out = enough & (low > 1 / (1 + effect) - 1) & (high < effect)
+    rule_p = pd.Series(look_p, index=frame.index).groupby(groups).cummin().to_numpy()
+    new_low = np.isfinite(rule_p) & (look_p <= rule_p)
+    call_direction = pd.Series(np.where(new_low, direction, np.nan), index=frame.index).groupby(groups).ffill()
+    running_low = pd.Series(low, index=frame.index).groupby(groups).cummax().to_numpy()
+    running_high = pd.Series(high, index=frame.index).groupby(groups).cummin().to_numpy()
+    empty = running_low > running_high  # only when the model is badly off; fall back to this look's interval
+    running_low, running_high = np.where(empty, low, running_low), np.where(empty, high, running_high)
+
+    adjusted = holm_adjust(rule_p, frame["family"].to_numpy())
+    sign = call_direction.fillna(0).to_numpy()
+    significant = enough & (adjusted < alpha) & (sign != 0)
+    rules_out = enough & (running_low > 1 / (1 + effect) - 1) & (running_high < effect)
     reached = np.nan_to_num(information) >= 1
-    decision = np.select(
-        [significant & (direction > 0), significant & (direction < 0), early, rules_out | reached, few],
+    candidate = np.select(
+        [significant & (sign > 0), significant & (sign < 0), early, rules_out | reached, few],
         ["better", "worse", "too_early", "no_difference", "too_early"],
         "keep_running",
     )
 
-    needed = np.where(
-        sequential,
-        visitors_to_call(control_rate, variant_rate, planned, alpha, settings.power),
-        sample_size_per_arm(control_rate, variant_rate, alpha, settings.power),
-    )
-    needed = np.fmin(needed, planned)
-    open_ended = np.isin(decision, ["keep_running", "too_early"])
-    to_go = np.where(open_ended, np.maximum(needed - np.minimum(nc, nv), 0), np.nan)
-
-    out = table.copy()
-    out["decision_rule"] = np.where(sequential, "sequential", "fixed_horizon")
+    out = frame.copy()
+    out["looks"] = groups.groupby(groups).cumcount().to_numpy() + 1
+    out["decision_rule"] = "sequential"
     out["planned_visitors"] = planned
     out["information_fraction"] = information
-    out["decision_p_value"] = rule_p
-    out["adjusted_p_value"] = adjusted
-    out["significant"] = significant
-    out["decision"] = decision
-    out["decision_low"] = low
-    out["decision_high"] = high
-    out["visitors_to_go"] = to_go
-    return out
+    out["rule_p_value"] = rule_p
+    out["adjusted"] = adjusted
+    out["low"], out["high"] = running_low, running_high
+
+    is_call = np.isin(candidate, CALLS)
+    calls_so_far = pd.Series(is_call, index=frame.index).groupby(groups).cumsum().to_numpy()
+    called = calls_so_far > 0
+    first_call = is_call & (calls_so_far == 1)
+
+    def at_call(values: npt.ArrayLike) -> pd.Series:
+        return pd.Series(values, index=frame.index).where(first_call).groupby(groups).ffill()
+
+    out["call"] = at_call(candidate).where(called, None)
+    out["decision"] = np.where(called, out["call"], candidate)
+    out["significant"] = np.isin(out["decision"], ("better", "worse"))
+    if "looked_at" in out:
+        out["called_at"] = at_call(out["looked_at"])
+    for name, renamed in CALL_FIGURES.items():
+        out[renamed] = at_call(out[name])
+    for name, renamed in DECISION_FIGURES.items():
+        out[renamed] = np.where(called, at_call(out[name]), out[name])
+
+    needed = np.fmin(
+        visitors_to_call(control_rate, variant_rate, planned, alpha, settings.power, share, tau), planned
+    )
+    open_ended = np.isin(out["decision"].to_numpy(), ["keep_running", "too_early"])
+    out["visitors_to_go"] = np.where(open_ended, np.maximum(needed - np.minimum(nc, nv), 0), np.nan)
+    return out.drop(columns=["rule_p_value", "adjusted", "low", "high"])

@@ -14,6 +14,10 @@ TestUsed = Literal["z", "fisher"]
 VerdictCode = Literal["move_budget", "keep_running", "no_difference", "conflict", "check_tracking"]
 DecisionRule = Literal["sequential", "fixed_horizon"]
 ComparisonDecision = Literal["better", "worse", "no_difference", "keep_running", "too_early"]
+CallCode = Literal["better", "worse", "no_difference"]
+# Where a test's looks come from: its dated rows, the reads microopt recorded, or today's read alone.
+PathKind = Literal["days", "looks", "one_look"]
+TestStatus = Literal["running", "paused", "done"]
 Cell = str | int | float | bool | dt.date | dt.datetime | None
 
 
@@ -60,6 +64,8 @@ class TestSpec(Frozen):
     has_spend: bool
     planned_visitors: int | None = None
     currency: str = "$"
+    # From the optional Status column: the status of the test's latest row; running when none says.
+    status: TestStatus = "running"
 
     @property
     def metric_names(self) -> tuple[str, ...]:
@@ -96,8 +102,21 @@ class SheetData:
     tabs_read: tuple[str, ...] = field(default=())
 
 
+class CallRecord(Frozen):
+    """A comparison's call as it was made, and the numbers at that moment: final, whatever later looks show."""
+
+    call: CallCode
+    called_on: dt.datetime | dt.date | None
+    looks: int
+    control_visitors: int
+    control_conversions: int
+    variant_visitors: int
+    variant_conversions: int
+    lift: float | None
+
+
 class Comparison(Frozen):
-    """One variant against its test's control on one metric."""
+    """One variant against its test's control on one metric, at its latest look."""
 
     variant: str
     metric: str
@@ -126,6 +145,20 @@ class Comparison(Frozen):
     visitors_to_go: int | None = None
     days_to_go: int | None = None
     spend_to_go: float | None = None
+    # The final call (null while open), when it was made (a day, or the time of a recorded look), and how
+    # many looks the call rests on (the looks so far while open); `at_call` holds the numbers it was made on.
+    call: CallCode | None = None
+    called_on: dt.datetime | dt.date | None = None
+    looks: int = 1
+    at_call: CallRecord | None = None
+
+
+class ComparisonRef(Frozen):
+    """Which comparison of a test a verdict rests on, or still waits for."""
+
+    variant: str
+    metric: str
+    kind: Kind
 
 
 class ArmTotals(Frozen):
@@ -150,6 +183,14 @@ class TestResult(Frozen):
     decision_rule: DecisionRule = "fixed_horizon"
     days: int | None = None
     currency: str = "$"
+    path: PathKind = "one_look"
+    looks: int = 1
+    # The verdict as data: why (a stable code of analysis.verdict.Reason), the comparison it rests on, the
+    # macro comparison still to confirm, and when the call it rests on was made.
+    reason: str = ""
+    rests_on: ComparisonRef | None = None
+    to_confirm: ComparisonRef | None = None
+    called_on: dt.datetime | dt.date | None = None
 
 
 class ProxyRecord(Frozen):
@@ -172,6 +213,8 @@ class Method(Frozen):
     min_days: int
     min_conversions: int
     prior: str
+    mixture_share: float = 0.1
+    mixture_sd: float = 0.3
 
 
 class Report(Frozen):
@@ -192,7 +235,7 @@ class BacktestComparison(Frozen):
     metric: str
     kind: Kind
     first_call_date: dt.date | None
-    call: Literal["better", "worse"] | None
+    call: CallCode | None
     days_to_call: int | None
     spend_to_call: float | None
     visitors_to_call: int | None

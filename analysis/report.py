@@ -11,33 +11,23 @@ import pandas as pd
 
 from analysis.bayes import chance_to_beat, shrunk_lifts
 from analysis.decision import DecisionSettings, decide_comparisons
-from analysis.models import ArmTotals, Comparison, Report, SheetData, TestResult, TestSpec
+from analysis.models import (
+    ArmTotals,
+    CallRecord,
+    Comparison,
+    ComparisonRef,
+    PathKind,
+    Report,
+    SheetData,
+    TestResult,
+    TestSpec,
+)
 from analysis.pace import test_pace
+from analysis.paths import KEYS, comparison_paths, rows_as_of, spec_frame
 from analysis.proxy import micro_macro_pairs, proxy_records
 from analysis.stats import compare_proportions, srm_p_values
 from analysis.verdict import SRM_ALPHA, FunnelPair, TestContext, decide
-
-KEYS = ["campaign", "test"]
-
-
-def rows_as_of(frame: pd.DataFrame, as_of: dt.date | None) -> pd.DataFrame:
-    """Dated rows up to and including `as_of`; undated rows always count."""
-    if as_of is None:
-        return frame
-    return frame[frame["date"].isna() | (frame["date"] <= pd.Timestamp(as_of))]
-
-
-def _spec_frame(specs: tuple[TestSpec, ...]) -> pd.DataFrame:
-    return pd.DataFrame(
-        {
-            "campaign": pd.Series([s.campaign for s in specs], dtype=object),
-            "test": pd.Series([s.test for s in specs], dtype=object),
-            "control": pd.Series([s.control for s in specs], dtype=object),
-            "planned": [np.nan if s.planned_visitors is None else float(s.planned_visitors) for s in specs],
-            "test_index": np.arange(len(specs)),
-        }
-    )
-
+from analysis.verdict_words import headline, one_look_note, summary
 
 def _order(specs: tuple[TestSpec, ...], frame: pd.DataFrame, column: str, values: str) -> pd.Series:
     """Position of each row's variant or metric within its test, for sheet-order output."""
@@ -60,38 +50,23 @@ def in_sheet_order(specs: tuple[TestSpec, ...], frame: pd.DataFrame) -> pd.DataF
 
 
 COUNTS = ("visitors_control", "conversions_control", "visitors", "conversions")
-DECIDED = (
-    "decision_rule",
-    "planned_visitors",
-    "information_fraction",
-    "decision_p_value",
-    "adjusted_p_value",
-    "decision",
-    "decision_low",
-    "decision_high",
-    "visitors_to_go",
-)
 
 
 def comparison_table(
     sheet: SheetData,
     as_of: dt.date | None = None,
-    alpha: float = 0.05,
     settings: DecisionSettings | None = None,
+    history: pd.DataFrame | None = None,
+    now: dt.datetime | None = None,
 ) -> pd.DataFrame:
-    """Every test x non-control variant x metric, with its statistics and decision, in sheet order."""
-    settings = settings or DecisionSettings(alpha=alpha)
-    specs = _spec_frame(sheet.tests)
-    totals = (
-        rows_as_of(sheet.conversions, as_of)
-        .groupby([*KEYS, "variant", "metric", "kind"], sort=False, as_index=False)[["visitors", "conversions"]]
-        .sum()
-        .merge(specs, on=KEYS)
-    )
-    is_control = totals["variant"] == totals["control"]
-    control = totals[is_control][[*KEYS, "metric", "visitors", "conversions"]]
-    table = totals[~is_control].merge(control, on=[*KEYS, "metric"], suffixes=("", "_control"))
-    table = in_sheet_order(sheet.tests, table)
+    """Every test x non-control variant x metric at its latest look, with its statistics and its decision
+    over its whole path (analysis.paths), in sheet order."""
+    settings = settings or DecisionSettings()
+    paths = comparison_paths(sheet, as_of, history, now)
+    if paths.empty:
+        return paths
+    decided = decide_comparisons(paths, settings)
+    table = in_sheet_order(sheet.tests, decided.groupby("path", sort=False).tail(1))
     result = compare_proportions(
         table["visitors_control"],
         table["conversions_control"],
@@ -110,11 +85,7 @@ def comparison_table(
     ):
         table[name] = getattr(result, name)
     table["used_fisher"] = result.used_fisher
-
-    table = table.merge(test_pace(rows_as_of(sheet.traffic, as_of)), on=KEYS, how="left")
-    table["dated"] = table["days"].fillna(0) > 0
-    table["family"] = table["test_index"] * 2 + (table["kind"] == "macro")
-    table = decide_comparisons(table, settings)
+    table = table.drop(columns=["days"]).merge(test_pace(rows_as_of(sheet.traffic, as_of)), on=KEYS, how="left")
     table["days_to_go"] = np.ceil(table["visitors_to_go"] / table["daily_visitors"])
     table["spend_to_go"] = table["visitors_to_go"] * table["cost_per_visitor"]
     counts = [table[c].to_numpy(dtype=np.float64) for c in COUNTS]
@@ -139,7 +110,32 @@ def _comparisons(table: pd.DataFrame) -> dict[int, tuple[Comparison, ...]]:
     return {index: tuple(items) for index, items in grouped.items()}
 
 
+def _when(value: Any) -> dt.datetime | dt.date | None:
+    """A look's time: the day of a dated look, the moment of a recorded one."""
+    if value is None or value is pd.NaT or (isinstance(value, float) and math.isnan(value)):
+        return None
+    stamp = pd.Timestamp(value)
+    return stamp.to_pydatetime() if stamp.tzinfo is not None else stamp.date()
+
+
+def _call(r: dict[Any, Any]) -> CallRecord | None:
+    if r["call"] is None or (isinstance(r["call"], float) and math.isnan(r["call"])):
+        return None
+    nc, xc, nv, xv = (r[f"call_{name}"] for name in COUNTS)
+    return CallRecord(
+        call=r["call"],
+        called_on=_when(r.get("called_at")),
+        looks=int(r["call_looks"]),
+        control_visitors=int(nc),
+        control_conversions=int(xc),
+        variant_visitors=int(nv),
+        variant_conversions=int(xv),
+        lift=(xv / nv) / (xc / nc) - 1 if nv and nc and xc else None,
+    )
+
+
 def _comparison(r: dict[Any, Any]) -> Comparison:
+    at_call = _call(r)
     return Comparison(
         variant=r["variant"],
         metric=r["metric"],
@@ -168,7 +164,15 @@ def _comparison(r: dict[Any, Any]) -> Comparison:
         visitors_to_go=_optional_int(r["visitors_to_go"]),
         days_to_go=_optional_int(r["days_to_go"]),
         spend_to_go=_optional(r["spend_to_go"]),
+        call=at_call.call if at_call else None,
+        called_on=at_call.called_on if at_call else None,
+        looks=at_call.looks if at_call else int(r["looks"]),
+        at_call=at_call,
     )
+
+
+def _ref(c: Comparison | None) -> ComparisonRef | None:
+    return None if c is None else ComparisonRef(variant=c.variant, metric=c.metric, kind=c.kind)
 
 
 def _funnel_pairs(pairs: pd.DataFrame) -> dict[int, tuple[FunnelPair, ...]]:
@@ -194,15 +198,20 @@ def analyse(
     alpha: float = 0.05,
     minimum_effect: float | None = None,
     settings: DecisionSettings | None = None,
+    history: pd.DataFrame | None = None,
+    now: dt.datetime | None = None,
 ) -> Report:
+    """Every test of the sheet, decided over its path of looks: its dated days, or for undated tests the
+    looks in `history` (recorded by the caller) and today's, `now`. Without a history an undated test rests
+    on today's look alone, and says so."""
     settings = settings or DecisionSettings(alpha=alpha)
     if minimum_effect is not None:
         settings = DecisionSettings(**{**settings.__dict__, "minimum_effect": minimum_effect})
     method = settings.method()
     if not sheet.tests:
         return Report(source=source, as_of=as_of, tests=(), problems=sheet.problems, method=method)
-    table = comparison_table(sheet, as_of, settings.alpha, settings)
-    specs = _spec_frame(sheet.tests)
+    table = comparison_table(sheet, as_of, settings, history, now)
+    specs = spec_frame(sheet.tests)
     traffic = rows_as_of(sheet.traffic, as_of)
     arms = (
         traffic.assign(priced=traffic["spend"].notna())
@@ -227,6 +236,7 @@ def analyse(
     proxies = proxy_records(pairs, broken)
     funnels = _funnel_pairs(pairs)
 
+    looks_so_far = table.groupby("test_index")["looks"].max().to_dict()
     results = []
     for index, spec in enumerate(sheet.tests):
         arm_totals = tuple(
@@ -248,7 +258,8 @@ def analyse(
             funnels=funnels.get(index, ()),
             proxies=proxies,
         )
-        decision = decide(spec, arm_totals, comparisons, float(srm_by_test[index]), context)
+        verdict = decide(spec, arm_totals, comparisons, float(srm_by_test[index]), context)
+        path: PathKind = "days" if days else ("one_look" if history is None else "looks")
         rules = {c.decision_rule for c in comparisons}
         results.append(
             TestResult(
@@ -258,15 +269,21 @@ def analyse(
                 control=spec.control,
                 traffic_label=spec.traffic_label,
                 srm_p_value=float(srm_by_test[index]),
-                verdict=decision.verdict,
-                headline=decision.headline,
-                summary=decision.summary,
-                best_variant=decision.best_variant,
+                verdict=verdict.code,
+                headline=headline(spec, verdict),
+                summary=summary(spec, arm_totals, verdict, context) + one_look_note(path),
+                best_variant=verdict.best_variant,
                 arms=arm_totals,
                 comparisons=comparisons,
                 decision_rule="sequential" if "sequential" in rules else "fixed_horizon",
                 days=days or None,
                 currency=spec.currency,
+                path=path,
+                looks=int(looks_so_far.get(index, 1)),
+                reason=verdict.reason,
+                rests_on=_ref(verdict.rests_on),
+                to_confirm=_ref(verdict.to_confirm),
+                called_on=verdict.called_on,
             )
         )
     return Report(

@@ -15,6 +15,7 @@ import pandas as pd
 
 from analysis.cells import (
     a1,
+    by_distinct,
     currency_symbol,
     decimal_mark,
     is_blank,
@@ -26,7 +27,7 @@ from analysis.cells import (
     parse_text,
     shown,
 )
-from analysis.models import ChannelRoute, Kind, MetricSpec, Problem, SheetData, Tab, TestSpec
+from analysis.models import ChannelRoute, Kind, MetricSpec, Problem, SheetData, Tab, TestSpec, TestStatus
 
 TRAFFIC_HEADERS = ("visitors", "sessions", "users", "clicks")
 _METRIC_HEADER = re.compile(r"^(?P<name>.+?)\s*\((?P<kind>micro|macro)\)$", re.IGNORECASE)
@@ -38,6 +39,14 @@ _OPTIONAL = {
     "cost": "spend",
     "control": "control",
     "planned visitors": "planned",
+    "status": "status",
+    "test status": "status",
+}
+# Status cells as marketers type them, compared without case or spaces (`On hold` is `onhold`).
+_STATUS_WORDS: dict[str, TestStatus] = {
+    **dict.fromkeys(("running", "live", "active", "on"), "running"),
+    **dict.fromkeys(("paused", "pause", "stopped", "onhold"), "paused"),
+    **dict.fromkeys(("done", "finished", "complete", "completed", "ended", "off", "closed"), "done"),
 }
 _HEADER_SEARCH_ROWS = 10
 _MAX_HEADER_ROWS = 3
@@ -211,9 +220,41 @@ class _RowProblems:
             for row, message in flagged.items()
         )
 
+    def note(self, messages: pd.Series, column: int) -> None:
+        """Problems in cells that do not cost the row: it is kept, read as the message says."""
+        flagged = messages[messages != ""]
+        self.problems.extend(
+            Problem(cell=a1(self.tab, cast(int, row), column), message=message) for row, message in flagged.items()
+        )
+
     def require(self, present: pd.Series, column: int, what: str) -> None:
         missing = ~present & ~self.bad
         self.add(pd.Series(np.where(missing, f"{what} is empty", ""), index=present.index), column)
+
+
+def _parse_statuses(values: pd.Series) -> tuple[pd.Series, pd.Series]:
+    blank = is_blank(values)
+    words = values.map(lambda value: "".join(str(value).split()).lower()).map(_STATUS_WORDS)
+    unknown = ~blank & words.isna()
+    statuses = words.fillna("running").astype("object")
+    statuses[blank] = ""
+    messages = pd.Series(
+        [
+            f"{shown(value)} is not a status (running, paused or done); read as running" if bad else ""
+            for value, bad in zip(values, unknown, strict=True)
+        ],
+        index=values.index,
+        dtype="object",
+    )
+    return statuses, messages
+
+
+def parse_statuses(values: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """A Status column: running, paused or done, with the synonyms people type (`live`, `on hold`,
+    `finished`…), case and spaces ignored. Blank cells are "" (the row says nothing); anything else
+    unrecognised is read as running, with a message."""
+    statuses, messages = by_distinct(_parse_statuses, values)
+    return statuses, messages
 
 
 def _undo_cumulative(
@@ -283,6 +324,13 @@ def _parse_results(
         parsed["planned"] = planned
     else:
         parsed["planned"] = np.nan
+    if "status" in columns:
+        # A bad status costs no data: the row is kept and read as running.
+        statuses, messages = parse_statuses(cells[columns["status"]])
+        rows.note(messages, columns["status"])
+        parsed["status"] = statuses
+    else:
+        parsed["status"] = ""
 
     for metric in layout.metrics:
         conversions, messages = parse_counts(cells[metric.column], metric.name.lower(), decimal)
@@ -342,6 +390,16 @@ def _parse_channels(tab: Tab, problems: list[Problem]) -> list[ChannelRoute]:
     return routes
 
 
+def _statuses(frame: pd.DataFrame, keys: list[str]) -> dict[tuple[str, str], TestStatus]:
+    """Each test's status: the last status given (in sheet order, tabs in order) on its latest date,
+    or among all its rows when it has no dates. A test none of whose rows gives a status is absent (running)."""
+    latest = frame.groupby(keys, sort=False)["date"].transform("max")
+    said = (frame["status"] != "") & ((frame["date"] == latest) | latest.isna())
+    last = frame[said].groupby(keys, sort=False)["status"].last()
+    keyed = cast(dict[tuple[str, str], TestStatus], last.to_dict())
+    return {(str(campaign), str(test)): status for (campaign, test), status in keyed.items()}
+
+
 def _test_specs(
     frame: pd.DataFrame,
     metrics: dict[tuple[str, str], dict[str, Kind]],
@@ -361,6 +419,7 @@ def _test_specs(
         .agg(planned=("planned", "max"), has_dates=("date", "count"), has_spend=("spend", "count"))
         .to_dict("index")
     )
+    statuses = _statuses(frame, keys)
     for group_key, variants in variants_of.items():
         campaign, test = cast(tuple[str, str], group_key)
         key = (str(campaign), str(test))
@@ -392,6 +451,7 @@ def _test_specs(
                 has_dates=bool(row["has_dates"] > 0),
                 has_spend=bool(row["has_spend"] > 0),
                 planned_visitors=None if np.isnan(row["planned"]) else int(row["planned"]),
+                status=statuses.get(key, "running"),
             )
         )
     return specs, problems
@@ -437,7 +497,7 @@ def parse_workbook(tabs: Iterable[Tab], currency: str = "$") -> SheetData:
     all_rows = (
         pd.concat(traffic_parts, ignore_index=True)
         if traffic_parts
-        else pd.DataFrame(columns=[*TRAFFIC_COLUMNS, "control", "planned"])
+        else pd.DataFrame(columns=[*TRAFFIC_COLUMNS, "control", "planned", "status"])
     )
     specs, test_problems = _test_specs(all_rows, metrics, labels, currencies)
     problems.extend(test_problems)

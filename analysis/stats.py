@@ -1,8 +1,14 @@
 """Two-proportion statistics, vectorised over every comparison at once.
 
 Conventions (documented in docs/methodology.md):
-- lift is relative, variant rate / control rate - 1; its 95% interval is the log risk ratio (Katz)
-  interval, with 0.5 added to every cell of the 2x2 table when any cell is zero (Haldane-Anscombe);
+- lift is relative, variant rate / control rate - 1; its interval is the Miettinen-Nurminen score
+  interval of that rate ratio: the ratios theta whose score test (variance at the rates' maximum
+  likelihood estimates restricted to ratio theta, times N / (N - 1)) is not rejected, as statsmodels'
+  confint_proportions_2indep(xv, nv, xc, nc, method="score", compare="ratio", correction=True).
+  It contains its estimate even at zero counts: its low end is exactly -100% when the variant has not
+  converted, and its high end unbounded (inf) when the control has not converted;
+- the lift and its interval are NaN when the control has not converted, either arm has no visitors,
+  or (interval only) neither arm has converted;
 - the p-value is the pooled two-proportion z-test, or Fisher's exact test (two-sided) where an
   expected count of the 2x2 table is below 5;
 - visitors needed is the classic normal-approximation sample size per arm for the observed rates,
@@ -20,6 +26,13 @@ from scipy import stats
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
 FISHER_BELOW = 5.0
+# The score interval is solved on u = log(ratio), inside |u| <= LOG_RATIO_LIMIT (a ratio of 1e-100 counts
+# as 0 and one of 1e100 as unbounded), to SCORE_TOLERANCE on u, i.e. that relative error on the ratio.
+LOG_RATIO_LIMIT = 230.0
+SCORE_TOLERANCE = 1e-10
+SCORE_STEP = 1e-7  # a Newton step this small leaves an error of order its square
+SCORE_MAX_ITERATIONS = 100
+SCORE_BLOCK = 4096  # comparisons solved together: their working arrays stay in cache
 
 
 @dataclass(frozen=True)
@@ -70,22 +83,6 @@ def fisher_p_values(nc: FloatArray, xc: FloatArray, nv: FloatArray, xv: FloatArr
     )
 
 
-def log_risk_ratio_interval(
-    nc: FloatArray, xc: FloatArray, nv: FloatArray, xv: FloatArray, alpha: float = 0.05
-) -> tuple[FloatArray, FloatArray]:
-    """Interval of the relative lift (risk ratio - 1); NaN where either arm has no traffic or the
-    control and variant both never convert."""
-    any_zero = (xc == 0) | (xv == 0) | (xc == nc) | (xv == nv)
-    half = np.where(any_zero, 0.5, 0.0)
-    a, n1, c, n0 = xv + half, nv + 2 * half, xc + half, nc + 2 * half
-    defined = (nc > 0) & (nv > 0) & (a > 0) & (c > 0)
-    safe = np.where(defined, 1.0, np.nan)
-    log_ratio = np.log(a * safe / n1) - np.log(c * safe / n0)
-    se = np.sqrt(1 / (a * safe) - 1 / n1 + 1 / (c * safe) - 1 / n0)
-    z = stats.norm.ppf(1 - alpha / 2)
-    return np.expm1(log_ratio - z * se), np.expm1(log_ratio + z * se)
-
-
 def sample_size_per_arm(
     control_rate: FloatArray, variant_rate: FloatArray, alpha: float = 0.05, power: float = 0.8
 ) -> FloatArray:
@@ -114,7 +111,7 @@ def compare_proportions(
     control_rate, variant_rate = rates(nc, xc), rates(nv, xv)
     lift_defined = (control_rate > 0) & (nv > 0)
     lift = np.divide(variant_rate, control_rate, out=np.full_like(nc, np.nan), where=lift_defined) - 1
-    low, high = log_risk_ratio_interval(nc, xc, nv, xv, alpha)
+    low, high = risk_ratio_interval_at(nc, xc, nv, xv, np.full_like(nc, stats.norm.isf(alpha / 2)))
     low, high = np.where(lift_defined, low, np.nan), np.where(lift_defined, high, np.nan)
 
     p_value = z_test_p_values(nc, xc, nv, xv)
@@ -154,8 +151,8 @@ def srm_p_values(visitors: npt.ArrayLike, groups: npt.ArrayLike) -> FloatArray:
 
 
 def log_lifts(nc: FloatArray, xc: FloatArray, nv: FloatArray, xv: FloatArray) -> tuple[FloatArray, FloatArray]:
-    """Log risk ratio and its standard error, with the zero-cell correction of `log_risk_ratio_interval`;
-    NaN where either arm has no traffic."""
+    """Log risk ratio (variant / control) and its Katz standard error, with 0.5 added to every cell of
+    the 2x2 table when any cell is zero (Haldane-Anscombe); NaN where either arm has no traffic."""
     any_zero = (xc == 0) | (xv == 0) | (xc == nc) | (xv == nv)
     half = np.where(any_zero, 0.5, 0.0)
     a, n1, c, n0 = xv + half, nv + 2 * half, xc + half, nc + 2 * half
@@ -169,11 +166,186 @@ def log_lifts(nc: FloatArray, xc: FloatArray, nv: FloatArray, xv: FloatArray) ->
 def risk_ratio_interval_at(
     nc: FloatArray, xc: FloatArray, nv: FloatArray, xv: FloatArray, z: FloatArray
 ) -> tuple[FloatArray, FloatArray]:
-    """The lift interval of `log_risk_ratio_interval` with its own normal multiplier per comparison
-    (a wider one for a peeking-safe interval)."""
-    log_ratio, se = log_lifts(nc, xc, nv, xv)
-    with np.errstate(over="ignore"):  # a huge early multiplier means an unbounded interval
-        return np.expm1(log_ratio - z * se), np.expm1(log_ratio + z * se)
+    """The lift's score interval (see the module conventions) with its own normal multiplier per
+    comparison, e.g. a wider one for a peeking-safe interval; z = norm.isf(alpha / 2) for a 1 - alpha one.
+
+    Returns (low, high) of the lift, ratio - 1: low is exactly -1 where the variant has not converted
+    (or z is inf), high is inf where the control has not converted (or z is inf); both are NaN where
+    either arm has no visitors, neither arm has converted, or z is NaN."""
+    with np.errstate(all="ignore"):
+        low, high = score_ratio_limits(nc, xc, nv, xv, z)
+        return low - 1, high - 1
+
+
+def score_ratio_limits(
+    nc: FloatArray, xc: FloatArray, nv: FloatArray, xv: FloatArray, z: npt.ArrayLike
+) -> tuple[FloatArray, FloatArray]:
+    """Miettinen-Nurminen score limits of the rate ratio theta = (xv / nv) / (xc / nc) at multiplier z.
+
+    The limits solve S(theta) = +z (low) and -z (high) for the score statistic
+    S = (pv - theta pc) / sqrt(N / (N - 1) V(theta)), V = rv (1 - rv) / nv + theta^2 rc (1 - rc) / nc,
+    where rc, rv = theta rc are the restricted maximum likelihood rates (closed form, the smaller root of
+    N theta r^2 - ((nv + xc) theta + xv + nc) r + xc + xv = 0). S falls as theta rises, so each limit is
+    a safeguarded Newton iteration over u = log(theta) (bisection whenever a step leaves the bracket or
+    fails to halve), for every limit of a block of comparisons at once, block after cache-sized block.
+
+    0 and inf mark the unbounded ends (no variant conversions, no control conversions, or z = inf);
+    NaN where either arm has no visitors, neither arm has converted, or z is NaN."""
+    shape = np.broadcast(nc, xc, nv, xv, z).shape
+    nc, xc, nv, xv, multiplier = (np.broadcast_to(_as_float(a), shape).ravel() for a in (nc, xc, nv, xv, z))
+    low, high = np.empty(nc.size), np.empty(nc.size)
+    with np.errstate(all="ignore"):
+        for start in range(0, nc.size, SCORE_BLOCK):
+            block = slice(start, start + SCORE_BLOCK)
+            low[block], high[block] = _block_limits(nc[block], xc[block], nv[block], xv[block], multiplier[block])
+    return low.reshape(shape), high.reshape(shape)
+
+
+def _block_limits(
+    nc: FloatArray, xc: FloatArray, nv: FloatArray, xv: FloatArray, z: FloatArray
+) -> tuple[FloatArray, FloatArray]:
+    z = np.abs(z)
+    defined = (nc > 0) & (nv > 0) & (xc + xv > 0) & ~np.isnan(z)
+    unbounded = np.isinf(z)
+    low = np.where(defined & ((xv == 0) | unbounded), 0.0, np.nan)
+    high = np.where(defined & ((xc == 0) | unbounded), np.inf, np.nan)
+    lows, highs = np.flatnonzero(defined & np.isnan(low)), np.flatnonzero(defined & np.isnan(high))
+    at = np.concatenate([lows, highs])
+    signed = z[at]
+    signed[lows.size :] *= -1  # the low limits solve S = +z, the high ones S = -z
+    u = _solve_score(nc[at], xc[at], nv[at], xv[at], signed)
+    ratio = np.exp(u)
+    ratio[u >= LOG_RATIO_LIMIT] = np.inf
+    ratio[u <= -LOG_RATIO_LIMIT] = 0.0
+    low[lows], high[highs] = ratio[: lows.size], ratio[lows.size :]
+    return low, high
+
+
+def _solve_score(n0: FloatArray, x0: FloatArray, n1: FloatArray, x1: FloatArray, z: FloatArray) -> FloatArray:
+    """u = log(theta) where the score statistic of arm 1 (x1 of n1) over arm 0 equals z: a low limit
+    for z > 0, a high one for z < 0. Needs n0, n1 > 0, and x1 > 0 for a low limit, x0 > 0 for a high one.
+
+    Newton runs on asinh(scale S(u)), with `scale` the Katz standard error of u: linear in u near the
+    estimate, logarithmic in S (so again close to linear) far from it, where huge multipliers land.
+    A Newton step counts as converged below SCORE_STEP times the distance to the estimate (at most 1),
+    as S can have a square-root corner at the estimate (arms that all converted)."""
+    total = n0 + n1
+    p0, p1 = x0 / n0, x1 / n1
+    estimate = np.log(p1 / p0)  # -inf without variant conversions, inf without control ones
+    # S(estimate) = 0, so a finite estimate bounds the limit on one side
+    finite = np.isfinite(estimate)
+    lo = np.where((z < 0) & finite, estimate, -LOG_RATIO_LIMIT)
+    hi = np.where((z > 0) & finite, estimate, LOG_RATIO_LIMIT)
+    katz, scale = log_lifts(n0, x0, n1, x1)
+    u = np.clip(katz - z * scale, lo, hi)
+    y0, y1 = n0 - x0, n1 - x1
+    terms = _ScoreTerms(
+        target=np.arcsinh(scale * z * np.sqrt(total / (total - 1))),  # S = z without the N/(N-1) factor
+        scale=scale,
+        estimate=estimate,
+        p0=p0,
+        p1=p1,
+        inv0=1 / n0,
+        inv1=1 / n1,
+        y0=y0,
+        y1=y1,
+        total=total,
+        converted=x0 + x1,
+        c1=n1 + x0,
+        c2=x1 + n0,
+    )
+    step_before = hi - lo
+
+    solved = np.empty_like(u)
+    todo = np.arange(u.size)
+    finished = np.zeros(u.size, dtype=bool)
+    for _ in range(SCORE_MAX_ITERATIONS):
+        gap, slope = _score_gap(u, terms)
+        beyond = gap < 0  # S falls as u rises: below the target means past the root
+        np.copyto(hi, u, where=beyond)
+        np.copyto(lo, u, where=~beyond)
+        step = gap / slope
+        size = np.abs(step)
+        newton = u - step
+        ok = (newton >= lo) & (newton <= hi) & (size <= 0.5 * step_before)  # False for NaN
+        u = np.where(ok, newton, 0.5 * (lo + hi))
+        step_before = np.where(ok, size, 0.5 * (hi - lo))
+        small = size < SCORE_STEP * np.minimum(np.abs(u - terms.estimate), 1.0)
+        done = (ok & small) | (hi - lo < SCORE_TOLERANCE)
+        solved[todo[done]] = u[done]
+        finished |= done
+        left = int(np.count_nonzero(~finished))
+        if left == 0:
+            return solved
+        if left < 0.75 * finished.size:  # drop the finished ones from the iteration
+            keep = ~finished
+            todo, u, lo, hi, step_before = todo[keep], u[keep], lo[keep], hi[keep], step_before[keep]
+            terms = terms.subset(keep)
+            finished = finished[keep]
+    solved[todo[~finished]] = u[~finished]
+    return solved
+
+
+@dataclass(frozen=True)
+class _ScoreTerms:
+    """Per-limit constants of `_score_gap`: y = n - x are the arms' non-converted, c1 = n1 + x0,
+    c2 = x1 + n0 the coefficients of the restricted-MLE quadratic."""
+
+    target: FloatArray
+    scale: FloatArray
+    estimate: FloatArray
+    p0: FloatArray
+    p1: FloatArray
+    inv0: FloatArray
+    inv1: FloatArray
+    y0: FloatArray
+    y1: FloatArray
+    total: FloatArray
+    converted: FloatArray
+    c1: FloatArray
+    c2: FloatArray
+
+    def subset(self, keep: BoolArray) -> _ScoreTerms:
+        return _ScoreTerms(**{name: value[keep] for name, value in vars(self).items()})
+
+
+def _score_gap(u: FloatArray, k: _ScoreTerms) -> tuple[FloatArray, FloatArray]:
+    """asinh(scale S(u)) - target and its derivative in u; S here omits the N/(N-1) factor.
+
+    The restricted rates r0, r1 = theta r0 and their complements s0 = 1 - r0, s1 = 1 - r1 are written
+    without cancellation: the quadratic's discriminant as (c1 (theta - 1) + y1 - y0)^2 + 4 theta y0 y1,
+    and a complement whose numerator a + root would cancel (a < 0) as the conjugate (root^2 - a^2) / (root - a)."""
+    theta, excess = np.exp(u), np.expm1(u)
+    shift = k.c1 * excess
+    root = np.sqrt((shift + (k.y1 - k.y0)) ** 2 + (4 * k.y0 * k.y1) * theta)
+    denominator = k.c1 * theta + k.c2 + root
+    r0 = 2 * k.converted / denominator
+    r1 = theta * r0
+    a0 = shift + (k.y0 + k.y1)
+    s0 = a0 + root
+    negative = np.flatnonzero(a0 < 0)  # theta < 1, rates near 1: root^2 - a0^2 = 4 y0 X (1 - theta)
+    if negative.size:
+        s0[negative] = -4 * (k.y0 * k.converted * excess)[negative] / (root - a0)[negative]
+    s0 /= denominator
+    a1 = theta * k.y1 + k.y0 - k.converted * excess
+    s1 = a1 + root
+    negative = np.flatnonzero(a1 < 0)  # theta > 1, rates near 1: root^2 - a1^2 = 4 theta y1 X (theta - 1)
+    if negative.size:
+        s1[negative] = 4 * (theta * k.y1 * k.converted * excess)[negative] / (root - a1)[negative]
+    s1 /= denominator
+    variance = r1 * s1 * k.inv1 + theta * r1 * s0 * k.inv0
+    spread = np.sqrt(variance)
+    statistic = (k.p1 - theta * k.p0) / spread
+    statistic[np.isnan(statistic)] = 0.0  # 0 / 0: both arms all converted, theta = 1
+    # derivatives in u: dr0 from the quadratic (implicitly), then the variance's and the statistic's
+    dr0 = r1 * (k.y0 - k.total * s0) / root
+    dr1 = r1 + theta * dr0
+    dvariance = dr1 * (s1 - r1) * k.inv1 + theta * (2 * r1 * s0 + theta * dr0 * (s0 - r0)) * k.inv0
+    dstatistic = (-theta * k.p0 - 0.5 * statistic * spread * dvariance / variance) / spread
+    scaled = k.scale * statistic
+    gap: FloatArray = np.arcsinh(scaled) - k.target
+    slope: FloatArray = k.scale * dstatistic / np.sqrt(1 + scaled * scaled)
+    return gap, slope
 
 
 def z_statistics(nc: FloatArray, xc: FloatArray, nv: FloatArray, xv: FloatArray) -> FloatArray:

@@ -92,13 +92,20 @@ def status(
         StatusFormat.text
     ),
     as_of: Annotated[str | None, typer.Option("--as-of", help="Only rows dated up to this day (YYYY-MM-DD).")] = None,
+    history: Annotated[
+        bool,
+        typer.Option(
+            "--history/--no-history",
+            help="Record this read of undated tests in the state database and decide over every recorded read.",
+        ),
+    ] = True,
     debug: DebugOption = False,
 ) -> None:
     """Verdicts for every test in the sheet."""
     day = parse_day(as_of)
 
     def run() -> None:
-        report = status_report(load_deps(), sheet=sheet, query=campaign, as_of=day)
+        report = status_report(load_deps(), sheet=sheet, query=campaign, as_of=day, record=history)
         if output is StatusFormat.json:
             sys.stdout.write(json.dumps(report.model_dump(mode="json"), indent=2) + "\n")
         elif output is StatusFormat.slack:

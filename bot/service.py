@@ -3,13 +3,38 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
+from typing import TYPE_CHECKING
+
+import pandas as pd
+from sqlalchemy.exc import SQLAlchemyError
 
 from analysis.backtest import backtest
+from analysis.calls import reopened
 from analysis.decision import DecisionSettings
-from analysis.models import Backtest, Report, SheetData
+from analysis.models import Backtest, Problem, Report, SheetData
+from analysis.paths import COUNTS, HISTORY_COLUMNS, current_totals, reconcile
 from analysis.report import analyse
 from analysis.sheet import parse_workbook
 from bot.deps import Deps
+from bot.errors import UserFacingError
+from bot.state.history import read_calls, read_looks, record_calls, record_looks
+
+if TYPE_CHECKING:
+    from bot.state.store import StateStore
+
+logger = logging.getLogger("microopt.service")
+STATE_UNAVAILABLE = Problem(
+    cell="State database",
+    message=(
+        "microopt could not read its record of earlier looks, so undated tests rest on today's look alone; "
+        "check DATABASE_URL"
+    ),
+)
+LOOK_NOT_RECORDED = Problem(
+    cell="State database",
+    message="microopt could not record this look, so the next read will not count it; check DATABASE_URL",
+)
 
 
 def load_sheet(deps: Deps, spec: str | None = None) -> SheetData:
@@ -33,28 +58,113 @@ def status_report(
     sheet: str | None = None,
     query: str | None = None,
     as_of: dt.date | None = None,
+    record: bool = True,
 ) -> Report:
-    return narrow(full_report(deps, load_sheet(deps, sheet), sheet, as_of), query)
+    return narrow(full_report(deps, load_sheet(deps, sheet), sheet, as_of, record), query)
 
 
-def full_report(deps: Deps, data: SheetData, sheet: str | None = None, as_of: dt.date | None = None) -> Report:
-    """Every test of already-loaded sheet data (Slack needs the data's Channels tab too)."""
-    report = analyse(
-        data,
-        source=sheet or deps.settings.sheet,
-        as_of=as_of,
-        alpha=deps.settings.alpha,
-        minimum_effect=deps.settings.minimum_effect,
-    )
+def full_report(
+    deps: Deps, data: SheetData, sheet: str | None = None, as_of: dt.date | None = None, record: bool = True
+) -> Report:
+    """Every test of already-loaded sheet data (Slack needs the data's Channels tab too), decided over its
+    path: dated tests by their days, undated ones by the looks recorded in the state database, to which this
+    read is added (never for a replay, `as_of`, nor with `record` False)."""
+    source = sheet or deps.settings.sheet
+    settings = decision_settings(deps)
+    now = deps.clock()
+    state = _state(deps) if record else None
+    if state is None or as_of is not None:
+        report = analyse(data, source=source, as_of=as_of, settings=settings, history=_replayed(state, source, as_of))
+    else:
+        report = _recorded(state, data, source, settings, now)
     # The whole report, before narrowing, and never a replay (--as-of): the Verdicts tab shows today's verdicts.
     if deps.settings.write_verdicts and as_of is None and deps.write_verdicts is not None:
-        note = deps.write_verdicts(sheet or deps.settings.sheet, report)
+        note = deps.write_verdicts(source, report)
         if note is not None:
             report = report.model_copy(update={"problems": (*report.problems, note)})
     return report
 
 
+def decision_settings(deps: Deps) -> DecisionSettings:
+    return DecisionSettings(alpha=deps.settings.alpha, minimum_effect=deps.settings.minimum_effect)
+
+
+def _state(deps: Deps) -> StateStore | None:
+    if deps.state is None:
+        return None
+    try:
+        return deps.state()
+    except UserFacingError:
+        raise
+    except Exception:  # the database is optional for a read: without it the read rests on one look
+        logger.warning("state database unavailable; analysing without recorded looks", exc_info=True)
+        return None
+
+
+def _replayed(state: StateStore | None, source: str, as_of: dt.date | None) -> pd.DataFrame | None:
+    """For `--as-of`: the looks recorded by the end of that day (UTC), if any are kept."""
+    if state is None or as_of is None:
+        return None
+    try:
+        looks = read_looks(state, source)
+    except SQLAlchemyError:
+        logger.warning("could not read recorded looks", exc_info=True)
+        return None
+    end = pd.Timestamp(as_of, tz="UTC") + pd.Timedelta(days=1)
+    return looks[looks["looked_at"] < end]
+
+
+def _recorded(state: StateStore, data: SheetData, source: str, settings: DecisionSettings, now: dt.datetime) -> Report:
+    """Analyse over the recorded looks, then record this look and the calls it makes."""
+    try:
+        stored = read_looks(state, source)
+        recorded_calls = read_calls(state, source)
+    except SQLAlchemyError:
+        logger.warning("could not read recorded looks", exc_info=True)
+        report = analyse(data, source=source, settings=settings)
+        return report.model_copy(update={"problems": (*report.problems, STATE_UNAVAILABLE)})
+    current = current_totals(data)
+    history, resets = reconcile(stored, current)
+    report = analyse(data, source=source, settings=settings, history=history, now=now)
+    restarted = {_test_key(p.cell, report) for p in resets}
+    problems, calls = reopened(recorded_calls, report, restarted)
+    try:
+        record_looks(state, source, undated_looks(report), history, now, restarted)
+        record_calls(state, source, calls, now)
+    except SQLAlchemyError:
+        logger.warning("could not record this look", exc_info=True)
+        problems = (*problems, LOOK_NOT_RECORDED)
+    return report.model_copy(update={"problems": (*report.problems, *resets, *problems)})
+
+
+def _test_key(title: str, report: Report) -> tuple[str, str]:
+    test = next((t for t in report.tests if t.title == title), None)
+    return (test.campaign, test.test) if test else ("", "")
+
+
+def undated_looks(report: Report) -> pd.DataFrame:
+    """Today's totals and decision of every comparison of an undated test, as a look to record."""
+    rows = [
+        {
+            "campaign": t.campaign,
+            "test": t.test,
+            "variant": c.variant,
+            "metric": c.metric,
+            "visitors_control": c.control_visitors,
+            "conversions_control": c.control_conversions,
+            "visitors": c.variant_visitors,
+            "conversions": c.variant_conversions,
+            "decision": c.decision,
+            "decision_p_value": c.decision_p_value,
+        }
+        for t in report.tests
+        if t.path != "days"
+        for c in t.comparisons
+    ]
+    return pd.DataFrame(rows, columns=[*HISTORY_COLUMNS[:4], *COUNTS, "decision", "decision_p_value"])
+
+
 def backtest_report(deps: Deps, sheet: str | None = None) -> Backtest:
     """Every day of the dated tests replayed through the status decision rule."""
-    settings = DecisionSettings(alpha=deps.settings.alpha, minimum_effect=deps.settings.minimum_effect)
+    settings = decision_settings(deps)
     return backtest(load_sheet(deps, sheet), source=sheet or deps.settings.sheet, settings=settings)

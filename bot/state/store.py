@@ -19,6 +19,7 @@ import socket
 import threading
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
+import contextlib
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from typing import Any
@@ -117,6 +118,10 @@ class StateStore:
     def _writing(self) -> Iterator[Connection]:
         with self._write_lock or nullcontext(), self.engine.begin() as conn:
             yield conn
+
+    def writing(self) -> contextlib.AbstractContextManager[Connection]:
+        """One write transaction (queued behind this process's other writers on SQLite)."""
+        return self._writing()
 
     @classmethod
     def open(cls, url: str, worker: str | None = None) -> StateStore:

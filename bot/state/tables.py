@@ -4,7 +4,8 @@ the Slack requests being answered.
 Table names carry a `microopt_` prefix so the database can be shared with other apps. The schema is
 created when missing (see `bot.state.store.StateStore.ensure_schema`); `SCHEMA_VERSION` is recorded in
 `microopt_meta` so a later release can migrate from it. Versions: 1, the first four tables; 2 adds
-`microopt_answers` (nothing else changes, so a version-1 database is upgraded by creating that table).
+`microopt_answers`; 3 adds `microopt_looks` and `microopt_calls` (each step only adds tables, so an older
+database is upgraded by creating them).
 """
 
 from __future__ import annotations
@@ -12,7 +13,9 @@ from __future__ import annotations
 import datetime as dt
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
+    Float,
     Column,
     DateTime,
     ForeignKey,
@@ -27,7 +30,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 # A digest's life: claimed → sending → posted | failed | skipped; `unknown` when a process stopped while
 # sending (the post may or may not have reached Slack, so it is never retried).
@@ -129,3 +132,43 @@ answers = Table(
     Column("claimed_at", UtcDateTime, nullable=False),
 )
 Index("microopt_answers_claimed", answers.c.claimed_at)
+
+# Every analysed read of an undated test, per comparison: the path its decisions rest on (analysis.paths).
+# `source` is the SHA-256 of the sheet's key or path, so a sheet URL is never stored.
+looks = Table(
+    "microopt_looks",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("source", String(64), nullable=False),
+    Column("campaign", String(300), nullable=False),
+    Column("test", String(300), nullable=False),
+    Column("variant", String(300), nullable=False),
+    Column("metric", String(300), nullable=False),
+    Column("looked_at", UtcDateTime, nullable=False),
+    Column("visitors_control", BigInteger, nullable=False),
+    Column("conversions_control", BigInteger, nullable=False),
+    Column("visitors", BigInteger, nullable=False),
+    Column("conversions", BigInteger, nullable=False),
+    Column("decision", String(20), nullable=False),
+    Column("decision_p_value", Float, nullable=True),
+)
+Index("microopt_looks_test", looks.c.source, looks.c.campaign, looks.c.test, looks.c.looked_at)
+
+# The last call recorded per comparison, dated or undated: a later read whose call differs on the same
+# numbers' day means the data it rested on changed, and says so (reopened).
+calls = Table(
+    "microopt_calls",
+    metadata,
+    Column("source", String(64), primary_key=True),
+    Column("campaign", String(300), primary_key=True),
+    Column("test", String(300), primary_key=True),
+    Column("variant", String(300), primary_key=True),
+    Column("metric", String(300), primary_key=True),
+    Column("call", String(20), nullable=False),
+    Column("called_on", String(40), nullable=True),
+    Column("visitors_control", BigInteger, nullable=False),
+    Column("conversions_control", BigInteger, nullable=False),
+    Column("visitors", BigInteger, nullable=False),
+    Column("conversions", BigInteger, nullable=False),
+    Column("recorded_at", UtcDateTime, nullable=False),
+)

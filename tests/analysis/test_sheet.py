@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 
+import numpy as np
+import pandas as pd
+import pytest
+
 from analysis.models import Tab
 from analysis.report import analyse
-from analysis.sheet import parse_workbook
+from analysis.sheet import parse_statuses, parse_workbook
 
 HEADER = ["Campaign", "Test", "Variant", "Visitors", "Spend", "Cart views (micro)", "Purchases (macro)"]
 
@@ -189,3 +193,144 @@ def test_money_is_worded_in_the_currency_the_spend_cells_are_typed_in():
     spring = next(t for t in report.tests if t.campaign == "Printemps")
     assert "≈ €4,900 at today's €0.42 CPC" in spring.summary
     assert "$" not in spring.summary
+
+
+@pytest.mark.parametrize(
+    ("typed", "status"),
+    [
+        ("running", "running"),
+        ("Paused", "paused"),
+        ("DONE", "done"),
+        ("  live ", "running"),
+        ("Active", "running"),
+        ("on", "running"),
+        ("stopped", "paused"),
+        ("On Hold", "paused"),
+        ("on  hold", "paused"),
+        ("onhold", "paused"),
+        ("pause", "paused"),
+        ("Finished", "done"),
+        ("complete", "done"),
+        ("Completed", "done"),
+        ("ended", "done"),
+        ("OFF", "done"),
+        ("closed\u00a0", "done"),
+    ],
+)
+def test_status_words_people_type(typed, status):
+    statuses, messages = parse_statuses(pd.Series([typed], dtype="object"))
+    assert (statuses[0], messages[0]) == (status, "")
+
+
+def test_blank_status_cells_say_nothing():
+    statuses, messages = parse_statuses(pd.Series([None, "", "  ", np.nan], dtype="object"))
+    assert statuses.tolist() == [""] * 4 and messages.tolist() == [""] * 4
+
+
+STATUS_HEADER = ["Campaign", "Test", "Variant", "Visitors", "Buys (macro)", "Status"]
+
+
+def test_a_test_takes_the_status_of_its_last_row_and_a_bad_status_keeps_its_row():
+    tab = Tab(
+        "Results",
+        [
+            STATUS_HEADER,
+            ["Spring", "Audience", "A", 100, 5, "live"],
+            ["Spring", "Audience", "B", 100, 7, "Finished"],
+            ["Spring", "Audience", "A", 50, 2, ""],  # an empty status does not undo the one above
+            ["Brand", "", "x", 100, 5, ""],
+            ["Brand", "", "y", 100, 6],  # ragged: no Status cell at all
+            ["Promo", "Copy", "old", 100, 5, "maybe"],  # F7
+            ["Promo", "Copy", "new", 100, 6, "On hold"],
+            ["Promo", "Copy", "new", 40, 1, "?"],  # F9
+        ],
+    )
+    sheet = parse_workbook([tab])
+    statuses = {spec.campaign: spec.status for spec in sheet.tests}
+    assert statuses == {"Spring": "done", "Brand": "running", "Promo": "running"}
+    assert [(p.cell, p.message) for p in sheet.problems] == [
+        ("Results!F7", '"maybe" is not a status (running, paused or done); read as running'),
+        ("Results!F9", '"?" is not a status (running, paused or done); read as running'),
+    ]
+    promo = sheet.traffic[sheet.traffic["campaign"] == "Promo"]
+    assert promo.groupby("variant")["visitors"].sum().to_dict() == {"old": 100, "new": 140}
+
+
+def test_the_status_of_a_dated_test_is_that_of_its_latest_day():
+    tab = Tab(
+        "Daily",
+        [
+            ["Date", "Campaign", "Variant", "Clicks", "Buys (macro)", "  TEST   status "],
+            ["2026-03-03", "Spring", "A", 100, 5, "Done"],  # the latest day, typed above earlier days
+            ["2026-03-03", "Spring", "B", 100, 6, ""],  # the same day with no status: done still stands
+            ["2026-03-01", "Spring", "A", 100, 5, "running"],
+            ["2026-03-02", "Spring", "B", 100, 6, "paused"],
+            ["2026-03-01", "Brand", "x", 100, 5, "paused"],
+            ["2026-03-02", "Brand", "x", 100, 5, "paused"],
+            ["2026-03-02", "Brand", "y", 100, 5, "active"],  # a tie on the latest day: the last row wins
+            ["2026-03-01", "Promo", "old", 100, 5, "paused"],
+            ["2026-03-02", "Promo", "old", 100, 5, ""],  # resumed: the latest day says nothing
+            ["2026-03-02", "Promo", "new", 100, 5],
+        ],
+    )
+    sheet = parse_workbook([tab])
+    assert sheet.problems == ()
+    assert {spec.campaign: spec.status for spec in sheet.tests} == {
+        "Spring": "done",
+        "Brand": "running",
+        "Promo": "running",
+    }
+
+
+def test_status_across_several_tabs():
+    first = Tab(
+        "March",
+        [
+            STATUS_HEADER,
+            ["Spring", "Audience", "A", 100, 5, "live"],
+            ["Spring", "Audience", "B", 100, 7, "live"],
+            ["Brand", "", "x", 100, 5, "paused"],
+            ["Brand", "", "y", 100, 6, "paused"],
+        ],
+    )
+    second = Tab(
+        "April",
+        [
+            ["Campaign", "Test", "Variant", "Visitors", "Buys (macro)", "Notes", "Status"],
+            ["Spring", "Audience", "A", 100, 5, "", "completed"],
+            ["Spring", "Audience", "B", 100, 7, "", ""],
+            ["Brand", "", "x", 100, 5, "", ""],
+            ["Promo", "", "old", 100, 5, "", "stopped"],
+            ["Promo", "", "new", 100, 5, "", "bad"],  # G6
+        ],
+    )
+    no_column = Tab("May", [HEADER, ["Spring", "Audience", "A", 100, 10, 5, 0]])
+    sheet = parse_workbook([first, second, no_column])
+    assert {spec.campaign: spec.status for spec in sheet.tests} == {
+        "Spring": "done",
+        "Brand": "paused",
+        "Promo": "running",
+    }
+    (problem,) = sheet.problems
+    assert str(problem) == 'April!G6: "bad" is not a status (running, paused or done); read as running'
+
+
+def test_a_sheet_without_a_status_column_is_all_running():
+    sheet = parse_workbook([messy_results(), cumulative_tab()])
+    assert [spec.status for spec in sheet.tests] == ["running", "running"]
+    assert not any("status" in problem.message for problem in sheet.problems)
+
+
+def test_a_repeated_status_column_is_reported_and_the_first_one_read():
+    tab = Tab(
+        "Results",
+        [
+            [*STATUS_HEADER, "Status"],
+            ["Spring", "", "A", 100, 5, "done", "running"],
+            ["Spring", "", "B", 100, 6, "done", "running"],
+        ],
+    )
+    sheet = parse_workbook([tab])
+    assert sheet.tests[0].status == "done"
+    (problem,) = sheet.problems
+    assert problem.cell == "Results!G1" and "repeats the column at Results!F1" in problem.message

@@ -1,0 +1,124 @@
+"""The looks microopt took of undated tests, and the calls it made: what keeps decisions final.
+
+Plain functions over a `StateStore`. A sheet is known by the SHA-256 of its key or path, so no sheet URL
+or file path is stored. Only looks whose totals changed since the comparison's last look are recorded: a
+re-read of the same numbers adds no evidence, and `looks` then counts what microopt actually saw.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections.abc import Iterable
+
+import pandas as pd
+from sqlalchemy import and_, delete, insert, or_, select
+
+from analysis.paths import COUNTS, HISTORY_COLUMNS, empty_history
+from bot.state import tables as t
+from bot.state.store import StateStore
+
+COMPARISON = ["campaign", "test", "variant", "metric"]
+CALL_COLUMNS = [*COMPARISON, "call", "called_on", *COUNTS]
+
+
+def source_id(spec: str) -> str:
+    return hashlib.sha256(spec.strip().encode()).hexdigest()
+
+
+def _tests_clause(column_campaign: object, column_test: object, tests: Iterable[tuple[str, str]]) -> object:
+    return or_(*(and_(column_campaign == c, column_test == name) for c, name in tests))
+
+
+def read_looks(store: StateStore, source: str) -> pd.DataFrame:
+    """Every recorded look of the sheet's comparisons (HISTORY_COLUMNS), oldest first."""
+    store.ensure_schema()
+    columns = [getattr(t.looks.c, name) for name in HISTORY_COLUMNS]
+    query = select(*columns).where(t.looks.c.source == source_id(source)).order_by(t.looks.c.looked_at, t.looks.c.id)
+    with store.engine.connect() as conn:
+        rows = conn.execute(query).all()
+    if not rows:
+        return empty_history()
+    frame = pd.DataFrame(rows, columns=HISTORY_COLUMNS)
+    frame["looked_at"] = pd.to_datetime(frame["looked_at"], utc=True)
+    frame[COUNTS] = frame[COUNTS].astype("float64")
+    return frame
+
+
+def record_looks(
+    store: StateStore,
+    source: str,
+    current: pd.DataFrame,
+    history: pd.DataFrame,
+    now: dt.datetime,
+    restart: Iterable[tuple[str, str]] = (),
+) -> int:
+    """Record today's look of each comparison in `current` (COMPARISON, COUNTS, `decision`,
+    `decision_p_value`) whose totals differ from its last look in `history`; first forget every look of the
+    tests in `restart`. Returns how many looks were recorded."""
+    restart = list(restart)
+    if not history.empty:
+        last = history.groupby(COMPARISON, sort=False).tail(1)[[*COMPARISON, *COUNTS]]
+        paired = current.merge(last, on=COMPARISON, how="left", suffixes=("", "_last"), indicator=True)
+        unchanged = paired["_merge"] == "both"
+        for name in COUNTS:
+            unchanged &= paired[name] == paired[f"{name}_last"]
+        current = current[~unchanged.to_numpy()]
+    rows = [
+        {
+            "source": source_id(source),
+            **{name: str(r[name]) for name in COMPARISON},
+            "looked_at": now,
+            **{name: int(r[name]) for name in COUNTS},
+            "decision": str(r["decision"]),
+            "decision_p_value": None if pd.isna(r["decision_p_value"]) else float(r["decision_p_value"]),
+        }
+        for r in current.to_dict("records")
+    ]
+    if not rows and not restart:
+        return 0
+    store.ensure_schema()
+    with store.writing() as conn:
+        if restart:
+            conn.execute(
+                delete(t.looks).where(
+                    t.looks.c.source == source_id(source),
+                    _tests_clause(t.looks.c.campaign, t.looks.c.test, restart),  # type: ignore[arg-type]
+                )
+            )
+        if rows:
+            conn.execute(insert(t.looks), rows)
+    return len(rows)
+
+
+def read_calls(store: StateStore, source: str) -> pd.DataFrame:
+    """The last call recorded for each comparison of the sheet (CALL_COLUMNS)."""
+    store.ensure_schema()
+    columns = [getattr(t.calls.c, name) for name in CALL_COLUMNS]
+    with store.engine.connect() as conn:
+        rows = conn.execute(select(*columns).where(t.calls.c.source == source_id(source))).all()
+    return pd.DataFrame(rows, columns=CALL_COLUMNS)
+
+
+def record_calls(store: StateStore, source: str, calls: pd.DataFrame, now: dt.datetime) -> None:
+    """Replace the recorded calls of the comparisons in `calls` (CALL_COLUMNS; `call` None forgets one)."""
+    if calls.empty:
+        return
+    store.ensure_schema()
+    key = source_id(source)
+    with store.writing() as conn:
+        for r in calls.to_dict("records"):
+            match = [t.calls.c.source == key, *(getattr(t.calls.c, name) == str(r[name]) for name in COMPARISON)]
+            conn.execute(delete(t.calls).where(*match))
+            if r["call"] is None:
+                continue
+            conn.execute(
+                insert(t.calls).values(
+                    source=key,
+                    **{name: str(r[name]) for name in COMPARISON},
+                    call=r["call"],
+                    called_on=r["called_on"],
+                    **{name: int(r[name]) for name in COUNTS},
+                    recorded_at=now,
+                )
+            )
