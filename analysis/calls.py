@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Collection
+from typing import Any
 
 import pandas as pd
 
@@ -55,14 +56,16 @@ def report_calls(report: Report) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=CALL_COLUMNS)
 
 
-def _said(test: TestResult, c: Comparison | None, r: dict[str, object]) -> str:
+def _said(test: TestResult, c: Comparison | None, r: dict[str, Any]) -> str:
     variant, metric, call = str(r["variant"]), str(r["metric"]), str(r["call"])
     moment = _moment(r["called_on"])
     on = f" of {when(moment)}" if moment is not None else ""
     old = f"{count(float(r['conversions']))} vs {count(float(r['conversions_control']))} of " + (
         f"{count(float(r['visitors']))} / {count(float(r['visitors_control']))}"
     )
-    text = f"the call{on} ({variant} {CALL_WORDS.get(call, call)} {test.control} on {metric.lower()}, {old}) is reopened"
+    text = (
+        f"the call{on} ({variant} {CALL_WORDS.get(call, call)} {test.control} on {metric.lower()}, {old}) is reopened"
+    )
     if c is None or c.at_call is None:
         return text + ": the numbers it rested on changed, and it is not called on the corrected data yet"
     new = c.at_call
@@ -94,7 +97,7 @@ def reopened(
             continue
         test = tests[key]
         comparison = next((c for c in test.comparisons if c.variant == r["variant"] and c.metric == r["metric"]), None)
-        problems.append(Problem(cell=test.title, message=_said(test, comparison, r)))
+        problems.append(Problem(cell=test.title, message=_said(test, comparison, {str(k): v for k, v in r.items()})))
     known = recorded[COMPARISON].astype(str).agg("\x1f".join, axis=1)
     now_known = today[COMPARISON].astype(str).agg("\x1f".join, axis=1)
     to_record = today[today["call"].notna() | now_known.isin(set(known)).to_numpy()]

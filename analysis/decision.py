@@ -174,7 +174,9 @@ def decide_comparisons(table: pd.DataFrame, settings: DecisionSettings) -> pd.Da
     def at_call(values: npt.ArrayLike) -> pd.Series:
         return pd.Series(values, index=frame.index).where(first_call).groupby(groups).ffill()
 
-    out["call"] = at_call(candidate).where(called, None)
+    calls = at_call(candidate).to_numpy(dtype=object)
+    calls[~called] = None
+    out["call"] = pd.Series(calls, index=frame.index, dtype="object")
     out["decision"] = np.where(called, out["call"], candidate)
     out["significant"] = np.isin(out["decision"], ("better", "worse"))
     if "looked_at" in out:
@@ -184,9 +186,7 @@ def decide_comparisons(table: pd.DataFrame, settings: DecisionSettings) -> pd.Da
     for name, renamed in DECISION_FIGURES.items():
         out[renamed] = np.where(called, at_call(out[name]), out[name])
 
-    needed = np.fmin(
-        visitors_to_call(control_rate, variant_rate, planned, alpha, settings.power, share, tau), planned
-    )
+    needed = np.fmin(visitors_to_call(control_rate, variant_rate, planned, alpha, settings.power, share, tau), planned)
     open_ended = np.isin(out["decision"].to_numpy(), ["keep_running", "too_early"])
     out["visitors_to_go"] = np.where(open_ended, np.maximum(needed - np.minimum(nc, nv), 0), np.nan)
     return out.drop(columns=["rule_p_value", "adjusted", "low", "high"])

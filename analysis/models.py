@@ -116,7 +116,10 @@ class CallRecord(Frozen):
 
 
 class Comparison(Frozen):
-    """One variant against its test's control on one metric, at its latest look."""
+    """One variant against its test's control on one metric, at its latest look.
+
+    `lift_ci` and `p_value` are fixed-horizon figures kept for other tools; the decision's own, valid
+    however often the sheet is looked at, are `decision_ci`, `decision_p_value` and `adjusted_p_value`."""
 
     variant: str
     metric: str
@@ -185,6 +188,7 @@ class TestResult(Frozen):
     currency: str = "$"
     path: PathKind = "one_look"
     looks: int = 1
+    status: TestStatus = "running"
     # The verdict as data: why (a stable code of analysis.verdict.Reason), the comparison it rests on, the
     # macro comparison still to confirm, and when the call it rests on was made.
     reason: str = ""

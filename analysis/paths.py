@@ -66,7 +66,9 @@ def current_totals(sheet: SheetData, as_of: dt.date | None = None) -> pd.DataFra
     specs = spec_frame(sheet.tests)
     conversions = rows_as_of(sheet.conversions, as_of)
     totals = (
-        conversions.groupby([*KEYS, "variant", "metric", "kind"], sort=False, as_index=False)[["visitors", "conversions"]]
+        conversions.groupby([*KEYS, "variant", "metric", "kind"], sort=False, as_index=False)[
+            ["visitors", "conversions"]
+        ]
         .sum()
         .merge(specs, on=KEYS)
     )
@@ -146,7 +148,8 @@ def reconcile(history: pd.DataFrame, current: pd.DataFrame) -> tuple[pd.DataFram
 def look_paths(current: pd.DataFrame, history: pd.DataFrame, now: dt.datetime | None) -> pd.DataFrame:
     """The undated comparisons of `current`, each preceded by its recorded looks: one row per look with
     `looked_at` and `look` (its order), one family per test, kind and look."""
-    undated = current[~current["dated"]].assign(looked_at=pd.Timestamp(now) if now else pd.NaT)
+    undated = current[~current["dated"]].copy()
+    undated["looked_at"] = pd.Timestamp(now) if now else pd.NaT
     if not history.empty:
         keys = undated[[*KEYS, "variant", "metric", "kind", "test_index", "control", "planned", "dated"]]
         past = history.merge(keys, on=[*KEYS, "variant", "metric"])

@@ -29,6 +29,7 @@ from analysis.stats import compare_proportions, srm_p_values
 from analysis.verdict import SRM_ALPHA, FunnelPair, TestContext, decide
 from analysis.verdict_words import headline, one_look_note, summary
 
+
 def _order(specs: tuple[TestSpec, ...], frame: pd.DataFrame, column: str, values: str) -> pd.Series:
     """Position of each row's variant or metric within its test, for sheet-order output."""
     positions = {
@@ -49,6 +50,7 @@ def in_sheet_order(specs: tuple[TestSpec, ...], frame: pd.DataFrame) -> pd.DataF
     return ordered.sort_values(["test_index", "variant_order", "metric_order"], kind="stable")
 
 
+STATUS_ORDER = {"running": 0, "paused": 1, "done": 2}
 COUNTS = ("visitors_control", "conversions_control", "visitors", "conversions")
 
 
@@ -280,12 +282,15 @@ def analyse(
                 currency=spec.currency,
                 path=path,
                 looks=int(looks_so_far.get(index, 1)),
+                status=spec.status,
                 reason=verdict.reason,
                 rests_on=_ref(verdict.rests_on),
                 to_confirm=_ref(verdict.to_confirm),
                 called_on=verdict.called_on,
             )
         )
+    # Running tests first, then paused, then done, each in sheet order.
+    results.sort(key=lambda r: STATUS_ORDER[r.status])
     return Report(
         source=source,
         as_of=as_of,

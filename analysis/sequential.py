@@ -61,7 +61,7 @@ def null_log_lift_variances(nc: FloatArray, xc: FloatArray, nv: FloatArray, xv: 
 
 
 def obf_constant(alpha: float) -> float:
-    """The value |W(t)| must reach up to the plan: 2.282 for alpha = 0.045."""
+    """The value |W(t)| must reach up to the plan: 2.2818 for alpha = 0.045."""
     return float(special.ndtri(1 - alpha / 4))
 
 

@@ -17,7 +17,7 @@ Conventions (documented in docs/methodology.md):
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import numpy.typing as npt
@@ -30,7 +30,7 @@ FISHER_BELOW = 5.0
 # as 0 and one of 1e100 as unbounded), to SCORE_TOLERANCE on u, i.e. that relative error on the ratio.
 LOG_RATIO_LIMIT = 230.0
 SCORE_TOLERANCE = 1e-10
-SCORE_STEP = 1e-7  # a Newton step this small leaves an error of order its square
+SCORE_STEP = 1e-6  # a converged Newton step leaves an error of order its square
 SCORE_MAX_ITERATIONS = 100
 SCORE_BLOCK = 4096  # comparisons solved together: their working arrays stay in cache
 
@@ -172,9 +172,8 @@ def risk_ratio_interval_at(
     Returns (low, high) of the lift, ratio - 1: low is exactly -1 where the variant has not converted
     (or z is inf), high is inf where the control has not converted (or z is inf); both are NaN where
     either arm has no visitors, neither arm has converted, or z is NaN."""
-    with np.errstate(all="ignore"):
-        low, high = score_ratio_limits(nc, xc, nv, xv, z)
-        return low - 1, high - 1
+    low, high = score_ratio_limits(nc, xc, nv, xv, z)
+    return low - 1, high - 1
 
 
 def score_ratio_limits(
@@ -190,7 +189,8 @@ def score_ratio_limits(
     fails to halve), for every limit of a block of comparisons at once, block after cache-sized block.
 
     0 and inf mark the unbounded ends (no variant conversions, no control conversions, or z = inf);
-    NaN where either arm has no visitors, neither arm has converted, or z is NaN."""
+    NaN where either arm has no visitors, neither arm has converted, a count is impossible (negative,
+    or more conversions than visitors) or z is NaN."""
     shape = np.broadcast(nc, xc, nv, xv, z).shape
     nc, xc, nv, xv, multiplier = (np.broadcast_to(_as_float(a), shape).ravel() for a in (nc, xc, nv, xv, z))
     low, high = np.empty(nc.size), np.empty(nc.size)
@@ -205,7 +205,8 @@ def _block_limits(
     nc: FloatArray, xc: FloatArray, nv: FloatArray, xv: FloatArray, z: FloatArray
 ) -> tuple[FloatArray, FloatArray]:
     z = np.abs(z)
-    defined = (nc > 0) & (nv > 0) & (xc + xv > 0) & ~np.isnan(z)
+    counts = (xc >= 0) & (xv >= 0) & (xc <= nc) & (xv <= nv)
+    defined = counts & (nc > 0) & (nv > 0) & (xc + xv > 0) & ~np.isnan(z)
     unbounded = np.isinf(z)
     low = np.where(defined & ((xv == 0) | unbounded), 0.0, np.nan)
     high = np.where(defined & ((xc == 0) | unbounded), np.inf, np.nan)
@@ -213,7 +214,7 @@ def _block_limits(
     at = np.concatenate([lows, highs])
     signed = z[at]
     signed[lows.size :] *= -1  # the low limits solve S = +z, the high ones S = -z
-    u = _solve_score(nc[at], xc[at], nv[at], xv[at], signed)
+    u = _solve_score(_ScoreTerms.of(nc, xc, nv, xv).subset(at), signed)
     ratio = np.exp(u)
     ratio[u >= LOG_RATIO_LIMIT] = np.inf
     ratio[u <= -LOG_RATIO_LIMIT] = 0.0
@@ -221,91 +222,108 @@ def _block_limits(
     return low, high
 
 
-def _solve_score(n0: FloatArray, x0: FloatArray, n1: FloatArray, x1: FloatArray, z: FloatArray) -> FloatArray:
-    """u = log(theta) where the score statistic of arm 1 (x1 of n1) over arm 0 equals z: a low limit
-    for z > 0, a high one for z < 0. Needs n0, n1 > 0, and x1 > 0 for a low limit, x0 > 0 for a high one.
+def _solve_score(terms: _ScoreTerms, z: FloatArray) -> FloatArray:
+    """u = log(theta) where the score statistic of arm 1 over arm 0 equals z: a low limit for z > 0, a
+    high one for z < 0. Needs n0, n1 > 0, and x1 > 0 for a low limit, x0 > 0 for a high one.
 
     Newton runs on asinh(scale S(u)), with `scale` the Katz standard error of u: linear in u near the
     estimate, logarithmic in S (so again close to linear) far from it, where huge multipliers land.
-    A Newton step counts as converged below SCORE_STEP times the distance to the estimate (at most 1),
-    as S can have a square-root corner at the estimate (arms that all converted)."""
-    total = n0 + n1
-    p0, p1 = x0 / n0, x1 / n1
-    estimate = np.log(p1 / p0)  # -inf without variant conversions, inf without control ones
+    It starts near the Katz limit and keeps a bracket [lo, hi] of the root, bisecting it whenever a
+    Newton step would leave it or fails to halve the step before. A Newton step counts as converged
+    below SCORE_STEP times the distance to the estimate (at most 1), as S can have a square-root corner
+    at the estimate (arms that all converted); a bracket narrower than SCORE_TOLERANCE always does."""
+    k = terms
     # S(estimate) = 0, so a finite estimate bounds the limit on one side
-    finite = np.isfinite(estimate)
-    lo = np.where((z < 0) & finite, estimate, -LOG_RATIO_LIMIT)
-    hi = np.where((z > 0) & finite, estimate, LOG_RATIO_LIMIT)
-    katz, scale = log_lifts(n0, x0, n1, x1)
-    u = np.clip(katz - z * scale, lo, hi)
-    y0, y1 = n0 - x0, n1 - x1
-    terms = _ScoreTerms(
-        target=np.arcsinh(scale * z * np.sqrt(total / (total - 1))),  # S = z without the N/(N-1) factor
-        scale=scale,
-        estimate=estimate,
-        p0=p0,
-        p1=p1,
-        inv0=1 / n0,
-        inv1=1 / n1,
-        y0=y0,
-        y1=y1,
-        total=total,
-        converted=x0 + x1,
-        c1=n1 + x0,
-        c2=x1 + n0,
-    )
+    finite = np.isfinite(k.estimate)
+    lo = np.where((z < 0) & finite, k.estimate, -LOG_RATIO_LIMIT)
+    hi = np.where((z > 0) & finite, k.estimate, LOG_RATIO_LIMIT)
+    # the start: the Katz limit for moderate z * scale, bending to the logarithmic growth of the score
+    # limits in z for huge ones
+    u = np.minimum(np.maximum(k.katz - 2 * np.arcsinh(0.5 * z * k.scale), lo), hi)
+    k = replace(k, target=np.arcsinh(k.scale * z * k.correction))  # S = z without the N/(N-1) factor
     step_before = hi - lo
 
-    solved = np.empty_like(u)
+    solved: FloatArray = np.empty(u.size)
     todo = np.arange(u.size)
-    finished = np.zeros(u.size, dtype=bool)
     for _ in range(SCORE_MAX_ITERATIONS):
-        gap, slope = _score_gap(u, terms)
+        gap, slope = _score_gap(u, k)
         beyond = gap < 0  # S falls as u rises: below the target means past the root
-        np.copyto(hi, u, where=beyond)
-        np.copyto(lo, u, where=~beyond)
+        lo, hi = np.where(beyond, lo, u), np.where(beyond, u, hi)
         step = gap / slope
         size = np.abs(step)
         newton = u - step
         ok = (newton >= lo) & (newton <= hi) & (size <= 0.5 * step_before)  # False for NaN
-        u = np.where(ok, newton, 0.5 * (lo + hi))
-        step_before = np.where(ok, size, 0.5 * (hi - lo))
-        small = size < SCORE_STEP * np.minimum(np.abs(u - terms.estimate), 1.0)
-        done = (ok & small) | (hi - lo < SCORE_TOLERANCE)
-        solved[todo[done]] = u[done]
-        finished |= done
-        left = int(np.count_nonzero(~finished))
-        if left == 0:
-            return solved
-        if left < 0.75 * finished.size:  # drop the finished ones from the iteration
-            keep = ~finished
+        half = 0.5 * (hi - lo)
+        u = np.where(ok, newton, lo + half)
+        step_before = np.where(ok, size, half)
+        done = (ok & (size < SCORE_STEP * np.minimum(np.abs(u - k.estimate), 1.0))) | (half < SCORE_TOLERANCE)
+        if done.any():
+            solved[todo[done]] = u[done]
+            keep = np.flatnonzero(~done)
+            if keep.size == 0:
+                return solved
             todo, u, lo, hi, step_before = todo[keep], u[keep], lo[keep], hi[keep], step_before[keep]
-            terms = terms.subset(keep)
-            finished = finished[keep]
-    solved[todo[~finished]] = u[~finished]
+            k = k.subset(keep)
+    solved[todo] = u
     return solved
 
 
 @dataclass(frozen=True)
 class _ScoreTerms:
-    """Per-limit constants of `_score_gap`: y = n - x are the arms' non-converted, c1 = n1 + x0,
-    c2 = x1 + n0 the coefficients of the restricted-MLE quadratic."""
+    """The constants of `_score_gap`, one per comparison or per limit: arm 0 (x0 of n0) is the control,
+    arm 1 the variant. y = n - x are the non-converted, X = x0 + x1; c1 = n1 + x0 and c_sum = N + X
+    (= c1 + c2) come from the restricted-MLE quadratic N theta r0^2 - (c1 theta + c2) r0 + X = 0.
+    katz and scale are the log risk ratio and its standard error with 0.5 added to every cell of a
+    table with a zero one; correction = sqrt(N / (N - 1)); target is set per limit."""
 
-    target: FloatArray
-    scale: FloatArray
     estimate: FloatArray
+    katz: FloatArray
+    scale: FloatArray
+    correction: FloatArray
+    target: FloatArray
     p0: FloatArray
     p1: FloatArray
     inv0: FloatArray
     inv1: FloatArray
     y0: FloatArray
     y1: FloatArray
+    y_diff: FloatArray
+    y_product4: FloatArray
+    y_sum: FloatArray
     total: FloatArray
     converted: FloatArray
     c1: FloatArray
-    c2: FloatArray
+    c_sum: FloatArray
 
-    def subset(self, keep: BoolArray) -> _ScoreTerms:
+    @classmethod
+    def of(cls, n0: FloatArray, x0: FloatArray, n1: FloatArray, x1: FloatArray) -> _ScoreTerms:
+        y0, y1 = n0 - x0, n1 - x1
+        p0, p1 = x0 / n0, x1 / n1
+        half = 0.5 * (np.minimum(np.minimum(x0, x1), np.minimum(y0, y1)) == 0)
+        a, c, m0, m1 = x1 + half, x0 + half, n0 + 2 * half, n1 + 2 * half
+        total, converted = n0 + n1, x0 + x1
+        return cls(
+            estimate=np.log(p1 / p0),  # -inf without variant conversions, inf without control ones
+            katz=np.log(a * m0 / (c * m1)),
+            scale=np.sqrt(1 / a - 1 / m1 + 1 / c - 1 / m0),
+            correction=np.sqrt(total / (total - 1)),
+            target=p0,  # a placeholder until the limit's multiplier is known
+            p0=p0,
+            p1=p1,
+            inv0=1 / n0,
+            inv1=1 / n1,
+            y0=y0,
+            y1=y1,
+            y_diff=y1 - y0,
+            y_product4=4 * y0 * y1,
+            y_sum=y0 + y1,
+            total=total,
+            converted=converted,
+            c1=n1 + x0,
+            c_sum=total + converted,
+        )
+
+    def subset(self, keep: npt.NDArray[np.intp]) -> _ScoreTerms:
         return _ScoreTerms(**{name: value[keep] for name, value in vars(self).items()})
 
 
@@ -316,32 +334,35 @@ def _score_gap(u: FloatArray, k: _ScoreTerms) -> tuple[FloatArray, FloatArray]:
     without cancellation: the quadratic's discriminant as (c1 (theta - 1) + y1 - y0)^2 + 4 theta y0 y1,
     and a complement whose numerator a + root would cancel (a < 0) as the conjugate (root^2 - a^2) / (root - a)."""
     theta, excess = np.exp(u), np.expm1(u)
-    shift = k.c1 * excess
-    root = np.sqrt((shift + (k.y1 - k.y0)) ** 2 + (4 * k.y0 * k.y1) * theta)
-    denominator = k.c1 * theta + k.c2 + root
-    r0 = 2 * k.converted / denominator
+    shift = k.c1 * excess  # c1 (theta - 1)
+    tilt = shift + k.y_diff
+    root = np.sqrt(tilt * tilt + k.y_product4 * theta)
+    inverse = 1 / (shift + k.c_sum + root)  # 1 / (c1 theta + c2 + root)
+    r0 = 2 * k.converted * inverse
     r1 = theta * r0
-    a0 = shift + (k.y0 + k.y1)
+    a0 = shift + k.y_sum
     s0 = a0 + root
     negative = np.flatnonzero(a0 < 0)  # theta < 1, rates near 1: root^2 - a0^2 = 4 y0 X (1 - theta)
     if negative.size:
         s0[negative] = -4 * (k.y0 * k.converted * excess)[negative] / (root - a0)[negative]
-    s0 /= denominator
+    s0 *= inverse
     a1 = theta * k.y1 + k.y0 - k.converted * excess
     s1 = a1 + root
     negative = np.flatnonzero(a1 < 0)  # theta > 1, rates near 1: root^2 - a1^2 = 4 theta y1 X (theta - 1)
     if negative.size:
         s1[negative] = 4 * (theta * k.y1 * k.converted * excess)[negative] / (root - a1)[negative]
-    s1 /= denominator
-    variance = r1 * s1 * k.inv1 + theta * r1 * s0 * k.inv0
+    s1 *= inverse
+    binomial0 = theta * r1 * s0 * k.inv0  # theta^2 r0 s0 / n0
+    variance = r1 * s1 * k.inv1 + binomial0
     spread = np.sqrt(variance)
-    statistic = (k.p1 - theta * k.p0) / spread
+    shifted = theta * k.p0
+    statistic = (k.p1 - shifted) / spread
     statistic[np.isnan(statistic)] = 0.0  # 0 / 0: both arms all converted, theta = 1
-    # derivatives in u: dr0 from the quadratic (implicitly), then the variance's and the statistic's
+    # derivatives in u: r0's from the quadratic (implicitly), then the variance's and the statistic's
     dr0 = r1 * (k.y0 - k.total * s0) / root
     dr1 = r1 + theta * dr0
-    dvariance = dr1 * (s1 - r1) * k.inv1 + theta * (2 * r1 * s0 + theta * dr0 * (s0 - r0)) * k.inv0
-    dstatistic = (-theta * k.p0 - 0.5 * statistic * spread * dvariance / variance) / spread
+    dvariance = dr1 * (s1 - r1) * k.inv1 + binomial0 + theta * (dr1 * s0 - r1 * dr0) * k.inv0
+    dstatistic = -shifted / spread - 0.5 * statistic * dvariance / variance
     scaled = k.scale * statistic
     gap: FloatArray = np.arcsinh(scaled) - k.target
     slope: FloatArray = k.scale * dstatistic / np.sqrt(1 + scaled * scaled)

@@ -11,7 +11,7 @@ import datetime as dt
 import math
 
 from analysis.models import ArmTotals, CallRecord, Comparison, PathKind, ProxyRecord, TestSpec
-from analysis.verdict import TestContext, Needed, Verdict
+from analysis.verdict import Needed, TestContext, Verdict
 from analysis.wording import (
     about,
     chance,
@@ -89,6 +89,8 @@ def _since(spec: TestSpec, c: Comparison | None) -> str:
     if c is None or c.at_call is None:
         return ""
     call: CallRecord = c.at_call
+    if call.called_on is None and call.looks <= 1:
+        return ""
     on = f" on {when(call.called_on)}" if call.called_on is not None else ""
     text = f" Called{on} after {plural(call.looks, 'look')}"
     same = (call.control_visitors, call.variant_visitors, call.control_conversions, call.variant_conversions) == (

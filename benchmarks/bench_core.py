@@ -28,7 +28,7 @@ def tables(n: int, seed: int = 1) -> tuple[np.ndarray, ...]:
 def statsmodels_loop(nc, xc, nv, xv) -> None:
     for i in range(len(nc)):
         proportions_ztest([xv[i], xc[i]], [nv[i], nc[i]])
-        confint_proportions_2indep(xv[i], nv[i], xc[i], nc[i], compare="ratio", method="log")
+        confint_proportions_2indep(xv[i], nv[i], xc[i], nc[i], compare="ratio", method="score", correction=True)
 
 
 def median_seconds(action, repeats: int) -> float:

@@ -180,7 +180,8 @@ class Routing:
     """Which tests go to which channel, indexed once per run (the Channels tab, via `bot.routing`)."""
 
     def __init__(self, report: Report, data: SheetData) -> None:
-        self.tests = list(report.tests)
+        # Paused and done tests leave digests; they stay in status, backtest and the track record.
+        self.tests = [t for t in report.tests if t.status == "running"]
         self.by_campaign: dict[str, list[TestResult]] = {}
         for test in self.tests:
             self.by_campaign.setdefault(_campaign_key(test.campaign), []).append(test)

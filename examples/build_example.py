@@ -35,19 +35,19 @@ RESULTS = [
     ["Autumn Promo", "Headline", "Save today", "yes", 5000, 2100, 250, 30],
     ["Autumn Promo", "Headline", "Last chance", "", 5000, 2100, 340, 22],
     # Enough clicks to rule out a 10% difference either way.
-    ["Autumn Promo", "Bid strategy", "Max clicks", "yes", 25000, 10500, 1250, 100],
-    ["Autumn Promo", "Bid strategy", "Target ROAS", "", 25000, 11250, 1256, 103],
+    ["Autumn Promo", "Bid strategy", "Max clicks", "yes", 30000, 12600, 1500, 120],
+    ["Autumn Promo", "Bid strategy", "Target ROAS", "", 30000, 13500, 1506, 123],
 ]
 PAST_TESTS = [
     # Finished tests: their purchases were called, so they show how well cart views tracked purchases.
-    ["Winter Sale", "Audience", "Lookalike", "yes", 60000, 25200, 3000, 240],
-    ["Winter Sale", "Audience", "Interests", "", 60000, 25200, 3600, 310],
-    ["Winter Sale", "Ad copy", "Gift guide", "yes", 50000, 21000, 2500, 200],
-    ["Winter Sale", "Ad copy", "Price first", "", 50000, 21000, 2250, 150],
-    ["Winter Sale", "Landing page", "Catalogue", "yes", 45000, 18900, 2250, 180],
-    ["Winter Sale", "Landing page", "Single offer", "", 45000, 18900, 2700, 250],
-    ["Winter Sale", "Keyword", "winter boots", "yes", 40000, 24000, 2000, 200],
-    ["Winter Sale", "Keyword", "cheap winter boots", "", 40000, 22000, 2400, 150],
+    ["Winter Sale", "Audience", "Lookalike", "yes", 600000, 252000, 30000, 2400],
+    ["Winter Sale", "Audience", "Interests", "", 600000, 252000, 36000, 3100],
+    ["Winter Sale", "Ad copy", "Gift guide", "yes", 500000, 210000, 25000, 2000],
+    ["Winter Sale", "Ad copy", "Price first", "", 500000, 210000, 22500, 1500],
+    ["Winter Sale", "Landing page", "Catalogue", "yes", 450000, 189000, 22500, 1800],
+    ["Winter Sale", "Landing page", "Single offer", "", 450000, 189000, 27000, 2500],
+    ["Winter Sale", "Keyword", "winter boots", "yes", 400000, 240000, 20000, 2000],
+    ["Winter Sale", "Keyword", "cheap winter boots", "", 400000, 220000, 24000, 1500],
 ]
 DAILY_HEADER = ["Date", "Campaign", "Test", "Variant", "Sessions", "Spend", "Demo requests (micro)", "Sign-ups (macro)"]
 CHANNELS = [

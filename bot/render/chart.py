@@ -39,7 +39,7 @@ def _colour(comparison: Comparison) -> str:
 def _limits(comparisons: list[Comparison]) -> tuple[float, float]:
     values = [0.0]
     for c in comparisons:
-        values.extend(v * 100 for v in (c.lift, *c.lift_ci) if v is not None and math.isfinite(v))
+        values.extend(v * 100 for v in (c.lift, *c.decision_ci) if v is not None and math.isfinite(v))
     low, high = min(values), max(values)
     pad = max((high - low) * 0.08, 5.0)
     return low - pad, high + pad
@@ -63,8 +63,8 @@ def _panel(axes: Axes, kind: str, comparisons: list[Comparison], control: str) -
         if c.lift is None:
             axes.text(0, y, "  n/a (no control conversions)", va="center", fontsize=12, color=UNDECIDED)
             continue
-        low = c.lift_ci[0] * 100 if c.lift_ci[0] is not None else low_limit
-        high = c.lift_ci[1] * 100 if c.lift_ci[1] is not None else high_limit
+        low = c.decision_ci[0] * 100 if c.decision_ci[0] is not None else low_limit
+        high = c.decision_ci[1] * 100 if c.decision_ci[1] is not None else high_limit
         axes.plot([low, high], [y, y], color=colour, linewidth=4, solid_capstyle="butt", zorder=2)
         axes.plot([c.lift * 100], [y], "o", color=colour, markersize=11, zorder=3)
         axes.annotate(

@@ -43,14 +43,10 @@ def signature(test: TestResult) -> str:
 
 
 def _winning_metrics(test: TestResult) -> list[str]:
-    """The metrics the best variant is called on, revenue (macro) metrics first."""
-    called = [
-        c
-        for c in test.comparisons
-        if c.significant and c.variant == test.best_variant and c.lift is not None and c.lift > 0
-    ]
-    macro = [c.metric for c in called if c.kind == "macro"]
-    return macro or [c.metric for c in called]
+    """The metric a move-budget verdict rests on, read from the verdict itself."""
+    if test.verdict != "move_budget" or test.rests_on is None:
+        return []
+    return [test.rests_on.metric]
 
 
 def _join(words: Sequence[str]) -> str:

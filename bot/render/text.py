@@ -38,8 +38,14 @@ DECISION_WORDS = {
 }
 
 
+def _when_called(c: Comparison) -> str:
+    if c.called_on is None:
+        return ""
+    return f" {c.called_on:%-d %b}"
+
+
 def _progress(c: Comparison) -> str:
-    if c.information_fraction is None or c.decision_rule != "sequential":
+    if c.information_fraction is None or c.call is not None:
         return ""
     return f" {min(c.information_fraction, 9.99) * 100:.0f}%"
 
@@ -56,10 +62,10 @@ def _numbers(test: TestResult) -> Table:
             f"{percent(c.control_rate)} ({c.control_conversions:,}/{c.control_visitors:,})",
             f"{percent(c.variant_rate)} ({c.variant_conversions:,}/{c.variant_visitors:,})",
             signed_percent(c.lift) if c.lift is not None else "—",
-            _range(*(c.decision_ci if c.decision_ci != (None, None) else c.lift_ci)),
-            _p_value(c.p_value) + ("ᶠ" if c.test_used == "fisher" else ""),
+            _range(*c.decision_ci),
+            _p_value(c.adjusted_p_value if c.adjusted_p_value is not None else 1.0),
             chance(c.chance_to_beat) if c.chance_to_beat is not None else "—",
-            DECISION_WORDS[c.decision] + _progress(c),
+            DECISION_WORDS[c.decision] + _when_called(c) + _progress(c),
         )
     return table
 
@@ -82,7 +88,12 @@ def render_report(report: Report) -> RenderableType:
                 "column marked (micro) or (macro)."
             )
         )
-    parts.extend(render_test(test) for test in report.tests)
+    parts.extend(render_test(test) for test in report.tests if test.status == "running")
+    resting = [test for test in report.tests if test.status != "running"]
+    if resting:
+        parts.append(Text("Paused or done (not in digests):", style="bold"))
+        parts.extend(Text(f"  {t.title} ({t.status}): {t.headline}") for t in resting)
+        parts.append(Text(""))
     if report.problems:
         parts.append(Text(f"{len(report.problems)} cell(s) need a look (their rows were left out):", style="bold red"))
         parts.extend(Text(f"  {problem}") for problem in report.problems)
@@ -103,9 +114,9 @@ def render_report(report: Report) -> RenderableType:
         parts.append(Text(""))
     parts.append(
         Text(
-            "p: fixed-horizon p-value (ᶠ Fisher's exact test for small counts, else pooled z-test). Likely range and "
-            "decision: peeking-safe for dated tests (the % is how much of the planned sample is in), one look for "
-            "undated ones; chance: that the variant beats the control, flat prior.",
+            "Likely range and p: the decision's own, valid however often the sheet is looked at (p adjusted for "
+            "several variants); a call is final, with its day, and the figures after it are later data. The % is "
+            "how much of the planned sample is in; chance: that the variant beats the control, flat prior.",
             style="dim",
         )
     )

@@ -16,6 +16,7 @@ from pathlib import PurePath
 from typing import Any
 
 from analysis.models import Comparison, Problem, Report, TestResult
+from analysis.verdict_words import interval_words, when
 from analysis.wording import percent, signed_percent
 from bot.sources import google_key
 
@@ -177,19 +178,15 @@ def to_payloads(messages: Sequence[Message], heading: str, footer: Block | None 
 
 # -- pieces of a report --------------------------------------------------------------------------
 def _p_value(comparison: Comparison) -> str:
-    p = comparison.p_value
-    value = "p < 0.001" if p < 0.001 else f"p = {p:.3f}"
-    return value + (" (Fisher)" if comparison.test_used == "fisher" else "")
+    """The decision's own p-value (always valid, adjusted for several variants)."""
+    p = comparison.adjusted_p_value if comparison.adjusted_p_value is not None else 1.0
+    return "p < 0.001" if p < 0.001 else f"p = {p:.3f}"
 
 
 def _range(comparison: Comparison) -> str:
-    low, high = comparison.lift_ci
     if comparison.lift is None:
         return "lift n/a (no control conversions)"
-    interval = (
-        f", likely {signed_percent(low)} to {signed_percent(high)}" if low is not None and high is not None else ""
-    )
-    return f"lift {signed_percent(comparison.lift)}{interval}"
+    return f"lift {signed_percent(comparison.lift)}{interval_words(*comparison.decision_ci)}"
 
 
 def comparison_line(test: TestResult, comparison: Comparison) -> str:
@@ -198,7 +195,9 @@ def comparison_line(test: TestResult, comparison: Comparison) -> str:
         f"{percent(c.variant_rate)} vs {percent(c.control_rate)} "
         f"({c.variant_conversions:,}/{c.variant_visitors:,} vs {c.control_conversions:,}/{c.control_visitors:,})"
     )
-    called = " · *called*" if c.significant else ""
+    called = f" · *called {c.call.replace('_', ' ')}*" if c.call is not None else ""
+    if c.call is not None and c.called_on is not None:
+        called += f" on {when(c.called_on)}"
     return (
         f"• *{escape(c.variant)}* vs {escape(test.control)}, {escape(c.metric)} ({c.kind}): "
         f"{rates} · {_range(c)} · {_p_value(c)}{called}"
@@ -214,6 +213,13 @@ def test_text(test: TestResult) -> str:
     if test.comparisons:
         lines.append("")
         lines.extend(comparison_line(test, comparison) for comparison in test.comparisons)
+    return "\n".join(lines)
+
+
+def resting_text(tests: Sequence[TestResult]) -> str:
+    """Paused and done tests, last and briefly: one line each."""
+    lines = ["*Paused or done* (not in digests):"]
+    lines.extend(f"• {escape(t.title)} ({t.status}): {escape(t.headline)}" for t in tests)
     return "\n".join(lines)
 
 
@@ -293,7 +299,10 @@ def render_status_posts(
         units.append(note_unit(note))
     if not report.tests and not note:
         units.append(note_unit(NO_TESTS))
-    units.extend(test_unit(test) for test in report.tests)
+    units.extend(test_unit(test) for test in report.tests if test.status == "running")
+    resting = [test for test in report.tests if test.status != "running"]
+    if resting:
+        units.append(note_unit(resting_text(resting)))
     if report.problems:
         units.append(problems_unit(report.problems, problems_shown))
     footer = report_footer(report, read_at)

@@ -12,7 +12,7 @@ import hashlib
 from collections.abc import Iterable
 
 import pandas as pd
-from sqlalchemy import and_, delete, insert, or_, select
+from sqlalchemy import ColumnElement, and_, delete, insert, or_, select
 
 from analysis.paths import COUNTS, HISTORY_COLUMNS, empty_history
 from bot.state import tables as t
@@ -26,8 +26,8 @@ def source_id(spec: str) -> str:
     return hashlib.sha256(spec.strip().encode()).hexdigest()
 
 
-def _tests_clause(column_campaign: object, column_test: object, tests: Iterable[tuple[str, str]]) -> object:
-    return or_(*(and_(column_campaign == c, column_test == name) for c, name in tests))
+def _tests_clause(tests: Iterable[tuple[str, str]]) -> ColumnElement[bool]:
+    return or_(*(and_(t.looks.c.campaign == c, t.looks.c.test == name) for c, name in tests))
 
 
 def read_looks(store: StateStore, source: str) -> pd.DataFrame:
@@ -83,7 +83,7 @@ def record_looks(
             conn.execute(
                 delete(t.looks).where(
                     t.looks.c.source == source_id(source),
-                    _tests_clause(t.looks.c.campaign, t.looks.c.test, restart),  # type: ignore[arg-type]
+                    _tests_clause(restart),
                 )
             )
         if rows:

@@ -11,6 +11,7 @@ answers it, and a retry of that request served by any other process answers noth
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import logging
@@ -19,7 +20,6 @@ import socket
 import threading
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
-import contextlib
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from typing import Any

@@ -15,9 +15,9 @@ import datetime as dt
 from sqlalchemy import (
     BigInteger,
     Boolean,
-    Float,
     Column,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,

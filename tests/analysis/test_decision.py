@@ -1,4 +1,4 @@
-"""The per-comparison rule: Holm, minimums, fixed versus sequential, no difference, what is left."""
+"""The per-comparison rule: one rule on every path, final calls, Holm, minimums, no difference, what is left."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from scipy import stats
 from statsmodels.stats.multitest import multipletests
 
 from analysis.decision import DecisionSettings, decide_comparisons, holm_adjust
@@ -32,36 +33,43 @@ def test_holm_matches_statsmodels_within_each_family(items):
         assert np.allclose(adjusted[mask], reference)
 
 
-def test_an_undated_test_is_one_fixed_horizon_look():
-    table = frame(
-        visitors_control=[2000], conversions_control=[100], visitors=[2000], conversions=[161], p_value=[9.4e-5]
-    )
+def test_one_look_at_a_large_lift_is_called_by_the_always_valid_mixture():
+    """The Spring Sale audience test: 161 vs 100 of 2,000 is 1.4% of the default plan, far too early for
+    the plan's boundary, but the mixture's 1 / Lambda is 0.0037 < 0.005 (its tenth of alpha)."""
+    table = frame(visitors_control=[2000], conversions_control=[100], visitors=[2000], conversions=[161])
     out = decide_comparisons(table, DecisionSettings())
-    assert out["decision_rule"][0] == "fixed_horizon"
-    assert out["decision"][0] == "better" and out["adjusted_p_value"][0] == 9.4e-5
+    pooled = 261 / 4000
+    variance = (1 - pooled) / pooled * 2 / 2000
+    z = (161 - 100) / 2000 / np.sqrt(pooled * (1 - pooled) * 2 / 2000)
+    r = 0.3**2 / variance
+    expected = np.sqrt(1 + r) * np.exp(-(z**2) * r / (2 * (1 + r))) / 0.1
+    assert out["decision_rule"][0] == "sequential" and out["decision"][0] == "better"
+    assert abs(out["decision_p_value"][0] / expected - 1) < 1e-3
 
 
-def test_a_dated_test_with_the_same_totals_is_not_called_this_early():
-    """2,000 per arm against a plan of ~31,000: the sequential boundary wants |z| of about 8.8."""
-    table = frame(
-        visitors_control=[2000], conversions_control=[100], visitors=[2000], conversions=[161], dated=[True], days=[5]
-    )
-    out = decide_comparisons(table, DecisionSettings())
-    assert out["decision_rule"][0] == "sequential"
-    assert out["decision"][0] == "keep_running"
-    assert out["decision_p_value"][0] > 0.05
+def test_dated_and_undated_looks_at_the_same_numbers_decide_alike():
+    """One rule on every path: only the minimum days tell a dated look apart."""
+    counts = {"visitors_control": [2000], "conversions_control": [100], "visitors": [2000], "conversions": [161]}
+    dated = decide_comparisons(frame(**counts, dated=[True], days=[5]), DecisionSettings())
+    undated = decide_comparisons(frame(**counts), DecisionSettings())
+    assert dated["decision"][0] == undated["decision"][0] == "better"
+    assert dated["decision_p_value"][0] == undated["decision_p_value"][0]
     plan = planned_per_arm(np.array([261 / 4000]), 0.1, 0.05, 0.8)[0]
-    assert out["planned_visitors"][0] == plan
-    assert abs(out["information_fraction"][0] - 2000 / plan) < 1e-12
+    assert dated["planned_visitors"][0] == plan
+    assert abs(dated["information_fraction"][0] - 2000 / plan) < 1e-12
+    early = decide_comparisons(frame(**counts, dated=[True], days=[2]), DecisionSettings())
+    assert early["decision"][0] == "too_early"
 
 
-def test_a_planned_visitors_column_makes_an_undated_test_sequential_against_that_plan():
+def test_a_planned_visitors_column_sets_the_plan_the_boundary_uses():
     table = frame(
-        visitors_control=[2000], conversions_control=[100], visitors=[2000], conversions=[161], planned=[2500.0]
+        visitors_control=[2000], conversions_control=[100], visitors=[2000], conversions=[140], planned=[2500.0]
     )
     out = decide_comparisons(table, DecisionSettings())
-    assert out["decision_rule"][0] == "sequential" and out["planned_visitors"][0] == 2500
-    assert out["decision"][0] == "better"  # z of 3.9 beats 2.24 / sqrt(0.8) = 2.51
+    assert out["planned_visitors"][0] == 2500
+    z = 0.02 / np.sqrt(240 / 4000 * (1 - 240 / 4000) * 2 / 2000)
+    assert abs(out["decision_p_value"][0] - 4 * stats.norm.sf(z * np.sqrt(0.8)) / 0.9) < 1e-9
+    assert out["decision"][0] == "better"
 
 
 def test_minimum_days_and_conversions_come_before_any_call():
@@ -79,11 +87,11 @@ def test_minimum_days_and_conversions_come_before_any_call():
 
 
 def test_no_difference_when_the_interval_rules_out_the_minimum_effect():
-    table = frame(visitors_control=[25000], conversions_control=[1250], visitors=[25000], conversions=[1256])
+    table = frame(visitors_control=[30000], conversions_control=[1500], visitors=[30000], conversions=[1506])
     out = decide_comparisons(table, DecisionSettings(minimum_effect=0.10))
-    assert out["decision"][0] == "no_difference"
+    assert out["information_fraction"][0] < 1 and out["decision"][0] == "no_difference"
     assert 1 / 1.1 - 1 < out["decision_low"][0] < 0 < out["decision_high"][0] < 0.10
-    # with a 5% minimum effect the same interval does not rule it out
+    # with a 5% minimum effect the plan is four times longer and the same interval rules nothing out
     assert decide_comparisons(table, DecisionSettings(minimum_effect=0.05))["decision"][0] == "keep_running"
 
 
@@ -97,20 +105,60 @@ def test_no_difference_when_the_planned_sample_is_in_without_a_call():
 
 
 def test_several_variants_are_holm_corrected_within_their_family():
-    """Two variants with p = 0.03 each: each alone would be called, together neither is."""
+    """Two variants with a rule p-value of 0.037 each: each alone would be called, together neither is."""
     table = frame(
         family=[0, 0],
         visitors_control=[2000, 2000],
         conversions_control=[100, 100],
         visitors=[2000, 2000],
-        conversions=[130, 130],
-        p_value=[0.03, 0.03],
+        conversions=[140, 140],
+        planned=[2500.0, 2500.0],
     )
     out = decide_comparisons(table, DecisionSettings())
-    assert out["adjusted_p_value"].tolist() == [0.06, 0.06]
+    p = out["decision_p_value"].to_numpy()
+    assert 0.025 < p[0] < 0.05 and np.allclose(out["adjusted_p_value"], 2 * p)
     assert out["decision"].tolist() == ["keep_running", "keep_running"]
     alone = decide_comparisons(table.assign(family=[0, 1]), DecisionSettings())
     assert alone["decision"].tolist() == ["better", "better"]
+
+
+def path(looks: list[tuple[int, int, int, int]], **extra) -> pd.DataFrame:
+    """One comparison looked at several times: (visitors_control, conversions_control, visitors, conversions)."""
+    rows = pd.DataFrame(looks, columns=["visitors_control", "conversions_control", "visitors", "conversions"])
+    return rows.assign(family=range(len(looks)), dated=False, days=np.nan, path=0, look=range(len(looks)), **extra)
+
+
+def test_a_call_is_final_with_its_look_and_the_numbers_at_that_moment():
+    """Called at the second look; the third look's numbers would not call it, and it stays called."""
+    table = path([(1000, 50, 1000, 60), (2000, 100, 2000, 161), (3000, 160, 3000, 180)])
+    out = decide_comparisons(table, DecisionSettings())
+    assert out["decision"].tolist() == ["keep_running", "better", "better"]
+    assert out["call"].tolist() == [None, "better", "better"]
+    assert out["call_looks"].tolist()[1:] == [2, 2] and out["looks"].tolist() == [1, 2, 3]
+    assert out["call_conversions"].tolist()[1:] == [161, 161]
+    assert out["decision_p_value"][2] == out["decision_p_value"][1]
+    alone = decide_comparisons(path([(3000, 160, 3000, 180)]), DecisionSettings())
+    assert alone["decision"][0] != "better"  # the last look alone says otherwise
+
+
+def test_the_decision_p_value_of_an_open_comparison_is_the_smallest_over_its_looks():
+    table = path([(2000, 100, 2000, 130), (4000, 200, 4000, 215)])
+    out = decide_comparisons(table, DecisionSettings())
+    assert out["call"].isna().all()
+    first = decide_comparisons(path([(2000, 100, 2000, 130)]), DecisionSettings())["decision_p_value"][0]
+    assert out["decision_p_value"][1] == first
+
+
+def test_a_first_look_past_the_plan_is_one_fixed_horizon_look_but_a_later_one_is_not():
+    """50,000 per arm against a ~33,000 plan: a first look there uses the plan's share as a fixed test."""
+    late = (50000, 2500, 50000, 2250)
+    first = decide_comparisons(path([late]), DecisionSettings())
+    assert first["information_fraction"][0] > 1 and first["decision"][0] == "worse"
+    z = -0.005 / np.sqrt(4750 / 100000 * (1 - 4750 / 100000) * 2 / 50000)
+    assert abs(first["decision_p_value"][0] - 2 * stats.norm.sf(abs(z)) / 0.9) < 1e-9
+    after_looks = decide_comparisons(path([(10000, 500, 10000, 480), late]), DecisionSettings())
+    assert after_looks["decision"].tolist()[-1] in ("no_difference", "worse")
+    assert after_looks["decision_p_value"].iloc[-1] > first["decision_p_value"][0]
 
 
 def test_what_is_left_is_capped_by_the_plan():

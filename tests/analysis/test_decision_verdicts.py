@@ -30,9 +30,9 @@ def test_the_bundled_example_headline_is_unchanged():
     audience = next(t for t in report.tests if t.campaign == "Spring Sale" and t.test == "Audience")
     assert audience.verdict == "move_budget" and audience.headline == "Move budget to B."
     assert audience.summary.startswith(
-        "Audience B converts 61% better than A on cart views (8.1% vs 5.0%, likely +26% to +105%). "
-        "Purchases are still too few to call (11 vs 8): confirming a lift that size needs about 11,700 more "
-        "clicks per audience (≈ $4,900 at today's $0.42 CPC)."
+        "Audience B converts 61% better than A on cart views (8.1% vs 5.0%, likely +1% to +157%). "
+        "Purchases are not called yet (11 vs 8): confirming a lift that size needs about 35,400 more "
+        "clicks per audience (≈ $15,000 at today's $0.42 CPC)."
     )
     verdicts = {t.verdict for t in report.tests}
     assert verdicts == {"move_budget", "keep_running", "no_difference", "conflict", "check_tracking"}
@@ -45,16 +45,20 @@ def test_check_tracking_when_the_split_is_broken():
 
 
 def test_a_macro_call_acts_on_its_own():
-    test = result([["W", "Audience", "A", 60000, 25200, 3000, 240], ["W", "Audience", "B", 60000, 25200, 3600, 310]])
-    assert test.verdict == "move_budget" and test.best_variant == "B"
+    test = result(
+        [["W", "Audience", "A", 200000, 84000, 10000, 800], ["W", "Audience", "B", 200000, 84000, 12000, 1040]]
+    )
+    assert test.verdict == "move_budget" and test.best_variant == "B" and test.reason == "macro_winner"
+    assert test.rests_on is not None and test.rests_on.kind == "macro"
     assert "on purchases" in test.summary and "Cart views moved the same way (+20%)" in test.summary
-    assert "Chance B beats A: 99.9% on purchases" in test.summary
+    assert "Chance B beats A: over 99.9% on purchases" in test.summary
 
 
 def test_a_micro_call_moves_budget_saying_so_with_the_macro_still_to_confirm():
     test = result([["S", "Audience", "A", 2000, 840, 100, 8], ["S", "Audience", "B", 2000, 840, 161, 11]])
     assert test.verdict == "move_budget" and test.best_variant == "B"
-    assert "Purchases are still too few to call (11 vs 8)" in test.summary
+    assert test.reason == "micro_winner" and test.to_confirm is not None and test.to_confirm.metric == "Purchases"
+    assert "Purchases are not called yet (11 vs 8)" in test.summary
     assert "This call rests on cart views; no finished test in this sheet shows yet" in test.summary
     assert "(flat prior)" in test.summary
 
@@ -75,20 +79,22 @@ def test_conflict_when_the_funnel_says_the_extra_micro_conversions_do_not_buy():
 
 
 def test_conflict_when_micro_and_macro_are_called_opposite_ways():
-    test = result([["W", "Keyword", "A", 40000, 24000, 2000, 200], ["W", "Keyword", "B", 40000, 22000, 2400, 150]])
+    test = result(
+        [["W", "Keyword", "A", 300000, 180000, 15000, 1500], ["W", "Keyword", "B", 300000, 165000, 18000, 1000]]
+    )
     assert {c.kind: c.decision for c in test.comparisons} == {"micro": "better", "macro": "worse"}
     assert test.verdict == "conflict"
 
 
 def test_no_difference_when_the_interval_rules_out_the_minimum_effect():
-    test = result([["P", "Bid", "A", 25000, 10500, 1250, 100], ["P", "Bid", "B", 25000, 11250, 1256, 103]])
+    test = result([["P", "Bid", "A", 30000, 12600, 1500, 120], ["P", "Bid", "B", 30000, 13500, 1506, 123]])
     assert test.verdict == "no_difference" and test.headline == "No meaningful difference — stop the test."
     assert "within 10% of each other" in test.summary
     assert "CPC: A $0.42, B $0.45" in test.summary
     # a smaller minimum effect keeps it running
     assert (
         result(
-            [["P", "Bid", "A", 25000, 10500, 1250, 100], ["P", "Bid", "B", 25000, 11250, 1256, 103]],
+            [["P", "Bid", "A", 30000, 12600, 1500, 120], ["P", "Bid", "B", 30000, 13500, 1506, 123]],
             minimum_effect=0.05,
         ).verdict
         == "keep_running"
@@ -137,10 +143,10 @@ def test_keep_running_too_early_before_the_minimum_days():
 
 def test_several_variants_name_the_best_and_correct_for_multiplicity():
     rows = [
-        ["B", "Keyword", "a", 4000, 2400, 180, 14],
-        ["B", "Keyword", "b", 4000, 2680, 236, 19],
-        ["B", "Keyword", "c", 4000, 2520, 171, 15],
-        ["B", "Keyword", "d", 4000, 2520, 260, 16],
+        ["B", "Keyword", "a", 10000, 6000, 450, 35],
+        ["B", "Keyword", "b", 10000, 6700, 590, 47],
+        ["B", "Keyword", "c", 10000, 6300, 428, 37],
+        ["B", "Keyword", "d", 10000, 6300, 650, 40],
     ]
     test = result(rows)
     assert test.best_variant == "d"
@@ -152,14 +158,14 @@ def test_several_variants_name_the_best_and_correct_for_multiplicity():
 def test_a_micro_metric_with_a_poor_track_record_does_not_move_budget_alone():
     finished = [
         # four finished tests where purchases went the other way from cart views
-        ["W1", "T", "A", 40000, 0, 2000, 200],
-        ["W1", "T", "B", 40000, 0, 2100, 150],
-        ["W2", "T", "A", 40000, 0, 2000, 200],
-        ["W2", "T", "B", 40000, 0, 1900, 260],
-        ["W3", "T", "A", 40000, 0, 2000, 200],
-        ["W3", "T", "B", 40000, 0, 2100, 140],
-        ["W4", "T", "A", 40000, 0, 2000, 200],
-        ["W4", "T", "B", 40000, 0, 1950, 270],
+        ["W1", "T", "A", 400000, 0, 20000, 2000],
+        ["W1", "T", "B", 400000, 0, 21000, 1500],
+        ["W2", "T", "A", 400000, 0, 20000, 2000],
+        ["W2", "T", "B", 400000, 0, 19000, 2600],
+        ["W3", "T", "A", 400000, 0, 20000, 2000],
+        ["W3", "T", "B", 400000, 0, 21000, 1400],
+        ["W4", "T", "A", 400000, 0, 20000, 2000],
+        ["W4", "T", "B", 400000, 0, 19500, 2700],
     ]
     rows = [["S", "Audience", "A", 2000, 840, 100, 8], ["S", "Audience", "B", 2000, 840, 161, 11], *finished]
     report = analyse(parse_workbook([Tab("Results", [HEADER, *rows])]), source="test")
@@ -171,7 +177,9 @@ def test_a_micro_metric_with_a_poor_track_record_does_not_move_budget_alone():
 
 
 def test_a_big_lift_from_few_conversions_is_flagged_as_likely_smaller():
-    test = result([["S", "Bid", "A", 6000, 0, 300, 30], ["S", "Bid", "B", 6000, 0, 306, 41]])
+    header = ["Campaign", "Test", "Variant", "Clicks", "Spend", "Purchases (macro)"]
+    test = result([["S", "Bid", "A", 6000, 0, 30], ["S", "Bid", "B", 6000, 0, 41]], header=header)
+    assert test.rests_on is not None and test.rests_on.metric == "Purchases"
     assert "few purchases so far, so the real lift is more likely near +14%" in test.summary
 
 

@@ -1,71 +1,120 @@
-"""The peeking-safe boundary, against closed forms, statsmodels and seeded Monte Carlo."""
+"""The peeking-safe boundary, against closed forms, numerical integration, statsmodels and seeded Monte Carlo."""
 
 from __future__ import annotations
+
+import math
 
 import numpy as np
 from hypothesis import given
 from hypothesis import strategies as st
-from scipy import stats
+from scipy import integrate, stats
 from statsmodels.stats.power import NormalIndPower
 from statsmodels.stats.proportion import proportion_effectsize
 
 from analysis.sequential import (
-    boundaries,
-    boundary_constant,
     information_fractions,
+    look_multipliers,
+    look_p_values,
+    mixture_multipliers,
+    mixture_p_values,
+    null_log_lift_variances,
+    obf_constant,
+    obf_p_values,
     planned_per_arm,
-    sequential_p_values,
     visitors_to_call,
 )
 from analysis.stats import sample_size_per_arm
 
+SHARE, TAU = 0.1, 0.3
+# The variance of the log lift at the default plan (10% effect, alpha 0.05, power 80%) in information units.
+PLAN_VARIANCE = (math.log(1.1) / (stats.norm.isf(0.025) + stats.norm.ppf(0.8))) ** 2
 
-def test_the_boundary_constant_is_the_reflection_principle_bound():
+
+def test_the_plan_constant_is_the_reflection_principle_bound():
     # P(sup_{t<=1} |W(t)| >= c) <= 4 (1 - Phi(c)) = alpha
-    for alpha in (0.01, 0.05, 0.1):
-        c = boundary_constant(alpha)
-        assert abs(4 * stats.norm.sf(c) - alpha) < 1e-12
-    assert abs(boundary_constant(0.05) - 2.2414) < 1e-4
+    for alpha in (0.01, 0.045, 0.1):
+        assert abs(4 * stats.norm.sf(obf_constant(alpha)) - alpha) < 1e-12
+    assert abs(obf_constant(0.045) - 2.2818) < 1e-4
 
 
-def test_continuous_looks_at_a_brownian_motion_stay_within_alpha():
-    """1,000 looks per path on 4,000 seeded A/A paths: the crossing rate is at most alpha (3 standard errors)."""
-    rng = np.random.default_rng(3)
-    looks = 1000
-    t = np.arange(1, looks + 1) / looks
-    paths = np.cumsum(rng.normal(0, np.sqrt(1 / looks), size=(4000, looks)), axis=1)
-    z = paths / np.sqrt(t)
-    crossed = (np.abs(z) >= boundaries(t, 0.05)).any(axis=1).mean()
-    assert crossed <= 0.05 + 3 * np.sqrt(0.05 * 0.95 / 4000)
-    assert crossed > 0.03  # and it is not wildly conservative
+def test_the_mixture_p_value_is_one_over_the_integrated_likelihood_ratio():
+    """Lambda = integral of the likelihood ratio of theta against 0 over the N(0, tau^2) prior (quadrature)."""
+    for z, variance in ((3.9, 0.0143), (1.0, 0.002), (-2.5, 0.05), (6.0, 0.3)):
+        estimate = z * math.sqrt(variance)
+
+        def ratio(theta: float, estimate: float = estimate, variance: float = variance) -> float:
+            return math.exp((theta * estimate - theta**2 / 2) / variance) * stats.norm.pdf(theta, 0, TAU)
+
+        mixture, _ = integrate.quad(ratio, -10 * TAU, 10 * TAU, limit=200)
+        expected = min(1.0, 1 / mixture)
+        assert abs(mixture_p_values(np.array([z]), np.array([variance]), TAU)[0] / expected - 1) < 1e-7
 
 
-def test_the_sequential_p_value_is_below_alpha_exactly_when_z_crosses_the_boundary():
+def test_each_multiplier_is_exactly_where_its_p_value_reaches_alpha():
+    variance = np.array([0.0005, 0.005, 0.05])
+    for alpha in (0.005, 0.01, 0.05):
+        m = mixture_multipliers(variance, alpha, TAU)
+        assert np.allclose(mixture_p_values(m, variance, TAU), alpha, rtol=1e-9)
+
+
+def test_the_look_p_value_is_below_alpha_exactly_when_z_reaches_the_look_multiplier():
     rng = np.random.default_rng(5)
-    z = rng.normal(0, 3, 2000)
-    t = rng.uniform(0.01, 1.5, 2000)
-    crossed = np.abs(z) >= boundaries(t, 0.05)
-    assert np.array_equal(sequential_p_values(z, t) <= 0.05, crossed)
+    z = rng.normal(0, 4, 5000)
+    t = rng.uniform(0.001, 3, 5000)
+    first = rng.random(5000) < 0.3
+    variance = PLAN_VARIANCE / t
+    crossed = np.abs(z) >= look_multipliers(t, variance, first, 0.05, SHARE, TAU)
+    assert np.array_equal(look_p_values(z, t, variance, first, SHARE, TAU) < 0.05, crossed)
 
 
-@given(
-    z=st.floats(-10, 10),
-    t=st.floats(0.001, 3),
-    more=st.floats(0, 2),
-)
-def test_sequential_p_values_are_probabilities_and_more_evidence_never_raises_them(z, t, more):
-    p = sequential_p_values(np.array([z]), np.array([t]))[0]
+def test_past_the_plan_only_a_first_look_uses_the_plan_part_and_then_as_one_fixed_look():
+    z, t = np.array([2.5, 2.5]), np.array([1.5, 1.5])
+    p = obf_p_values(z, t, np.array([True, False]))
+    assert abs(p[0] - 2 * stats.norm.sf(2.5)) < 1e-15 and p[1] == 1.0
+
+
+@given(z=st.floats(-12, 12), t=st.floats(0.001, 5), more=st.floats(0, 3), first=st.booleans())
+def test_look_p_values_are_probabilities_never_less_cautious_than_one_fixed_look(z, t, more, first):
+    variance = np.array([PLAN_VARIANCE / t])
+    p = look_p_values(np.array([z]), np.array([t]), variance, np.array([first]), SHARE, TAU)[0]
     assert 0 <= p <= 1
-    assert sequential_p_values(np.array([abs(z) + more]), np.array([t]))[0] <= p + 1e-12
-    assert sequential_p_values(np.array([z]), np.array([t + more]))[0] <= p + 1e-12
-    # never less cautious than a single fixed-horizon look
     assert p >= 2 * stats.norm.sf(abs(z)) - 1e-12
+    stronger = look_p_values(np.array([abs(z) + more]), np.array([t]), variance, np.array([first]), SHARE, TAU)[0]
+    assert stronger <= p + 1e-12
+
+
+def test_every_look_for_ever_keeps_false_calls_within_alpha():
+    """4,000 A/A Brownian paths watched 2,000 times up to ten times the plan: the union of the plan part
+    (up to the plan) and the mixture (for ever) crosses at most alpha (3 standard errors), and each part
+    at most its own share."""
+    rng = np.random.default_rng(3)
+    looks, horizon = 2000, 10.0
+    t = np.arange(1, looks + 1) * horizon / looks
+    paths = np.cumsum(rng.normal(0, np.sqrt(horizon / looks), size=(4000, looks)), axis=1)
+    z = paths / np.sqrt(t)
+    variance = np.broadcast_to(PLAN_VARIANCE / t, z.shape)
+    first = np.zeros_like(z, dtype=bool)
+    first[:, 0] = True
+    plan_part = (obf_p_values(z, np.broadcast_to(t, z.shape), first) < 0.05 * (1 - SHARE)).any(axis=1).mean()
+    mixture_part = (mixture_p_values(z, variance, TAU) < 0.05 * SHARE).any(axis=1).mean()
+    either = (look_p_values(z, np.broadcast_to(t, z.shape), variance, first, SHARE, TAU) < 0.05).any(axis=1).mean()
+    se = np.sqrt(0.05 * 0.95 / 4000)
+    assert plan_part <= 0.045 + 3 * se and mixture_part <= 0.005 + 3 * se
+    assert either <= 0.05 + 3 * se
+    assert either > 0.03  # and it is not wildly conservative
 
 
 def test_information_is_the_harmonic_mean_of_the_arms_over_the_plan():
     info = information_fractions(np.array([1000.0, 3000.0]), np.array([1000.0, 1000.0]), np.array([2000.0, 2000.0]))
     assert np.allclose(info, [0.5, 0.75])
     assert np.isnan(information_fractions(np.array([1.0]), np.array([1.0]), np.array([np.nan]))[0])
+
+
+def test_the_null_variance_of_the_log_lift_is_the_delta_method_at_the_pooled_rate():
+    v = null_log_lift_variances(np.array([2000.0]), np.array([100.0]), np.array([2000.0]), np.array([161.0]))[0]
+    pooled = 261 / 4000
+    assert abs(v - (1 - pooled) / pooled * (2 / 2000)) < 1e-15
+    assert np.isnan(null_log_lift_variances(np.array([10.0]), np.array([0.0]), np.array([10.0]), np.array([0.0]))[0])
 
 
 def test_the_default_plan_is_the_classic_sample_for_the_minimum_effect():
@@ -80,24 +129,30 @@ def test_the_default_plan_is_the_classic_sample_for_the_minimum_effect():
     assert np.isnan(planned_per_arm(np.array([0.0]), 0.1, 0.05, 0.8)[0])
 
 
-def test_visitors_to_call_gives_the_stated_power_by_monte_carlo():
-    """At the returned sample, a true lift crosses the boundary with about 80% probability (±3 points)."""
-    rng = np.random.default_rng(8)
-    control, variant = 0.05, 0.06
-    plan = float(planned_per_arm(np.array([0.055]), 0.10, 0.05, 0.8)[0])
-    n = float(visitors_to_call(np.array([control]), np.array([variant]), np.array([plan]), 0.05, 0.8)[0])
-    assert n < plan
+def _power_at(n: float, control: float, variant: float, plan: float, rng: np.random.Generator) -> float:
     xc = rng.binomial(int(n), control, 20000).astype(float)
     xv = rng.binomial(int(n), variant, 20000).astype(float)
-    pooled = (xc + xv) / (2 * n)
-    z = (xv - xc) / n / np.sqrt(pooled * (1 - pooled) * 2 / n)
-    power = (z >= boundaries(np.full(20000, n / plan), 0.05)).mean()
-    assert abs(power - 0.8) < 0.03
+    nn = np.full(20000, float(int(n)))
+    pooled = (xc + xv) / (2 * nn)
+    z = (xv - xc) / nn / np.sqrt(pooled * (1 - pooled) * 2 / nn)
+    t = np.full(20000, n / plan)
+    variance = null_log_lift_variances(nn, xc, nn, xv)
+    return float((z >= look_multipliers(t, variance, np.zeros(20000, bool), 0.05, SHARE, TAU)).mean())
 
 
-def test_visitors_to_call_past_the_plan_uses_the_final_boundary():
+def test_visitors_to_call_gives_the_stated_power_by_monte_carlo():
+    """At the returned sample a true lift reaches the boundary with about 80% probability (±3 points): a
+    near-plan lift through the plan part, a large early one through the mixture."""
+    rng = np.random.default_rng(8)
+    for control, variant in ((0.05, 0.06), (0.05, 0.08)):
+        plan = float(planned_per_arm(np.array([(control + variant) / 2]), 0.10, 0.05, 0.8)[0])
+        n = float(
+            visitors_to_call(np.array([control]), np.array([variant]), np.array([plan]), 0.05, 0.8, SHARE, TAU)[0]
+        )
+        assert n < plan
+        assert abs(_power_at(n, control, variant, plan, rng) - 0.8) < 0.03
+
+
+def test_visitors_to_call_is_missing_when_not_even_the_plan_would_call_it():
     plan = np.array([1000.0])
-    n = visitors_to_call(np.array([0.05]), np.array([0.051]), plan, 0.05, 0.8)[0]
-    sigma = np.sqrt(0.05 * 0.95 + 0.051 * 0.949)
-    expected = ((boundary_constant(0.05) + stats.norm.ppf(0.8)) * sigma / 0.001) ** 2
-    assert abs(n - np.ceil(expected)) <= 1
+    assert np.isnan(visitors_to_call(np.array([0.05]), np.array([0.051]), plan, 0.05, 0.8, SHARE, TAU)[0])

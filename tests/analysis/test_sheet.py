@@ -191,7 +191,7 @@ def test_money_is_worded_in_the_currency_the_spend_cells_are_typed_in():
     assert currencies == {"Printemps": "€", "Spring": "£"}
     report = analyse(sheet, source="euros")
     spring = next(t for t in report.tests if t.campaign == "Printemps")
-    assert "≈ €4,900 at today's €0.42 CPC" in spring.summary
+    assert "≈ €15,000 at today's €0.42 CPC" in spring.summary
     assert "$" not in spring.summary
 
 

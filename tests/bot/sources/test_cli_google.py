@@ -57,8 +57,8 @@ def google_env(sheets_api, key_file) -> dict[str, str]:
 def test_status_json_on_a_google_sheet_matches_the_same_data_in_a_local_file(sheets_api, google_env, tmp_path):
     sheets_api.add_spreadsheet(KEY, as_google_sheet(read_local(str(EXAMPLE_SHEET))), shared_with={EMAIL: "reader"})
 
-    from_google = microopt("status", "--format", "json", cwd=tmp_path, **google_env)
-    from_file = microopt("status", "--format", "json", "--sheet", str(EXAMPLE_SHEET), cwd=tmp_path)
+    from_google = microopt("status", "--format", "json", "--no-history", cwd=tmp_path, **google_env)
+    from_file = microopt("status", "--format", "json", "--no-history", "--sheet", str(EXAMPLE_SHEET), cwd=tmp_path)
 
     assert from_google.returncode == 0, from_google.stderr
     google_report, local_report = json.loads(from_google.stdout), json.loads(from_file.stdout)
