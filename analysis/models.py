@@ -46,6 +46,11 @@ class Tab:
     locale: str | None = None
 
 
+def title_of(campaign: str, test: str) -> str:
+    """'Spring Sale · Audience test', or the campaign alone when it runs one test."""
+    return f"{campaign} · {test} test" if test else campaign
+
+
 class MetricSpec(Frozen):
     name: str
     kind: Kind
@@ -73,7 +78,7 @@ class TestSpec(Frozen):
 
     @property
     def title(self) -> str:
-        return f"{self.campaign} · {self.test} test" if self.test else self.campaign
+        return title_of(self.campaign, self.test)
 
 
 class ChannelRoute(Frozen):

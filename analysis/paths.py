@@ -15,7 +15,7 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 
-from analysis.models import Problem, SheetData, TestSpec
+from analysis.models import Problem, SheetData, TestSpec, title_of
 from analysis.wording import count
 
 KEYS = ["campaign", "test"]
@@ -130,7 +130,7 @@ def reconcile(history: pd.DataFrame, current: pd.DataFrame) -> tuple[pd.DataFram
     down = paired[went_down].drop_duplicates(KEYS)
     problems = tuple(
         Problem(
-            cell=f"{r['campaign']} · {r['test']}" if r["test"] else str(r["campaign"]),
+            cell=title_of(str(r["campaign"]), str(r["test"])),
             message=(
                 f"the running totals went down since microopt last read them ({r['metric'].lower()} of "
                 f"{r['variant']}: {count(r['conversions_last'])} of {count(r['visitors_last'])} then, "

@@ -29,8 +29,12 @@ COMPARISON_KEYS = {
     "test_used",
     "significant",
     "visitors_needed",
+    "call",
+    "called_on",
+    "decision_p_value",
+    "looks",
 }
-TEST_KEYS = {"campaign", "test", "control", "srm_p_value", "verdict", "summary", "comparisons"}
+TEST_KEYS = {"campaign", "test", "control", "srm_p_value", "verdict", "summary", "comparisons", "status", "path"}
 
 
 @pytest.fixture(autouse=True)
@@ -136,3 +140,21 @@ def test_python_dash_m_bot_runs_the_same_cli():
     )
     assert completed.returncode == 0, completed.stderr
     assert {t["campaign"] for t in json.loads(completed.stdout)["tests"]} == {"Spring Sale"}
+
+
+def test_status_records_its_look_in_the_default_state_database_and_keeps_the_call(tmp_path):
+    """Run twice in one folder: the second read finds the first's look in ./microopt.db, and the example's
+    call carries the moment it was made; `--no-history` reads alone and says the verdict rests on one look."""
+    code, out, _ = status("--format", "json")
+    assert code == 0 and (tmp_path / "microopt.db").exists()
+    first = json.loads(out)["tests"][0]
+    code, out, _ = status("--format", "json")
+    second = json.loads(out)["tests"][0]
+    assert first["path"] == second["path"] == "looks"
+    cart = second["comparisons"][0]
+    assert cart["call"] == "better" and cart["called_on"] == first["comparisons"][0]["called_on"] is not None
+    assert cart["looks"] == 1 and cart["decision_p_value"] < 0.05
+    code, out, _ = status("--format", "json", "--no-history")
+    alone = json.loads(out)["tests"][0]
+    assert alone["path"] == "one_look" and alone["comparisons"][0]["called_on"] is None
+    assert "This rests on one look" in alone["summary"]

@@ -14,7 +14,7 @@ from bot.digests import ChannelPacer, DigestRun, delivery_notes, post_channel_di
 from bot.errors import SheetUnavailable
 from bot.schedules import handle_schedule_command
 from bot.state.store import StateStore
-from tests.bot.digests.conftest import B_WINS, World, settings_for
+from tests.bot.digests.conftest import B_WINS, CLOSE, RESULTS_HEADER, SEARCH, World, settings_for
 
 UTC = dt.UTC
 MONDAY = dt.datetime(2026, 3, 2, tzinfo=UTC)
@@ -200,6 +200,18 @@ def test_the_digest_leads_with_what_changed_then_says_nothing_new_in_one_line(wo
         ("move_budget", True, at(tuesday, 9)),
         ("move_budget", False, at(wednesday, 9)),
     ]
+
+
+def test_paused_and_done_tests_leave_digests_but_status_lists_them_last(world: World):
+    from bot.service import full_report, load_sheet
+
+    world.sheet.header = [*RESULTS_HEADER, "Status"]
+    world.sheet.results = [[*CLOSE[0], "done"], [*CLOSE[1], "Done"], [*SEARCH[0], "paused"], [*SEARCH[1], ""]]
+    world.run(at(MONDAY, 8))
+    digest = world.run(at(MONDAY, 9)).outcomes[0].digest
+    assert digest is not None and digest.tests == 0 and "Spring Sale" not in digest.text
+    report = full_report(world.deps, load_sheet(world.deps))
+    assert [(t.campaign, t.status) for t in report.tests] == [("Brand Search", "paused"), ("Spring Sale", "done")]
 
 
 def test_an_empty_digest_can_be_skipped(world: World):
