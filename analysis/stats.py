@@ -36,6 +36,7 @@ SCORE_TOLERANCE = 1e-10
 SCORE_STEP = 1e-6
 SCORE_NEAR = 1e-6
 SCORE_MAX_ITERATIONS = 100
+SCORE_BLOCK_ITERATIONS = 4  # within a block; the limits still unsolved then are finished together
 SCORE_BLOCK = 2048  # comparisons solved together, so that their working arrays stay in cache
 
 
@@ -190,7 +191,9 @@ def score_ratio_limits(
     where rc, rv = theta rc are the restricted maximum likelihood rates (closed form, the smaller root of
     N theta r^2 - ((nv + xc) theta + xv + nc) r + xc + xv = 0). S falls as theta rises, so each limit is
     a safeguarded Newton iteration over u = log(theta) (bisection whenever a step leaves the bracket or
-    fails to halve), for every limit of a block of comparisons at once, block after cache-sized block.
+    fails to halve), started from the closed-form limits where they are usable. All limits are solved
+    together, a cache-sized block of comparisons at a time; the few that need more than
+    SCORE_BLOCK_ITERATIONS iterations are gathered from every block and finished together.
 
     0 and inf mark the unbounded ends (no variant conversions, no control conversions, or z = inf);
     NaN where either arm has no visitors, neither arm has converted, a count is impossible (negative,
@@ -198,16 +201,30 @@ def score_ratio_limits(
     shape = np.broadcast(nc, xc, nv, xv, z).shape
     nc, xc, nv, xv, multiplier = (np.broadcast_to(_as_float(a), shape).ravel() for a in (nc, xc, nv, xv, z))
     low, high = np.empty(nc.size), np.empty(nc.size)
+    if nc.size == 0:
+        return low.reshape(shape), high.reshape(shape)
+    left: list[_Search] = []
     with np.errstate(all="ignore"):
         for start in range(0, nc.size, SCORE_BLOCK):
             block = slice(start, start + SCORE_BLOCK)
-            low[block], high[block] = _block_limits(nc[block], xc[block], nv[block], xv[block], multiplier[block])
+            low[block], high[block], unsolved = _block_limits(
+                nc[block], xc[block], nv[block], xv[block], multiplier[block]
+            )
+            left.append(unsolved.moved(start))
+        hard = _Search.joined(left)
+        for start in range(0, hard.u.size, 2 * SCORE_BLOCK):
+            search = hard.subset(np.arange(start, min(start + 2 * SCORE_BLOCK, hard.u.size)))
+            solved, unsolved = _iterate(search, SCORE_MAX_ITERATIONS)
+            solved[unsolved.index] = unsolved.u  # out of iterations: the bracket is still tight
+            ratio = _ratio(solved)
+            low[search.at[search.low]], high[search.at[~search.low]] = ratio[search.low], ratio[~search.low]
     return low.reshape(shape), high.reshape(shape)
 
 
 def _block_limits(
     nc: FloatArray, xc: FloatArray, nv: FloatArray, xv: FloatArray, z: FloatArray
-) -> tuple[FloatArray, FloatArray]:
+) -> tuple[FloatArray, FloatArray, _Search]:
+    """Both limits of a block of comparisons, NaN where a limit is left in the returned search."""
     z = np.abs(z)
     counts = (xc >= 0) & (xv >= 0) & (xc <= nc) & (xv <= nv)
     defined = counts & (nc > 0) & (nv > 0) & (xc + xv > 0) & ~np.isnan(z)
@@ -216,16 +233,22 @@ def _block_limits(
     high = np.where(defined & ((xc == 0) | unbounded), np.inf, np.nan)
     lows, highs = np.flatnonzero(defined & np.isnan(low)), np.flatnonzero(defined & np.isnan(high))
     at = np.concatenate([lows, highs])
-    signed = z[at]
-    signed[lows.size :] *= -1  # the low limits solve S = +z, the high ones S = -z
+    is_low = np.arange(at.size) < lows.size
     start_low, start_high = _cubic_starts(nc, xc, nv, xv, z)
-    start = np.concatenate([start_low[lows], start_high[highs]])
-    u = _solve_score(_ScoreTerms.of(nc, xc, nv, xv).subset(at), signed, start)
+    search = _Search.start(
+        at, is_low, _ScoreTerms.of(nc, xc, nv, xv).subset(at), np.where(is_low, z[at], -z[at]), start_low, start_high
+    )
+    solved, unsolved = _iterate(search, SCORE_BLOCK_ITERATIONS)
+    ratio = _ratio(solved)
+    low[lows], high[highs] = ratio[: lows.size], ratio[lows.size :]
+    return low, high, unsolved
+
+
+def _ratio(u: FloatArray) -> FloatArray:
     ratio = np.exp(u)
     ratio[u >= LOG_RATIO_LIMIT] = np.inf
     ratio[u <= -LOG_RATIO_LIMIT] = 0.0
-    low[lows], high[highs] = ratio[: lows.size], ratio[lows.size :]
-    return low, high
+    return ratio
 
 
 def _cubic_starts(
@@ -233,9 +256,9 @@ def _cubic_starts(
 ) -> tuple[FloatArray, FloatArray]:
     """log of both limits from the closed form statsmodels uses (Nam 1995, eq. 5-6, after Koopman 1984):
     the restricted control rate at a limit is a root of a cubic, the middle root for the low limit and
-    the smallest for the high one (trigonometric solution, one Newton step on the cubic). Good to ~1e-12
-    for the usual tables, it is only a start: NaN or a wrong root (arms that all converted, zero cells,
-    very unequal arms) leaves the solver to its Katz start."""
+    the smallest for the high one (trigonometric solution). Good to ~1e-11 for the usual tables, it is
+    only a start: NaN or a wrong root (arms that all converted, zero cells, very unequal arms) leaves the
+    iteration to its Katz start."""
     n0, x0, n1, x1 = nc, xc, nv, xv
     total, converted = n0 + n1, x0 + x1
     k = z * z * total / (total - 1)
@@ -249,41 +272,97 @@ def _cubic_starts(
     radius = np.sqrt(-p / 3)
     cosine = np.cos(np.arccos(np.clip(1.5 * q / (p * radius), -1.0, 1.0)) / 3)
     sine = np.sqrt(3 * (1 - cosine * cosine))
-    starts = []
-    for r in (radius * (sine - cosine) - third, -radius * (cosine + sine) - third):
-        r = r - (((r + b) * r + c) * r + d) / ((3 * r + 2 * b) * r + c)
-        theta = (converted - (x1 + n0) * r) / (r * (n1 + x0 - total * r))  # the restricted MLE solved for theta
-        starts.append(np.log(theta))
-    return starts[0], starts[1]
+    middle, smallest = radius * (sine - cosine) - third, -radius * (cosine + sine) - third
+    # the restricted MLE solved for theta
+    low = (converted - (x1 + n0) * middle) / (middle * (n1 + x0 - total * middle))
+    high = (converted - (x1 + n0) * smallest) / (smallest * (n1 + x0 - total * smallest))
+    return np.log(low), np.log(high)
 
 
-def _solve_score(terms: _ScoreTerms, z: FloatArray, start: FloatArray) -> FloatArray:
-    """u = log(theta) where the score statistic of arm 1 over arm 0 equals z: a low limit for z > 0, a
-    high one for z < 0. Needs n0, n1 > 0, and x1 > 0 for a low limit, x0 > 0 for a high one.
+@dataclass(frozen=True)
+class _Search:
+    """Limits being solved: where each goes (`at` its comparison, `low` its end), its bracket [lo, hi]
+    of u = log(theta), the iterate u, the last step's size and the target of `_score_gap`."""
 
-    Newton runs on asinh(scale S(u)), with `scale` the Katz standard error of u: linear in u near the
-    estimate, logarithmic in S (so again close to linear) far from it, where huge multipliers land.
-    It starts near the Katz limit and keeps a bracket [lo, hi] of the root, bisecting it whenever a
-    Newton step would leave it or fails to halve the step before. A Newton step counts as converged
-    below SCORE_STEP times the distance to the estimate or to ratio 1 (at most 1, at least SCORE_NEAR):
-    S can have a square-root corner there (arms that all converted), and a limit near ratio 1 is a lift
-    near 0, wanted to a relative precision too. A bracket narrower than SCORE_TOLERANCE always converges."""
-    k = terms
-    # S(estimate) = 0, so a finite estimate bounds the limit on one side
-    finite = np.isfinite(k.estimate)
-    lo = np.where((z < 0) & finite, k.estimate, -LOG_RATIO_LIMIT)
-    hi = np.where((z > 0) & finite, k.estimate, LOG_RATIO_LIMIT)
-    # the start: the closed form's where it lands inside the bracket, else the Katz limit for moderate
-    # z * scale, bending to the logarithmic growth of the score limits in z for huge ones
-    katz = np.minimum(np.maximum(k.katz - 2 * np.arcsinh(0.5 * z * k.scale), lo), hi)
-    u = np.where((start > lo) & (start < hi), start, katz)  # False for NaN
-    target = np.arcsinh(k.scale * z * k.correction)  # S = z is z * correction without the N / (N - 1)
-    step_before = hi - lo
+    at: npt.NDArray[np.intp]
+    low: BoolArray
+    index: npt.NDArray[np.intp]  # position in the search it was started as
+    u: FloatArray
+    lo: FloatArray
+    hi: FloatArray
+    step_before: FloatArray
+    target: FloatArray
+    terms: _ScoreTerms
 
-    solved: FloatArray = np.empty(u.size)
-    todo = np.arange(u.size)
-    for _ in range(SCORE_MAX_ITERATIONS):
-        gap, slope = _score_gap(u, target, k)
+    @classmethod
+    def start(
+        cls,
+        at: npt.NDArray[np.intp],
+        low: BoolArray,
+        terms: _ScoreTerms,
+        z: FloatArray,
+        start_low: FloatArray,
+        start_high: FloatArray,
+    ) -> _Search:
+        """The search for the limits solving S = z (z > 0 a low limit, z < 0 a high one).
+
+        The estimate, where S = 0, bounds each limit on one side when finite. The start is the closed
+        form's limit where it lands inside the bracket, else the Katz limit for moderate z * scale,
+        bending to the logarithmic growth of the score limits in z for huge ones."""
+        finite = np.isfinite(terms.estimate)
+        lo = np.where(~low & finite, terms.estimate, -LOG_RATIO_LIMIT)
+        hi = np.where(low & finite, terms.estimate, LOG_RATIO_LIMIT)
+        u = np.where(low, start_low[at], start_high[at])
+        katz = ~((u > lo) & (u < hi))  # True for NaN
+        if katz.any():
+            guess = terms.katz[katz] - 2 * np.arcsinh(0.5 * z[katz] * terms.scale[katz])
+            u[katz] = np.minimum(np.maximum(guess, lo[katz]), hi[katz])
+        target = np.arcsinh(terms.scale * z * terms.correction)  # S = z: z * correction without N / (N - 1)
+        return cls(at, low, np.arange(at.size), u, lo, hi, hi - lo, target, terms)
+
+    def subset(self, keep: npt.NDArray[np.intp]) -> _Search:
+        arrays: dict[str, Any] = {name: getattr(self, name)[keep] for name in _SEARCH_ARRAYS}
+        return replace(self, terms=self.terms.subset(keep), **arrays)
+
+    def moved(self, offset: int) -> _Search:
+        """The same search over comparisons numbered from `offset`."""
+        return replace(self, at=self.at + offset)
+
+    @classmethod
+    def joined(cls, searches: list[_Search]) -> _Search:
+        """One search of all, its `index` renumbered."""
+        arrays: dict[str, Any] = {name: np.concatenate([getattr(s, name) for s in searches]) for name in _SEARCH_ARRAYS}
+        terms: dict[str, Any] = {
+            name: np.concatenate([getattr(s.terms, name) for s in searches])
+            if isinstance(getattr(searches[0].terms, name), np.ndarray)
+            else any(getattr(s.terms, name) for s in searches)
+            for name in vars(searches[0].terms)
+        }
+        arrays["index"] = np.arange(arrays["u"].size)
+        return cls(terms=_ScoreTerms(**terms), **arrays)
+
+
+_SEARCH_ARRAYS = ("at", "low", "index", "u", "lo", "hi", "step_before", "target")
+
+
+def _iterate(search: _Search, iterations: int) -> tuple[FloatArray, _Search]:
+    """Up to `iterations` safeguarded Newton steps on asinh(scale S(u)) - target for every limit; returns
+    u by the search's `index` (NaN where unconverged) and the search of the unconverged.
+
+    asinh(scale S), with `scale` the Katz standard error of u, is linear in u near the estimate and
+    logarithmic in S (so again close to linear) far from it, where huge multipliers land. A step that
+    would leave the bracket or fails to halve the one before is a bisection. A Newton step counts as
+    converged below SCORE_STEP times the distance to the estimate or to ratio 1 (at most 1, at least
+    SCORE_NEAR): S can have a square-root corner there (arms that all converted), and a limit near
+    ratio 1 is a lift near 0, wanted to a relative precision too. A bracket narrower than
+    SCORE_TOLERANCE always converges."""
+    search = replace(search, index=np.arange(search.u.size))
+    solved = np.full(search.u.size, np.nan)
+    u, lo, hi, step_before, k = search.u, search.lo, search.hi, search.step_before, search.terms
+    for _ in range(iterations):
+        if u.size == 0:
+            break
+        gap, slope = _score_gap(u, search.target, k)
         beyond = gap < 0  # S falls as u rises: below the target means past the root
         lo, hi = np.where(beyond, lo, u), np.where(beyond, u, hi)
         step = gap / slope
@@ -296,14 +375,11 @@ def _solve_score(terms: _ScoreTerms, z: FloatArray, start: FloatArray) -> FloatA
         near = np.minimum(np.minimum(np.abs(u - k.estimate), np.abs(u)), 1.0)
         done = (ok & (size <= SCORE_STEP * np.maximum(near, SCORE_NEAR))) | (half < SCORE_TOLERANCE)
         if done.any():
-            solved[todo[done]] = u[done]
+            solved[search.index[done]] = u[done]
             keep = np.flatnonzero(~done)
-            if keep.size == 0:
-                return solved
-            todo, u, lo, hi, step_before, target = (a[keep] for a in (todo, u, lo, hi, step_before, target))
-            k = k.subset(keep)
-    solved[todo] = u
-    return solved
+            search = replace(search, u=u, lo=lo, hi=hi, step_before=step_before).subset(keep)
+            u, lo, hi, step_before, k = search.u, search.lo, search.hi, search.step_before, search.terms
+    return solved, replace(search, u=u, lo=lo, hi=hi, step_before=step_before)
 
 
 @dataclass(frozen=True)
