@@ -15,7 +15,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from analysis.models import Problem, Report
+from analysis.models import Problem, Report, TestResult
+from analysis.verdict_words import when
 from bot.errors import UserFacingError
 from bot.sources import google_key
 
@@ -25,14 +26,35 @@ if TYPE_CHECKING:
 logger = logging.getLogger("microopt.sheets")
 
 VERDICTS_TAB = "Verdicts"
-HEADER = ("Campaign", "Test", "Verdict", "Summary", "Updated at")
+HEADER = ("Campaign", "Test", "Verdict", "Summary", "Called on", "p (always valid)", "Updated at")
 _PREFERRED_SHEET_ID = zlib.crc32(b"microopt Verdicts") & 0x7FFFFFFF
 
 
+def _decision_p(test: TestResult) -> str:
+    """The always-valid p-value of the comparison the verdict rests on (adjusted for several variants)."""
+    ref = test.rests_on
+    c = next((c for c in test.comparisons if ref and c.variant == ref.variant and c.metric == ref.metric), None)
+    if c is None or c.adjusted_p_value is None:
+        return ""
+    return "<0.001" if c.adjusted_p_value < 0.001 else f"{c.adjusted_p_value:.3f}"
+
+
 def verdict_rows(report: Report, now: dt.datetime) -> list[list[str]]:
-    """The header, then one row per test: campaign, test, the verdict's headline, its summary, when."""
+    """The header, then one row per test: campaign, test, the verdict's headline, its summary, the day the
+    call it rests on was made, that comparison's always-valid p-value, when written."""
     stamp = now.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
-    return [list(HEADER)] + [[t.campaign, t.test, t.headline, t.summary, stamp] for t in report.tests]
+    return [list(HEADER)] + [
+        [
+            t.campaign,
+            t.test,
+            t.headline,
+            t.summary,
+            when(t.called_on) if t.called_on is not None else "",
+            _decision_p(t),
+            stamp,
+        ]
+        for t in report.tests
+    ]
 
 
 def _new_sheet_id(workbook: Workbook) -> int:

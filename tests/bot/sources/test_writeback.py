@@ -37,7 +37,9 @@ def test_the_verdicts_tab_is_created_and_written_in_one_request(sheets_api, make
     rows = spreadsheet.rows_of("Verdicts")
     assert rows[0] == list(HEADER)
     assert rows[1][:3] == ["Spring Sale", "Audience", "Move budget to B."]
-    assert rows[1][3] == report.tests[0].summary and rows[1][4] == "2026-03-09 09:00 UTC"
+    assert rows[1][3] == report.tests[0].summary and rows[1][6] == "2026-03-09 09:00 UTC"
+    cart = report.tests[0].comparisons[0]
+    assert rows[1][4] == "9 Mar 2026 09:00 UTC" and rows[1][5] == f"{cart.adjusted_p_value:.3f}"
     assert rows[2][0] == '=HYPERLINK("x")'  # written as text, never as a formula
     (update,) = sheets_api.calls_to("batchUpdate")
     assert [next(iter(r)) for r in update.body["requests"]] == ["addSheet", "updateCells"]
@@ -53,7 +55,8 @@ def test_a_later_run_replaces_the_tab_and_the_tab_is_not_read_as_results(sheets_
     deps, _ = run_status(make_settings, clock=lambda: NOW + dt.timedelta(hours=1))
 
     rows = spreadsheet.rows_of("Verdicts")
-    assert len(rows) == 2 and rows[1][4] == "2026-03-09 10:00 UTC"  # old rows and hand edits are cleared
+    assert len(rows) == 2 and rows[1][6] == "2026-03-09 10:00 UTC"  # old rows and hand edits are cleared
+    assert rows[1][4] == "9 Mar 2026 09:00 UTC"  # the call stays the one made at the first read
     (_, second) = sheets_api.calls_to("batchUpdate")
     assert [next(iter(r)) for r in second.body["requests"]] == ["updateCells"]
     assert "Verdicts" not in parse_workbook(deps.read_tabs(KEY)).tabs_read
