@@ -81,7 +81,7 @@ def reopened(
     recorded: pd.DataFrame, report: Report, restarted: Collection[tuple[str, str]] = ()
 ) -> tuple[tuple[Problem, ...], pd.DataFrame]:
     """Problems for every recorded call that today's data no longer makes the same way (tests in
-    `restarted` already said so), and the calls to record now (`call` None forgets one)."""
+    `restarted` already said so), and the calls to record now (every call today's data makes)."""
     today = report_calls(report)
     if recorded.empty:
         return (), today[today["call"].notna()]
@@ -98,7 +98,16 @@ def reopened(
         test = tests[key]
         comparison = next((c for c in test.comparisons if c.variant == r["variant"] and c.metric == r["metric"]), None)
         problems.append(Problem(cell=test.title, message=_said(test, comparison, {str(k): v for k, v in r.items()})))
-    known = recorded[COMPARISON].astype(str).agg("\x1f".join, axis=1)
-    now_known = today[COMPARISON].astype(str).agg("\x1f".join, axis=1)
-    to_record = today[today["call"].notna() | now_known.isin(set(known)).to_numpy()]
-    return tuple(problems), to_record
+    made = today[today["call"].notna()]
+    return tuple(problems), made
+
+
+def same_calls(recorded: pd.DataFrame, made: pd.DataFrame) -> bool:
+    """Whether the record already holds exactly these calls (nothing to write)."""
+    if len(recorded) != len(made):
+        return False
+
+    def rows(frame: pd.DataFrame) -> set[tuple[str, ...]]:
+        return {tuple(str(v) for v in r) for r in frame[CALL_COLUMNS].itertuples(index=False)}
+
+    return rows(recorded) == rows(made)

@@ -186,7 +186,13 @@ def decide_comparisons(table: pd.DataFrame, settings: DecisionSettings) -> pd.Da
     for name, renamed in DECISION_FIGURES.items():
         out[renamed] = np.where(called, at_call(out[name]), out[name])
 
-    needed = np.fmin(visitors_to_call(control_rate, variant_rate, planned, alpha, settings.power, share, tau), planned)
-    open_ended = np.isin(out["decision"].to_numpy(), ["keep_running", "too_early"])
-    out["visitors_to_go"] = np.where(open_ended, np.maximum(needed - np.minimum(nc, nv), 0), np.nan)
+    # What is left matters at a path's latest look only, and only while it is open.
+    latest = np.r_[path[1:] != path[:-1], True] if len(path) else np.zeros(0, dtype=bool)
+    open_ended = np.isin(out["decision"].to_numpy(), ["keep_running", "too_early"]) & latest
+    to_go = np.full(len(frame), np.nan)
+    if open_ended.any():
+        i = np.flatnonzero(open_ended)
+        needed = visitors_to_call(control_rate[i], variant_rate[i], planned[i], alpha, settings.power, share, tau)
+        to_go[i] = np.maximum(np.fmin(needed, planned[i]) - np.minimum(nc[i], nv[i]), 0)
+    out["visitors_to_go"] = to_go
     return out.drop(columns=["rule_p_value", "adjusted", "low", "high"])

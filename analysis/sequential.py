@@ -23,11 +23,15 @@ its p-value the smaller of the two p-values, each divided by its share of alpha.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from scipy import special
 
 from analysis.stats import BoolArray, FloatArray, sample_size_per_arm
 
+# Halvings of the log-visitors bracket (about 28 wide): 2^-32 of it is far below one visitor.
+BISECTION_STEPS = 32
 # Below this share of the plan a test never uses the O'Brien-Fleming part (its boundary is beyond 30 sigma).
 _TINY_FRACTION = 1e-4
 
@@ -101,9 +105,10 @@ def mixture_p_values(z: FloatArray, variance: FloatArray, tau: float) -> FloatAr
 
 def mixture_multipliers(variance: FloatArray, alpha: float, tau: float) -> FloatArray:
     """The |z| at which Lambda reaches 1 / alpha: sqrt((1 + V / tau^2) * (2 log(1 / alpha) + log(1 + tau^2 / V)))."""
-    v = np.where(np.isfinite(variance) & (variance > 0), variance, np.nan)
-    multiplier: FloatArray = np.sqrt((1 + v / tau**2) * (2 * np.log(1 / alpha) + np.log1p(tau**2 / v)))
-    return np.nan_to_num(multiplier, nan=np.inf)
+    defined = np.isfinite(variance) & (variance > 0)
+    v = np.where(defined, variance, 1.0)
+    multiplier: FloatArray = np.sqrt((1 + v / tau**2) * (2 * math.log(1 / alpha) + np.log1p(tau**2 / v)))
+    return np.where(defined, multiplier, np.inf)
 
 
 def look_p_values(
@@ -158,7 +163,7 @@ def visitors_to_call(
     with np.errstate(invalid="ignore", divide="ignore"):
         unit_variance = np.where((pooled > 0) & (pooled < 1), 2 * (1 - pooled) / pooled, np.nan)
     low, high = np.zeros_like(diff), np.log(np.where(np.isfinite(plan), plan, 1e12))
-    for _ in range(50):
+    for _ in range(BISECTION_STEPS):
         middle = (low + high) / 2
         n = np.exp(middle)
         crosses = a * np.sqrt(n) - z_beta >= mixture_multipliers(unit_variance / n, alpha * mixture_share, tau)

@@ -27,8 +27,8 @@ def main() -> None:
         path = Path(folder) / "big.csv"
         rows = write_dated_sheet(path)
         command = [sys.executable, "-m", "bot", "status", "--format", "json", "--sheet"]
-        big = [timed([*command, str(path)]) for _ in range(REPEATS)]
-        small = [timed(command[:-1]) for _ in range(REPEATS)]
+        big = [timed([*command, str(path)], cwd=folder) for _ in range(REPEATS)]
+        small = [timed(command[:-1], cwd=folder) for _ in range(REPEATS)]
         report = json.loads(big[0][1])
         stages = {"read": 0.0, "parse": 0.0, "analyse": 0.0}
         started = time.perf_counter()

@@ -10,7 +10,7 @@ import pandas as pd
 from sqlalchemy.exc import SQLAlchemyError
 
 from analysis.backtest import backtest
-from analysis.calls import reopened
+from analysis.calls import reopened, same_calls
 from analysis.decision import DecisionSettings
 from analysis.models import Backtest, Problem, Report, SheetData
 from analysis.paths import COUNTS, HISTORY_COLUMNS, current_totals, reconcile
@@ -130,7 +130,8 @@ def _recorded(state: StateStore, data: SheetData, source: str, settings: Decisio
     problems, calls = reopened(recorded_calls, report, restarted)
     try:
         record_looks(state, source, undated_looks(report), history, now, restarted)
-        record_calls(state, source, calls, now)
+        if not same_calls(recorded_calls, calls):
+            record_calls(state, source, calls, now)
     except SQLAlchemyError:
         logger.warning("could not record this look", exc_info=True)
         problems = (*problems, LOOK_NOT_RECORDED)

@@ -101,24 +101,23 @@ def read_calls(store: StateStore, source: str) -> pd.DataFrame:
 
 
 def record_calls(store: StateStore, source: str, calls: pd.DataFrame, now: dt.datetime) -> None:
-    """Replace the recorded calls of the comparisons in `calls` (CALL_COLUMNS; `call` None forgets one)."""
-    if calls.empty:
-        return
-    store.ensure_schema()
+    """Replace the sheet's recorded calls with `calls` (CALL_COLUMNS; rows whose `call` is None are dropped),
+    in one transaction and one bulk insert."""
     key = source_id(source)
+    rows = [
+        {
+            "source": key,
+            **{name: str(r[name]) for name in COMPARISON},
+            "call": r["call"],
+            "called_on": r["called_on"],
+            **{name: int(r[name]) for name in COUNTS},
+            "recorded_at": now,
+        }
+        for r in calls.to_dict("records")
+        if r["call"] is not None and not pd.isna(r["call"])
+    ]
+    store.ensure_schema()
     with store.writing() as conn:
-        for r in calls.to_dict("records"):
-            match = [t.calls.c.source == key, *(getattr(t.calls.c, name) == str(r[name]) for name in COMPARISON)]
-            conn.execute(delete(t.calls).where(*match))
-            if r["call"] is None:
-                continue
-            conn.execute(
-                insert(t.calls).values(
-                    source=key,
-                    **{name: str(r[name]) for name in COMPARISON},
-                    call=r["call"],
-                    called_on=r["called_on"],
-                    **{name: int(r[name]) for name in COUNTS},
-                    recorded_at=now,
-                )
-            )
+        conn.execute(delete(t.calls).where(t.calls.c.source == key))
+        if rows:
+            conn.execute(insert(t.calls), rows)
