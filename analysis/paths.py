@@ -153,11 +153,13 @@ def look_paths(current: pd.DataFrame, history: pd.DataFrame, now: dt.datetime | 
     if not history.empty:
         keys = undated[[*KEYS, "variant", "metric", "kind", "test_index", "control", "planned", "dated"]]
         past = history.merge(keys, on=[*KEYS, "variant", "metric"])
-        # A re-read of the totals a comparison's last look already saw is that same look, not a new one.
-        last = past.sort_values("looked_at", kind="stable").groupby(COMPARISON, sort=False).tail(1)
-        seen = undated.merge(last[[*COMPARISON, *COUNTS]], on=[*COMPARISON, *COUNTS], how="left", indicator=True)
-        undated = pd.concat([past, undated[(seen["_merge"] == "left_only").to_numpy()]], ignore_index=True)
+        undated = pd.concat([past, undated], ignore_index=True)
     undated = undated.sort_values([*COMPARISON, "looked_at"], kind="stable", na_position="last")
+    # A re-read of the totals a comparison's previous look already saw (today's, or one two processes
+    # recorded at once) is that same look, not a new one: the first of them stands.
+    same_path = (undated[COMPARISON] == undated[COMPARISON].shift()).all(axis=1)
+    repeated = same_path & (undated[COUNTS] == undated[COUNTS].shift()).all(axis=1)
+    undated = undated[~repeated.to_numpy()]
     undated["look"] = undated.groupby(COMPARISON, sort=False).cumcount()
     undated["days"] = 0
     return undated.reset_index(drop=True)

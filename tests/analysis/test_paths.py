@@ -137,3 +137,18 @@ def test_running_totals_that_went_down_restart_the_history_with_a_problem_naming
     assert next(t for t in report.tests if t.campaign == "T").looks == 2
     nothing_kept, no_problems = reconcile(empty_history(), current_totals(sheet))
     assert nothing_kept.empty and no_problems == ()
+
+
+def test_looks_of_the_same_totals_are_one_look_and_the_first_of_them_stands():
+    """Two processes recording the same read, then a re-read of unchanged totals: still one look."""
+    then = dt.datetime(2026, 3, 2, 9, tzinfo=dt.UTC)
+    history = pd.concat(
+        [
+            history_of([("S", "B", 2000, 100, 2000, 161)], then),
+            history_of([("S", "B", 2000, 100, 2000, 161)], then + dt.timedelta(seconds=2)),
+        ],
+        ignore_index=True,
+    )
+    sheet = parse_workbook(undated([["S", "Audience", "A", 2000, 100], ["S", "Audience", "B", 2000, 161]]))
+    test = analyse(sheet, "t", history=history, now=then + dt.timedelta(days=1)).tests[0]
+    assert test.looks == 1 and test.comparisons[0].called_on == then
