@@ -215,7 +215,7 @@ def score_ratio_limits(
         for start in range(0, hard.u.size, 2 * SCORE_BLOCK):
             search = hard.subset(np.arange(start, min(start + 2 * SCORE_BLOCK, hard.u.size)))
             solved, unsolved = _iterate(search, SCORE_MAX_ITERATIONS)
-            solved[unsolved.index] = unsolved.u  # out of iterations: the bracket is still tight
+            solved[unsolved.index] = unsolved.u  # (never: that many iterations bisect any bracket below tolerance)
             ratio = _ratio(solved)
             low[search.at[search.low]], high[search.at[~search.low]] = ratio[search.low], ratio[~search.low]
     return low.reshape(shape), high.reshape(shape)

@@ -30,6 +30,7 @@ from analysis.wording import (
 )
 
 NOISY_SHARE = 0.5
+OPEN_ABOVE = 100.0  # a range reaching past +10,000% says nothing more than "or more"
 HEADLINES = {
     "broken_split": "Check tracking before trusting this test.",
     "macro_against_micro": "Conflict — do not move budget.",
@@ -49,7 +50,7 @@ def interval_words(low: float | None, high: float | None) -> str:
     """', likely +26% to +105%' (empty without an interval); an open end reads 'or more'."""
     if low is None:
         return ""
-    if high is None:
+    if high is None or high >= OPEN_ABOVE:
         return f", likely {signed_percent(low)} or more"
     return f", likely {signed_percent(low)} to {signed_percent(high)}"
 

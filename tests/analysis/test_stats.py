@@ -229,6 +229,22 @@ def test_undefined_intervals_and_unbounded_ends():
     assert result.lift_low[5] == -1 and result.lift[5] == -1
 
 
+def test_a_large_mixed_batch_agrees_with_one_comparison_at_a_time():
+    # more comparisons than one solver block, easy and hard limits interleaved, so that the limits
+    # finished after their block land back in their own comparison
+    typical = random_tables(3000, 500, 50_000)
+    edge = np.array(SMALL_AND_EDGE_TABLES * 60).T
+    nc, xc, nv, xv = (np.concatenate([a, b]) for a, b in zip(typical, edge, strict=True))
+    order = RNG.permutation(nc.size)
+    nc, xc, nv, xv = nc[order], xc[order], nv[order], xv[order]
+    z = RNG.choice([Z95, 3.0, 40.0, 2e5], nc.size)
+    low, high = risk_ratio_interval_at(nc, xc, nv, xv, z)
+    for i in RNG.choice(nc.size, 300, replace=False):
+        one_low, one_high = risk_ratio_interval_at(*(np.array([a[i]], dtype=float) for a in (nc, xc, nv, xv, z)))
+        assert low[i] == pytest.approx(one_low[0], rel=1e-9, abs=1e-12)
+        assert high[i] == pytest.approx(one_high[0], rel=1e-9, abs=1e-12)
+
+
 def test_no_warnings_leak_from_all_converted_and_empty_arms():
     nc, xc, nv, xv = (np.array(v) for v in ([5, 5, 1, 0, 9], [5, 0, 1, 0, 9], [5, 5, 1, 4, 9], [5, 5, 0, 0, 0]))
     with warnings.catch_warnings():
