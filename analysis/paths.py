@@ -145,14 +145,20 @@ def reconcile(history: pd.DataFrame, current: pd.DataFrame) -> tuple[pd.DataFram
     return kept, problems
 
 
-def look_paths(current: pd.DataFrame, history: pd.DataFrame, now: dt.datetime | None) -> pd.DataFrame:
+def look_paths(
+    current: pd.DataFrame, history: pd.DataFrame, now: dt.datetime | None, replay: bool = False
+) -> pd.DataFrame:
     """The undated comparisons of `current`, each preceded by its recorded looks: one row per look with
-    `looked_at` and `look` (its order), one family per test, kind and look."""
+    `looked_at` and `look` (its order), one family per test, kind and look. A `replay` (`--as-of`) ends each
+    path at its last recorded look; only a comparison with none falls back on today's totals."""
     undated = current[~current["dated"]].copy()
     undated["looked_at"] = pd.Timestamp(now) if now else pd.NaT
     if not history.empty:
         keys = undated[[*KEYS, "variant", "metric", "kind", "test_index", "control", "planned", "dated"]]
         past = history.merge(keys, on=[*KEYS, "variant", "metric"])
+        if replay:
+            recorded = undated.merge(past[COMPARISON].drop_duplicates(), on=COMPARISON, how="left", indicator=True)
+            undated = undated[(recorded["_merge"] == "left_only").to_numpy()]
         undated = pd.concat([past, undated], ignore_index=True)
     undated = undated.sort_values([*COMPARISON, "looked_at"], kind="stable", na_position="last")
     # A re-read of the totals a comparison's previous look already saw (today's, or one two processes
@@ -170,12 +176,13 @@ def comparison_paths(
     as_of: dt.date | None = None,
     history: pd.DataFrame | None = None,
     now: dt.datetime | None = None,
+    replay: bool = False,
 ) -> pd.DataFrame:
     """Every look of every comparison: dated tests day by day, undated ones by their recorded looks then
     today's totals. `path` numbers the comparisons, `family` the (test, kind, look) groups Holm works in."""
     current = current_totals(sheet, as_of)
     dated = daily_paths(sheet, as_of) if current["dated"].any() else pd.DataFrame()
-    undated = look_paths(current, empty_history() if history is None else history, now)
+    undated = look_paths(current, empty_history() if history is None else history, now, replay)
     paths = pd.concat([frame for frame in (dated, undated) if len(frame)], ignore_index=True)
     if paths.empty:
         return paths

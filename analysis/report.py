@@ -60,11 +60,12 @@ def comparison_table(
     settings: DecisionSettings | None = None,
     history: pd.DataFrame | None = None,
     now: dt.datetime | None = None,
+    replay: bool = False,
 ) -> pd.DataFrame:
     """Every test x non-control variant x metric at its latest look, with its statistics and its decision
     over its whole path (analysis.paths), in sheet order."""
     settings = settings or DecisionSettings()
-    paths = comparison_paths(sheet, as_of, history, now)
+    paths = comparison_paths(sheet, as_of, history, now, replay)
     if paths.empty:
         return paths
     decided = decide_comparisons(paths, settings)
@@ -212,7 +213,7 @@ def analyse(
     method = settings.method()
     if not sheet.tests:
         return Report(source=source, as_of=as_of, tests=(), problems=sheet.problems, method=method)
-    table = comparison_table(sheet, as_of, settings, history, now)
+    table = comparison_table(sheet, as_of, settings, history, now, replay=as_of is not None)
     specs = spec_frame(sheet.tests)
     traffic = rows_as_of(sheet.traffic, as_of)
     arms = (

@@ -156,3 +156,15 @@ def test_an_undated_aa_sheet_re_read_daily_stays_within_alpha(tmp_path):
     z = (totals[..., 1] - totals[..., 0]) / n / np.sqrt(pooled * (1 - pooled) * 2 / n)
     naive = (2 * stats.norm.sf(np.abs(z)) < 0.05).any(axis=1).mean()
     assert naive > 0.15
+
+
+def test_an_as_of_replay_of_an_undated_sheet_ends_at_the_looks_recorded_by_that_day(reads: Reads):
+    reads.read(spring((1000, 50), (1000, 52)))
+    reads.read(spring((2000, 100), (2000, 161)), days_later=1)
+    reads.read(spring((3000, 150), (3000, 200)), days_later=2)
+    first_day = full_report(reads.deps, parse_workbook(reads.tabs), as_of=MORNING.date())
+    (cart,) = first_day.tests[0].comparisons
+    assert (cart.variant_visitors, cart.variant_conversions) == (1000, 52) and cart.call is None
+    second_day = full_report(reads.deps, parse_workbook(reads.tabs), as_of=(MORNING + dt.timedelta(days=1)).date())
+    assert second_day.tests[0].comparisons[0].call == "better"
+    assert len(read_looks(reads.store, "campaigns.xlsx")) == 3  # a replay records nothing
