@@ -26,7 +26,7 @@ from analysis.models import Report, SheetData, TestResult
 from bot.deps import Deps
 from bot.errors import UserFacingError
 from bot.render.digest import Digest, render_digest
-from bot.routing import ALL_CAMPAIGNS, parse_channel
+from bot.routing import Where, access_for, parse_channel
 from bot.schedules import (
     ChannelSchedule,
     channel_key,
@@ -177,34 +177,20 @@ def due_channels(
 
 
 class Routing:
-    """Which tests go to which channel, indexed once per run (the Channels tab, via `bot.routing`)."""
+    """Which running tests go to which channel, for one run: `bot.routing.access_for` with digests' policy.
+
+    A digest goes only where the Channels tab sends it: a channel with no row gets no tests (status may
+    fall back to every campaign; a digest never does).
+    """
 
     def __init__(self, report: Report, data: SheetData) -> None:
         # Paused and done tests leave digests; they stay in status, backtest and the track record.
         self.tests = [t for t in report.tests if t.status == "running"]
-        self.by_campaign: dict[str, list[TestResult]] = {}
-        for test in self.tests:
-            self.by_campaign.setdefault(_campaign_key(test.campaign), []).append(test)
-        self.campaigns: dict[str, list[str] | None] = {}  # channel key → campaigns, None for every campaign
-        for route in data.channels:
-            key = channel_key(route.channel)
-            if route.campaign.strip() == ALL_CAMPAIGNS:
-                self.campaigns[key] = None
-            elif self.campaigns.get(key, []) is not None:
-                self.campaigns.setdefault(key, []).append(route.campaign)  # type: ignore[union-attr]
+        self.routes = data.channels
 
     def tests_for(self, channel_id: str | None, name: str | None) -> list[TestResult]:
-        keys = [k for k in (channel_id, (name or "").lstrip("#").lower() or None) if k]
-        found = [self.campaigns[k] for k in keys if k in self.campaigns]
-        if any(campaigns is None for campaigns in found):
-            return self.tests
-        wanted = {_campaign_key(c) for campaigns in found for c in campaigns or ()}
-        return [t for t in self.tests if _campaign_key(t.campaign) in wanted]
-
-
-def _campaign_key(name: str) -> str:
-    """As `bot.routing.same_campaign` compares: case and inner spacing do not matter."""
-    return " ".join(name.split()).casefold()
+        access = access_for(self.routes, Where(channel_id, name), home_team=None, fallback_to_all=False)
+        return list(access.tests(self.tests))
 
 
 def _label(target: str, name: str | None) -> str:

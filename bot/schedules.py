@@ -21,8 +21,11 @@ from dataclasses import dataclass
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from apscheduler.triggers.cron import CronTrigger
+from sqlalchemy.exc import SQLAlchemyError
 
-from analysis.models import ChannelRoute
+from analysis.cells import a1
+from analysis.models import ChannelRoute, Problem, Tab
+from analysis.sheet import normalise_header
 from bot.deps import Deps
 from bot.errors import UserFacingError
 from bot.routing import parse_channel
@@ -34,6 +37,7 @@ EXAMPLES = (
     "`weekdays 09:00`, `mon 08:30`, `daily 17:00`, `mon,wed,fri 9:30am Europe/London`, or cron such as `0 9 * * 1-5`"
 )
 MIN_GAP = dt.timedelta(minutes=59)
+MAX_SCHEDULE_CHARS = 200
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 DAY_WORDS = {
     **{name: name for name in DAYS},
@@ -111,17 +115,29 @@ def post_target(channel: str) -> str:
     return ref.channel_id or f"#{ref.name or ''}"
 
 
+# Echoes of what someone typed are cut to this many characters, and always escaped (they are mrkdwn).
+ECHO_CHARS = 80
+
+
+def echo(text: str) -> str:
+    """User text as it may appear in a reply: short, and inert (no pings, no disguised links)."""
+    short = text if len(text) <= ECHO_CHARS else text[: ECHO_CHARS - 1] + "…"
+    return short.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
 def bad_schedule(text: str, why: str = "") -> ScheduleError:
-    reason = f" ({why})" if why else ""
-    return ScheduleError(f"“{text}” is not a schedule I understand{reason}. Try {EXAMPLES}; `off` stops digests.")
+    reason = f" ({echo(why)})" if why else ""
+    return ScheduleError(f"“{echo(text)}” is not a schedule I understand{reason}. Try {EXAMPLES}; `off` stops digests.")
 
 
 def check_timezone(name: str) -> str:
     try:
+        if len(name) > 64:
+            raise ValueError("too long")
         ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError) as error:
+    except (ZoneInfoNotFoundError, ValueError, OSError) as error:
         raise ScheduleError(
-            f"“{name}” is not a timezone I know: use a name such as Europe/London, America/New_York or UTC."
+            f"“{echo(name)}” is not a timezone I know: use a name such as Europe/London, America/New_York or UTC."
         ) from error
     return name
 
@@ -181,35 +197,54 @@ def _cron_day_of_week(field: str) -> str:
         if not re.fullmatch(r"[\d\-*]+", body):
             out.append(part)  # names (mon-fri) mean the same in both
             continue
+        # Bounds are checked on the numbers as typed, before any range is built: `0-99999999` costs nothing.
         if body == "*":
-            numbers = list(range(7))
+            low, high = 0, 6
         elif "-" in body:
-            low, high = (int(x) for x in body.split("-", 1))
-            numbers = list(range(low, high + 1))
+            first, _, last = body.partition("-")
+            if not (first.isdigit() and last.isdigit()):
+                raise ValueError(f"day of week {body} is not a range")
+            low, high = int(first), int(last)
+        elif body.isdigit():
+            low = int(body)
+            high = low if not step else 6
         else:
-            numbers = [int(body)] if not step else list(range(int(body), 7))
-        if any(n > 7 for n in numbers):
-            raise ValueError(f"day of week {body} is out of range")
-        if step:
-            numbers = numbers[:: int(step)]
+            raise ValueError(f"day of week {body} is not a day")
+        if high > 7 or low > high:
+            raise ValueError(f"day of week {body} is out of range (0-7)")
+        if step and not (step.isdigit() and 0 < int(step) <= 7):
+            raise ValueError(f"step {step} is not between 1 and 7")
+        numbers = list(range(low, high + 1))[:: int(step) if step else 1]
         out.extend(DAYS[(n - 1) % 7] for n in numbers)
     return ",".join(dict.fromkeys(out))
 
 
 def _cron(tokens: list[str], text: str) -> dict[str, str]:
     minute, hour, day, month, day_of_week = tokens
-    fields = {
-        "minute": minute,
-        "hour": hour,
-        "day": day.replace("?", "*"),
-        "month": month,
-        "day_of_week": _cron_day_of_week(day_of_week.replace("?", "*")),
-    }
     try:
+        _check_cron_numbers((minute, hour, day, month), text)
+        fields = {
+            "minute": minute,
+            "hour": hour,
+            "day": day.replace("?", "*"),
+            "month": month,
+            "day_of_week": _cron_day_of_week(day_of_week.replace("?", "*")),
+        }
         CronTrigger(**fields, timezone=dt.UTC)
-    except ValueError as error:
+    except (ValueError, TypeError, OverflowError) as error:
         raise bad_schedule(text, str(error).rstrip(".")) from error
     return fields
+
+
+_CRON_LIMITS = ((0, 59), (0, 23), (1, 31), (1, 12))
+
+
+def _check_cron_numbers(fields: Sequence[str], text: str) -> None:
+    """Every number in minute, hour, day and month is in range before APScheduler sees it."""
+    for field, (low, high), name in zip(fields, _CRON_LIMITS, ("minute", "hour", "day", "month"), strict=True):
+        for number in re.findall(r"\d+", field):
+            if len(number) > 3 or not 0 <= int(number) <= max(high, 60):
+                raise ValueError(f"{name} {number} is out of range ({low}-{high})")
 
 
 def _describe_time(hour: int, minute: int) -> str:
@@ -222,6 +257,8 @@ def parse_schedule(text: str, timezone: str = "UTC") -> Schedule:
 
     Cached: every run parses every channel's schedule, and a `Schedule` is immutable.
     """
+    if len(text) > MAX_SCHEDULE_CHARS:
+        raise ScheduleError(f"That schedule is longer than {MAX_SCHEDULE_CHARS} characters. Try {EXAMPLES}.")
     spec = " ".join(text.split())
     if not spec:
         raise bad_schedule(text)
@@ -250,8 +287,11 @@ def parse_schedule(text: str, timezone: str = "UTC") -> Schedule:
         fields = {"day_of_week": day_of_week, "hour": str(hour), "minute": str(minute)}
         days = {"*": "every day", "mon-fri": "weekdays", "sat,sun": "weekends"}.get(day_of_week, day_of_week)
         description = f"{days} at {_describe_time(hour, minute)}"
-    trigger = CronTrigger(**fields, timezone=zone)
-    wall = CronTrigger(**fields, timezone=dt.UTC)
+    try:
+        trigger = CronTrigger(**fields, timezone=zone)
+        wall = CronTrigger(**fields, timezone=dt.UTC)
+    except (ValueError, TypeError) as error:
+        raise bad_schedule(spec, str(error).rstrip(".")) from error
     _check_frequency(wall, spec)
     return Schedule(spec, zone.key, trigger, wall, f"{description} ({zone.key})")
 
@@ -343,12 +383,57 @@ def sheet_schedules(routes: Iterable[ChannelRoute], default_timezone: str) -> li
 
 
 def _parsed(spec: str | None, timezone: str) -> tuple[Schedule | None, str | None]:
+    """A schedule, or why not: a bad cell costs its own channel's digests, never the others'."""
     if spec is None:
         return None, None
     try:
         return parse_schedule(spec, timezone), None
     except UserFacingError as error:
         return None, str(error)
+    except Exception as error:  # a parser bug must stay one channel's problem too; logged with its traceback
+        logger.exception("schedule %r (%s) could not be parsed", spec[:ECHO_CHARS], timezone[:ECHO_CHARS])
+        return None, str(bad_schedule(spec, type(error).__name__))
+
+
+def schedule_problems(tabs: Sequence[Tab], default_timezone: str) -> list[Problem]:
+    """Schedule and Timezone cells of the Channels tab that do not work, each with its A1 reference.
+
+    Their channel's digest waits until the cell is fixed; every other channel's goes out.
+    """
+    problems: list[Problem] = []
+    for tab in tabs:
+        if tab.name.strip().lower() != "channels":
+            continue
+        header = next((i for i, row in enumerate(tab.rows) if "channel" in [normalise_header(c) for c in row]), None)
+        if header is None:
+            continue
+        names = [normalise_header(c) for c in tab.rows[header]]
+        column: dict[str, int] = {n: names.index(n) for n in ("channel", "schedule", "timezone") if n in names}
+        if "schedule" not in column:
+            continue
+
+        def cell(row: Sequence[object], name: str, column: dict[str, int] = column) -> str:
+            index = column.get(name)
+            value = row[index] if index is not None and index < len(row) else None
+            return "" if value is None else str(value).strip()
+
+        for row_index in range(header + 1, len(tab.rows)):
+            row = tab.rows[row_index]
+            spec, zone, channel = cell(row, "schedule"), cell(row, "timezone"), cell(row, "channel")
+            if not spec or not channel:
+                continue
+            if zone:
+                try:
+                    check_timezone(zone)
+                except ScheduleError as error:
+                    where = a1(tab.name, row_index, column["timezone"])
+                    problems.append(Problem(cell=where, message=f"{error} The digest for {echo(channel)} waits."))
+                    continue
+            _, problem = _parsed(spec, zone or default_timezone)
+            if problem:
+                where = a1(tab.name, row_index, column["schedule"])
+                problems.append(Problem(cell=where, message=f"{problem} The digest for {echo(channel)} waits."))
+    return problems
 
 
 def effective_schedules(rows: Iterable[ScheduleRow]) -> list[ChannelSchedule]:
@@ -440,21 +525,33 @@ def _show(found: ChannelSchedule | None, channel_name: str, now: dt.datetime) ->
     )
 
 
-def handle_schedule_command(deps: Deps, channel_id: str, channel_name: str, text: str) -> str:
+def handle_schedule_command(deps: Deps, channel_id: str, channel_name: str, text: str, user_id: str = "") -> str:
     """`/microopt schedule [<when> | off | sheet]`: set, stop, or show this channel's digest schedule.
 
     Returns the reply (mrkdwn); never raises: a database failure becomes one sentence, traceback logged.
     """
     try:
-        return _schedule_command(deps, channel_id, channel_name, text)
+        return _schedule_command(deps, channel_id, channel_name, text, user_id)
     except UserFacingError as error:
         return str(error)
-    except Exception:
+    except SQLAlchemyError:
         logger.exception("/microopt schedule failed")
         return "microopt could not reach its database to read or change the schedule; try again in a minute."
+    except Exception:
+        logger.exception("/microopt schedule failed")
+        return "microopt could not finish `/microopt schedule` this time; try again in a minute."
 
 
-def _schedule_command(deps: Deps, channel_id: str, channel_name: str, text: str) -> str:
+NOT_AN_ADMIN = (
+    "Only the people in MICROOPT_ADMINS change digest schedules; ask one of them, or ask whoever runs microopt."
+)
+
+
+def _by(user_id: str) -> str:
+    return f"<@{user_id}> " if re.fullmatch(r"[UW][A-Z0-9]{2,20}", user_id) else ""
+
+
+def _schedule_command(deps: Deps, channel_id: str, channel_name: str, text: str, user_id: str = "") -> str:
     store = state_of(deps)
     now = deps.clock()
     words = " ".join(text.split())
@@ -469,19 +566,31 @@ def _schedule_command(deps: Deps, channel_id: str, channel_name: str, text: str)
             "end sets the timezone. `/microopt schedule off` stops digests here, `/microopt schedule sheet` "
             "goes back to the Channels tab, `/microopt schedule` shows the schedule."
         )
+    admins = deps.settings.admins
+    if admins and user_id not in admins:
+        return NOT_AN_ADMIN
     if lowered in {"off", "stop", "none", "never"}:
         timezone = current.timezone if current else deps.settings.timezone
         store.set_slack_schedule(channel_id, channel_name, None, timezone, now)
-        return f"Digests for {where} are off. Turn them back on with `/microopt schedule weekdays 09:00`."
+        logger.info("digests for %s turned off by %s", channel_id, user_id or "someone")
+        again = "Turn them back on with `/microopt schedule weekdays 09:00`."
+        if _by(user_id):
+            return f"{_by(user_id)}turned digests off for {where}. {again}"
+        return f"Digests for {where} are off. {again}"
     if lowered in {"sheet", "reset", "default"}:
         store.clear_slack_schedule(channel_id)
-        return _show(schedule_for(store, channel_id, channel_name), channel_name, now)
+        logger.info("digests for %s back to the sheet, by %s", channel_id, user_id or "someone")
+        said = f"{_by(user_id)}put digests back on the Channels tab. " if _by(user_id) else ""
+        return said + _show(schedule_for(store, channel_id, channel_name), channel_name, now)
     default_timezone = current.timezone if current else deps.settings.timezone
     try:
         schedule = parse_schedule(words, default_timezone)
     except UserFacingError as error:
         return str(error)
     store.set_slack_schedule(channel_id, channel_name, schedule.spec, schedule.timezone, now)
+    logger.info("digests for %s set to %r by %s", channel_id, schedule.spec, user_id or "someone")
     upcoming = next_slot(schedule, now)
     after = f" First one: {_when(upcoming, schedule.zone)}." if upcoming else ""
+    if _by(user_id):
+        return f"{_by(user_id)}set digests for {where} to {schedule.description}.{after}"
     return f"Digests for {where}: {schedule.description}.{after}"

@@ -45,5 +45,14 @@ class Settings(BaseSettings):
     # Decisions (docs/methodology.md): the smallest relative lift worth acting on; it sizes each test's plan.
     minimum_effect: float = Field(default=0.10, gt=0, lt=10, validation_alias="MICROOPT_MINIMUM_EFFECT")
 
+    # Who sees what (docs/slack.md): every channel sees every campaign, as before the Channels tab was the access list.
+    open_status: bool = Field(default=False, validation_alias="MICROOPT_OPEN_STATUS")
+    # Slack user IDs, comma-separated: when set, only they change digest schedules with /microopt schedule.
+    admins_list: str = Field(default="", validation_alias="MICROOPT_ADMINS")
+
+    @property
+    def admins(self) -> frozenset[str]:
+        return frozenset(part.strip() for part in self.admins_list.replace(" ", ",").split(",") if part.strip())
+
     # Money in verdicts: the symbol a tab's Spend cells are typed in, else this one.
     currency: str = Field(default="$", min_length=1, max_length=4, validation_alias="MICROOPT_CURRENCY")

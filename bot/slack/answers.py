@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
 import secrets
 import threading
 from collections.abc import Callable, Mapping, Sequence
@@ -21,7 +22,8 @@ from analysis.sheet import parse_workbook
 from bot.deps import Deps
 from bot.errors import UserFacingError
 from bot.render.chart import chart_filename, render_chart
-from bot.routing import campaigns_for_channel, same_campaign
+from bot.routing import Access, Where, access_for, same_campaign
+from bot.schedules import schedule_problems
 from bot.service import full_report, narrow
 from bot.slack.blocks import (
     COMMAND,
@@ -45,15 +47,30 @@ class SlashCommand:
     channel_name: str | None
     user_id: str
     text: str
+    team_id: str | None = None
 
     @classmethod
     def from_body(cls, body: Mapping[str, Any]) -> SlashCommand:
+        raw = str(body.get("text", ""))
+        # Never split (or keep) more than we could ever accept: the length check below needs only a hint.
+        text = " ".join(raw[: MAX_ARGUMENT * 2].split())
+        if len(raw) > MAX_ARGUMENT * 2:
+            text += " …"
         return cls(
             channel_id=str(body.get("channel_id", "")),
             channel_name=body.get("channel_name"),
             user_id=str(body.get("user_id", "")),
-            text=" ".join(str(body.get("text", "")).split()),
+            text=text,
+            team_id=str(body["team_id"]) if body.get("team_id") else None,
         )
+
+    @property
+    def too_long(self) -> bool:
+        return len(self.text) > MAX_ARGUMENT
+
+    @property
+    def where_from(self) -> Where:
+        return Where(self.channel_id or None, self.channel_name, self.team_id)
 
     @property
     def verb(self) -> Verb:
@@ -95,6 +112,8 @@ class Post:
 class Answer:
     posts: tuple[Post, ...]
     visibility: Visibility = "in_channel"
+    # Details for the asker only (ephemeral), after the posts: what a channel must not see.
+    private: tuple[Post, ...] = ()
 
 
 DrawChart = Callable[[TestResult], bytes]
@@ -106,10 +125,44 @@ CHARTS_CAPPED = (
     f"Charts are shown for the first {MAX_CHARTS} tests only: ask `{COMMAND} status <campaign>` for the others'."
 )
 READING = "Reading the sheet…"
+# Longer command text is refused whole, in one sentence, and never echoed.
+MAX_ARGUMENT = 500
+TOO_LONG = (
+    f"That is more than {MAX_ARGUMENT} characters, longer than any campaign, test or schedule: "
+    f"try `{COMMAND} help` for what I understand."
+)
+
+
+def unrouted_sentence(where: str) -> str:
+    return f"No campaigns are routed to {where}. Add a row to the sheet's Channels tab."
+
+
+FOREIGN = (
+    "No campaigns are routed to this shared channel. To share some, add a row with this channel's ID "
+    "to the sheet's Channels tab."
+)
+
+# What a channel must never read: service-account addresses and the sheet's key (docs/slack.md).
+_SERVICE_ACCOUNT = re.compile(r"[\w.+-]+@[\w-]+\.iam\.gserviceaccount\.com")
+_SHEET_KEY = re.compile(r"/spreadsheets/d/([A-Za-z0-9_-]{20,})|^([A-Za-z0-9_-]{30,})$")
+
+
+def redact(text: str, sheet: str) -> str:
+    """`text` without service-account emails and without the sheet's URL or key."""
+    out = _SERVICE_ACCOUNT.sub("the service account", text)
+    match = _SHEET_KEY.search(sheet.strip())
+    key = (match.group(1) or match.group(2)) if match else None
+    if "://" in sheet or key:
+        out = out.replace(sheet.strip(), "the sheet")
+    if key:
+        out = out.replace(key, "…")
+    return out
 
 
 def first_reply(command: SlashCommand) -> Payload:
     """What `ack()` carries. Help needs no sheet, so it is the whole answer; the rest say they are on it."""
+    if command.too_long:
+        return {**render_notice(TOO_LONG), "response_type": "ephemeral"}
     if command.verb == "help":
         return {**render_help(), "response_type": "ephemeral"}
     if command.verb == "unknown":
@@ -134,6 +187,10 @@ class SharedReports:
                 return self._last[1], self._last[2]
             data = parse_workbook(tabs, currency=deps.settings.currency)
             report = full_report(deps, data, spec)
+            # A bad Schedule/Timezone cell is a problem of its own cell, like any other (docs/digests.md).
+            extra = schedule_problems(tabs, deps.settings.timezone)
+            if extra:
+                report = report.model_copy(update={"problems": (*report.problems, *extra)})
             self._last = (tabs, data, report)
             return data, report
 
@@ -141,10 +198,27 @@ class SharedReports:
 class Answers:
     """The slow part of every command, for one app: its deps, how it draws charts, its shared reports."""
 
-    def __init__(self, deps: Deps, draw_chart: DrawChart | None = render_chart) -> None:
+    def __init__(
+        self,
+        deps: Deps,
+        draw_chart: DrawChart | None = render_chart,
+        home_team: Callable[[], str | None] = lambda: None,
+    ) -> None:
         self.deps = deps
         self.draw_chart = draw_chart
         self.reports = SharedReports()
+        # The workspace the bot token belongs to (auth.test); None when unknown: every request is then foreign.
+        self.home_team = home_team
+
+    def access(self, command: SlashCommand, routes: Sequence[ChannelRoute]) -> Access:
+        """What this channel may see: `bot.routing.access_for`, with status's fallback to every campaign."""
+        return access_for(
+            routes,
+            command.where_from,
+            home_team=self.home_team(),
+            open_status=self.deps.settings.open_status,
+            fallback_to_all=True,
+        )
 
     def answer(self, command: SlashCommand) -> Answer:
         """Never raises: failures become a short message for the channel, the traceback goes to the log."""
@@ -154,12 +228,12 @@ class Answers:
             "schedule": self.schedule,
         }
         handler = handlers.get(command.verb)
-        if handler is None:
-            return NOTHING
+        if handler is None or command.too_long:
+            return NOTHING  # the acknowledgement said it all
         try:
             return handler(command)
         except UserFacingError as error:
-            return failure_answer(f":warning: {escape(error)}", command)
+            return failure_answer(f":warning: {escape(error)}", command, self.deps.settings.sheet)
         except Exception as error:
             reference = secrets.token_hex(3)
             logger.exception(
@@ -170,12 +244,18 @@ class Answers:
                 f"{type(error).__name__}, reference {reference}): try again in a minute, and if it keeps failing "
                 "give that reference to whoever runs microopt.",
                 command,
+                self.deps.settings.sheet,
             )
 
     def status(self, command: SlashCommand) -> Answer:
         spec = self.deps.settings.sheet
         data, report = self.reports.get(self.deps, spec)
-        selected, note = select_tests(report, command, data.channels)
+        access = self.access(command, data.channels)
+        if access.reach == "foreign":
+            return Answer(posts=(Post(render_notice(FOREIGN)),), visibility="ephemeral")
+        if access.reach == "unrouted":
+            return Answer(posts=(Post(render_notice(unrouted_sentence(command.where))),), visibility="ephemeral")
+        selected, note = select_tests(report, command, access)
         read_at = self.deps.last_read(spec) or self.deps.clock()
         return status_answer(selected, note, read_at, self.draw_chart)
 
@@ -208,13 +288,19 @@ class Answers:
         except ImportError:
             notice = render_notice("Schedules are not available in this version of microopt yet.")
             return Answer((Post(notice),), "ephemeral")
-        reply = handle_schedule_command(self.deps, command.channel_id, command.channel_name or "", command.argument)
+        reply = handle_schedule_command(
+            self.deps, command.channel_id, command.channel_name or "", command.argument, command.user_id
+        )
         return Answer(posts=(Post(render_notice(reply)),), visibility="in_channel")
 
 
-def failure_answer(sentence: str, command: SlashCommand) -> Answer:
-    visibility: Visibility = "in_channel" if command.verb == "status" else "ephemeral"
-    return Answer(posts=(Post(render_notice(sentence)),), visibility=visibility)
+def failure_answer(sentence: str, command: SlashCommand, sheet: str = "") -> Answer:
+    """A status failure is said in the channel without identifiers; the asker alone gets them."""
+    if command.verb != "status":
+        return Answer(posts=(Post(render_notice(sentence)),), visibility="ephemeral")
+    public = redact(sentence, sheet)
+    private = () if public == sentence else (Post(render_notice(sentence)),)
+    return Answer(posts=(Post(render_notice(public)),), visibility="in_channel", private=private)
 
 
 # -- status --------------------------------------------------------------------------------------
@@ -222,35 +308,33 @@ def _names(campaigns: Sequence[str]) -> str:
     return ", ".join(f"“{escape(name)}”" for name in campaigns)
 
 
-def select_tests(report: Report, command: SlashCommand, routes: Sequence[ChannelRoute]) -> tuple[Report, str | None]:
-    """The tests this channel asked for, and a note (mrkdwn) when the choice needs explaining."""
+def select_tests(report: Report, command: SlashCommand, access: Access) -> tuple[Report, str | None]:
+    """The tests this channel may see and asked for, and a note (mrkdwn) when the choice needs explaining.
+
+    A query narrows within what `access` allows; it never reaches campaigns routed elsewhere.
+    """
+    visible = report.model_copy(update={"tests": access.tests(report.tests)})
     query = command.argument
     if query:
-        found = narrow(report, query)
+        found = narrow(visible, query)
         if found.tests:
             return found, None
-        campaigns = tuple(dict.fromkeys(t.campaign for t in report.tests))
+        campaigns = tuple(dict.fromkeys(t.campaign for t in visible.tests))
+        where = "here" if access.campaigns is not None else "in the sheet"
         return found, (
             f"No campaign or test matches “{escape(query)}”. "
-            + (f"The sheet has {_names(campaigns)}." if campaigns else "The sheet has no tests yet.")
+            + (f"The campaigns {where} are {_names(campaigns)}." if campaigns else f"There are no tests {where} yet.")
         )
-    routed = campaigns_for_channel(routes, command.channel_id, command.channel_name)
-    if routed is None:
-        return report, None
-    if not routed:
-        return report, (
-            f"No campaign is routed to {command.where} in the sheet's Channels tab, so here are all of them. "
-            f"Add a row with a Campaign and this channel there to see only yours."
-        )
-    tests = tuple(t for t in report.tests if any(same_campaign(t.campaign, name) for name in routed))
-    missing = tuple(name for name in routed if not any(same_campaign(t.campaign, name) for t in report.tests))
+    if access.reach == "open" or access.campaigns is None:
+        return visible, None
+    missing = tuple(name for name in access.campaigns if not any(same_campaign(t.campaign, name) for t in report.tests))
     note = (
         f"The Channels tab routes {_names(missing)} here, but no Results tab has "
         f"{'that campaign' if len(missing) == 1 else 'those campaigns'}: check the spelling in both tabs."
         if missing
         else None
     )
-    return report.model_copy(update={"tests": tests}), note
+    return visible, note
 
 
 def chart_alt_text(test: TestResult) -> str:

@@ -186,6 +186,12 @@ def wsgi_app(app: App, path: str = "/slack/events") -> WsgiApp:
     handler = SlackRequestHandler(app, path=path)
 
     def application(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        stamp = environ.get("HTTP_X_SLACK_REQUEST_TIMESTAMP")
+        if stamp is not None and not (stamp.strip().isdigit() and len(stamp.strip()) <= 12):
+            # bolt would raise on int() of it (a 500 and a traceback); it is simply not a signed request.
+            headers = [("Content-Type", "text/plain; charset=utf-8"), ("Content-Length", "12")]
+            start_response("401 Unauthorized", headers)
+            return [b"unauthorized"]
         if environ.get("PATH_INFO") == "/healthz":
             start_response("200 OK", [("Content-Type", "text/plain; charset=utf-8"), ("Content-Length", "2")])
             return [b"ok"]

@@ -17,7 +17,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
 from bot.slack.answers import Answer, Chart, Post
-from bot.slack.blocks import render_notice
+from bot.slack.blocks import COMMAND, render_notice
 
 logger = logging.getLogger("microopt.slack")
 
@@ -25,6 +25,40 @@ Respond = Callable[..., Any]
 
 # Errors meaning "post through response_url instead": the bot is not a member, or cannot see the channel.
 NOT_A_MEMBER = frozenset({"not_in_channel", "channel_not_found", "is_archived", "restricted_action"})
+# Slack accepts at most five posts to one command's response_url.
+RESPONSE_URL_POSTS = 5
+# A message's plain `text` may be this long (Slack truncates past 40,000 characters).
+MAX_FOLDED_TEXT = 39_000
+
+
+class ResponseUrl:
+    """`respond` with a count: past `RESPONSE_URL_POSTS` posts Slack drops the rest, so nothing is sent past it."""
+
+    def __init__(self, respond: Respond, limit: int = RESPONSE_URL_POSTS) -> None:
+        self._respond = respond
+        self.left = limit
+
+    def __call__(self, **payload: Any) -> Any:
+        if self.left <= 0:
+            logger.warning("response_url budget spent; a message was not sent")
+            return None
+        self.left -= 1
+        return self._respond(**payload)
+
+
+def fold(posts: list[Post], room: int, reserve: int = 0) -> list[Post]:
+    """At most `room - reserve` posts carrying every message of `posts`: the first ones as they are, the rest
+    folded into one last message of their plain texts, which lose their layout but no test and no problem."""
+    room = max(1, room - reserve)
+    if len(posts) <= room:
+        return posts
+    kept, rest = posts[: room - 1], posts[room - 1 :]
+    text = "\n\n".join(str(p.payload.get("text", "")) for p in rest)
+    if len(text) > MAX_FOLDED_TEXT:
+        text = text[:MAX_FOLDED_TEXT].rsplit("\n", 1)[0] + (
+            f"\n…and more: ask `{COMMAND} status <campaign>` for one campaign at a time."
+        )
+    return [*kept, Post({"text": text})]
 
 
 def _error(error: SlackClientError) -> str:
@@ -66,9 +100,10 @@ def deliver(
 
     Drawing a chart is CPU work; on a pool of its own it cannot delay other channels' verdicts.
     """
+    respond = ResponseUrl(respond)
     try:
         if answer.visibility == "ephemeral":
-            for post in answer.posts:
+            for post in fold([*answer.posts, *answer.private], RESPONSE_URL_POSTS):
                 _reply(respond, post, "ephemeral")
             return
         pending = _deliver_in_channel(answer, client, respond, channel_id)
@@ -86,18 +121,26 @@ def deliver(
 
 def _deliver_in_channel(answer: Answer, client: WebClient, respond: Respond, channel_id: str) -> list[Chart]:
     """Post the messages; return the charts still to upload (none when the bot is not in the channel)."""
-    as_bot = True
     charts: list[Chart] = []
-    skipped = False
-    for post in answer.posts:
-        as_bot = as_bot and _post_in_channel(client, channel_id, post)
-        if as_bot:
-            charts.extend(post.charts)
-        else:
+    posts = list(answer.posts)
+    sent = 0
+    for post in posts:
+        if not _post_in_channel(client, channel_id, post):
+            break
+        charts.extend(post.charts)
+        sent += 1
+    rest = posts[sent:]
+    private = list(answer.private)
+    if rest:
+        # Not a member: response_url takes the rest, folded to fit its five posts with the tip and details.
+        tip = any(p.charts for p in rest)
+        reserve = int(tip) + min(len(private), 1)
+        for post in fold(rest, RESPONSE_URL_POSTS, reserve):
             _reply(respond, post, "in_channel")
-            skipped = skipped or bool(post.charts)
-    if skipped:
-        _tell(respond, "To get a chart beside each verdict, invite microopt to this channel: `/invite @microopt`.")
+        if tip:
+            _tell(respond, "To get a chart beside each verdict, invite microopt to this channel: `/invite @microopt`.")
+    for post in fold(private, max(1, getattr(respond, "left", 1))):
+        _reply(respond, post, "ephemeral")
     return charts
 
 
@@ -116,6 +159,8 @@ def post_charts(client: WebClient, respond: Respond, channel_id: str, charts: li
 def _reply(respond: Respond, post: Post, response_type: str) -> None:
     """Answer through `response_url` (up to five times per command, for 30 minutes)."""
     response = respond(**post.payload, response_type=response_type, replace_original=False)
+    if response is None:
+        return
     status = getattr(response, "status_code", 200)
     if status != 200:
         logger.warning("response_url answered %s: %s", status, getattr(response, "body", ""))

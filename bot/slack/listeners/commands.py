@@ -12,12 +12,16 @@ a retry of it served by another process finds the claim taken and answers nothin
 
 from __future__ import annotations
 
+import logging
 import re
+import threading
+from collections.abc import Callable
 from concurrent.futures import Executor
 from typing import Any
 
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackClientError
 
 from bot.deps import Deps
 from bot.render.chart import render_chart
@@ -27,10 +31,33 @@ from bot.slack.retries import AnswerClaims
 
 # `/microopt`, and renamed copies such as `/microopt-staging` for a second app in the same workspace.
 COMMAND = re.compile(r"^/microopt(?:-[a-z0-9_-]+)?$")
+logger = logging.getLogger("microopt.slack")
+
+
+def home_team_of(client: WebClient) -> Callable[[], str | None]:
+    """The workspace the bot token belongs to (`auth.test`), asked once; None (all requests foreign) until
+    Slack has answered, so an outage never widens what a channel sees."""
+    lock = threading.Lock()
+    known: list[str] = []
+
+    def home_team() -> str | None:
+        with lock:
+            if known:
+                return known[0]
+            try:
+                team = client.auth_test().get("team_id")
+            except SlackClientError:
+                logger.warning("auth.test failed: every request is treated as from another workspace for now")
+                return None
+            if team:
+                known.append(str(team))
+            return str(team) if team else None
+
+    return home_team
 
 
 def register(app: App, deps: Deps, charts: Executor, draw_chart: DrawChart | None = render_chart) -> None:
-    answers = Answers(deps, draw_chart)
+    answers = Answers(deps, draw_chart, home_team_of(app.client))
     claims = AnswerClaims(deps.state, deps.clock)
 
     def acknowledge(ack: Ack, command: dict[str, Any]) -> None:

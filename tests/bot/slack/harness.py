@@ -165,15 +165,17 @@ def command_body(
     channel_name: str = "spring-sale",
     response: str = "r1",
     trigger_id: str | None = None,
+    team_id: str = "T0TEAM",
+    user_id: str = "U0ASKER",
 ) -> str:
     return urlencode(
         {
             "token": "deprecated-verification-token",
-            "team_id": "T0TEAM",
+            "team_id": team_id,
             "team_domain": "team",
             "channel_id": channel_id,
             "channel_name": channel_name,
-            "user_id": "U0ASKER",
+            "user_id": user_id,
             "user_name": "marketer",
             "command": "/microopt",
             "text": text,

@@ -68,17 +68,29 @@ def test_status_in_a_routed_channel_posts_its_campaigns_with_charts(slack: Slack
     assert complete.at > slack.calls_to("chat.postMessage")[0].at  # beside (after) its verdicts
 
 
-def test_status_in_an_unrouted_channel_gives_every_campaign_and_says_why(slack: SlackStandIn, book) -> None:
+def test_status_in_an_unrouted_channel_gives_one_sentence_and_no_numbers(slack: SlackStandIn, book) -> None:
     settings = settings_for(slack, book)
     with serve(settings, deps_for(settings)) as served:
+        send_command(served, slack, "status", channel_id="C0RANDOM", channel_name="random")
+        wait_for(lambda: slack.responses)
+        served.drain()
+
+    assert posted_messages(slack) == []
+    [(_, payload)] = slack.responses
+    assert payload["response_type"] == "ephemeral"
+    assert all_text(payload).startswith("No campaigns are routed to #random. Add a row to the sheet's Channels tab.")
+    assert "%" not in all_text(payload) and slack.calls_to("files.getUploadURLExternal") == []
+
+
+def test_a_sheet_without_a_channels_tab_shows_every_campaign_everywhere(slack: SlackStandIn, write_sheet) -> None:
+    rows = [["Spring", "Audience", "A", 2000, 100, 8], ["Spring", "Audience", "B", 2000, 161, 11]]
+    settings = settings_for(slack, write_sheet(rows))
+    with serve(settings, deps_for(settings), draw_chart=tiny_chart) as served:
         send_command(served, slack, "status", channel_id="C0RANDOM", channel_name="random")
         served.drain()
 
     [message] = posted_messages(slack)
-    text = all_text(message)
-    assert "No campaign is routed to #random in the sheet's Channels tab, so here are all of them." in text
-    assert len(titles(message)) == 4
-    assert len(slack.calls_to("files.getUploadURLExternal")) == 4
+    assert titles(message) == ["Spring · Audience test"]
 
 
 def test_channels_written_as_an_id_or_a_bare_name_are_routed(slack: SlackStandIn, book) -> None:
@@ -95,17 +107,18 @@ def test_channels_written_as_an_id_or_a_bare_name_are_routed(slack: SlackStandIn
     }
 
 
-def test_status_with_a_query_narrows_to_matching_tests(slack: SlackStandIn, book) -> None:
+def test_status_with_a_query_narrows_within_the_channels_campaigns(slack: SlackStandIn, book) -> None:
     settings = settings_for(slack, book)
-    with serve(settings, deps_for(settings)) as served:
-        send_command(served, slack, "status keyword", channel_id="C0RANDOM", channel_name="random")
-        send_command(served, slack, "status nothing-like-this", channel_id="C0RANDOM", channel_name="random")
+    with serve(settings, deps_for(settings), draw_chart=tiny_chart) as served:
+        send_command(served, slack, "status ad copy", channel_id="C0SPRING", channel_name="spring-sale")
+        send_command(served, slack, "status keyword", channel_id="C0SPRING", channel_name="spring-sale")
         served.drain()
 
     found, missing = sorted(posted_messages(slack), key=lambda m: "No campaign or test" in all_text(m))
-    assert titles(found) == ["Brand Search · Keyword test"]
-    assert "The sheet has “Spring Sale”, “Brand Search”, “Summer Launch”." in all_text(missing)
-    assert "No campaign or test matches “nothing-like-this”" in all_text(missing)
+    assert titles(found) == ["Spring Sale · Ad copy test"]
+    # Brand Search is routed to another channel: a query never reaches it, nor names it.
+    assert "No campaign or test matches “keyword”. The campaigns here are “Spring Sale”." in all_text(missing)
+    assert "Brand Search" not in all_text(missing)
 
 
 def test_help_is_the_acknowledgement_itself(slack: SlackStandIn, book) -> None:
@@ -188,8 +201,9 @@ def test_a_429_from_chat_post_message_is_retried_after_retry_after(slack: SlackS
     assert slack.responses == []  # nothing had to fall back or apologise
 
 
-def test_a_channel_the_bot_is_not_in_is_answered_through_response_url(slack: SlackStandIn, book) -> None:
-    settings = settings_for(slack, book)
+def test_a_channel_the_bot_is_not_in_is_answered_through_response_url(slack: SlackStandIn, write_sheet) -> None:
+    rows = [["Spring", "Audience", "A", 2000, 100, 8], ["Spring", "Audience", "B", 2000, 161, 11]]
+    settings = settings_for(slack, write_sheet(rows))
     with serve(settings, deps_for(settings)) as served:
         send_command(served, slack, "status", channel_id="C0PRIVATE", channel_name="privategroup", response="p1")
         served.drain()
