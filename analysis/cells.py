@@ -229,15 +229,27 @@ def _parse_numbers(values: pd.Series, decimal: Decimal) -> tuple[pd.Series, pd.S
     return numbers, messages
 
 
-def parse_counts(values: pd.Series, noun: str, decimal: Decimal = None) -> tuple[pd.Series, pd.Series]:
-    """Whole, non-negative numbers (visitors, conversions)."""
+# No campaign reaches a trillion visitors; a count above this is a pasted ID, a phone number or a typo, and
+# beyond it the exact tests (Fisher's, binomial terms) no longer fit in floating point.
+MAX_COUNT = 1e12
+
+
+def parse_counts(
+    values: pd.Series, noun: str, decimal: Decimal = None, fractional_ok: bool = False
+) -> tuple[pd.Series, pd.Series]:
+    """Non-negative numbers (visitors, conversions), at most `MAX_COUNT`; whole unless `fractional_ok`
+    (conversions credited by an attribution model, `11.50`)."""
     numbers, messages = parse_numbers(values, decimal)
     ok = messages == ""
     negative = ok & (numbers < 0)
-    fractional = ok & ~negative & numbers.notna() & (numbers != np.floor(numbers))
+    absurd = ok & ~negative & (numbers > MAX_COUNT)
+    fractional = ok & ~negative & ~absurd & numbers.notna() & (numbers != np.floor(numbers))
+    if fractional_ok:
+        fractional = fractional & False
     messages[negative] = [f"{shown(v)} is negative; {noun} cannot be" for v in values[negative]]
+    messages[absurd] = [f"{shown(v)} is too large to be a number of {noun}" for v in values[absurd]]
     messages[fractional] = [f"{shown(v)} is not a whole number of {noun}" for v in values[fractional]]
-    numbers[negative | fractional] = np.nan
+    numbers[negative | absurd | fractional] = np.nan
     return numbers, messages
 
 
@@ -268,17 +280,29 @@ def parse_money(values: pd.Series, decimal: Decimal = None) -> tuple[pd.Series, 
     return numbers, messages
 
 
+# Dates a campaign can have; beyond them a cell is a typo (and past 2262 pandas cannot hold it at all).
+_FIRST_DAY, _LAST_DAY = pd.Timestamp("1900-01-01"), pd.Timestamp("2199-12-31")
+
+
 def _date_from_cell(value: object, day_first: bool = False) -> pd.Timestamp | None:
+    try:
+        day = _any_date_from_cell(value, day_first)
+    except (OverflowError, ValueError, pd.errors.OutOfBoundsDatetime):
+        return None
+    return day if day is not None and _FIRST_DAY <= day <= _LAST_DAY else None
+
+
+def _any_date_from_cell(value: object, day_first: bool = False) -> pd.Timestamp | None:
     if isinstance(value, (dt.date, dt.datetime, pd.Timestamp)):
         return pd.Timestamp(value).normalize()
     if isinstance(value, (int, float, np.number)) and not isinstance(value, bool):
         serial = float(value)
-        if 1 <= serial < 2_958_466:
+        if 1 <= serial < (_LAST_DAY - SHEET_EPOCH).days + 1:
             return SHEET_EPOCH + pd.Timedelta(days=int(serial))
         return None
     text = str(value).strip()
     if re.fullmatch(r"\d{4,5}(\.\d+)?", text):
-        return _date_from_cell(float(text), day_first)
+        return _any_date_from_cell(float(text), day_first)
     try:
         return pd.Timestamp(dt.date.fromisoformat(text[:10]))
     except ValueError:

@@ -105,6 +105,7 @@ class SheetData:
     channels: tuple[ChannelRoute, ...] = ()
     problems: tuple[Problem, ...] = ()
     tabs_read: tuple[str, ...] = field(default=())
+    tabs: tuple[TabReading, ...] = field(default=())
 
 
 class CallRecord(Frozen):
@@ -226,6 +227,21 @@ class Method(Frozen):
     mixture_sd: float = 0.3
 
 
+class TabReading(Frozen):
+    """How one tab was read: which layout was recognised and which column plays which role."""
+
+    tab: str
+    layout: str
+    variant: str | None = None
+    traffic: str | None = None
+    micro: tuple[str, ...] = ()
+    macro: tuple[str, ...] = ()
+    spend: str | None = None
+    currency: str | None = None
+    fractional: bool = False
+    summary: str = ""
+
+
 class Report(Frozen):
     source: str
     as_of: dt.date | None = None
@@ -233,6 +249,7 @@ class Report(Frozen):
     problems: tuple[Problem, ...]
     proxies: tuple[ProxyRecord, ...] = ()
     method: Method | None = None
+    tabs: tuple[TabReading, ...] = ()
 
 
 class BacktestComparison(Frozen):

@@ -212,7 +212,7 @@ def analyse(
         settings = DecisionSettings(**{**settings.__dict__, "minimum_effect": minimum_effect})
     method = settings.method()
     if not sheet.tests:
-        return Report(source=source, as_of=as_of, tests=(), problems=sheet.problems, method=method)
+        return Report(source=source, as_of=as_of, tests=(), problems=sheet.problems, method=method, tabs=sheet.tabs)
     table = comparison_table(sheet, as_of, settings, history, now, replay=as_of is not None)
     specs = spec_frame(sheet.tests)
     traffic = rows_as_of(sheet.traffic, as_of)
@@ -294,6 +294,7 @@ def analyse(
     results.sort(key=lambda r: STATUS_ORDER[r.status])
     return Report(
         source=source,
+        tabs=sheet.tabs,
         as_of=as_of,
         tests=tuple(results),
         problems=sheet.problems,

@@ -27,7 +27,18 @@ from analysis.cells import (
     parse_text,
     shown,
 )
-from analysis.models import ChannelRoute, Kind, MetricSpec, Problem, SheetData, Tab, TestSpec, TestStatus
+from analysis.exports import Override, describe_unrecognised, parse_setup, recognise
+from analysis.models import (
+    ChannelRoute,
+    Kind,
+    MetricSpec,
+    Problem,
+    SheetData,
+    Tab,
+    TabReading,
+    TestSpec,
+    TestStatus,
+)
 
 TRAFFIC_HEADERS = ("visitors", "sessions", "users", "clicks")
 _METRIC_HEADER = re.compile(r"^(?P<name>.+?)\s*\((?P<kind>micro|macro)\)$", re.IGNORECASE)
@@ -74,6 +85,8 @@ class _Layout:
     traffic_label: str
     metrics: list[_Metric]
     cumulative: bool
+    # Conversions credited by an attribution model (`11.50`): exports may hold fractions.
+    fractional: bool = False
 
 
 def _header_row(rows: Sequence[Sequence[object]]) -> int | None:
@@ -333,7 +346,9 @@ def _parse_results(
         parsed["status"] = ""
 
     for metric in layout.metrics:
-        conversions, messages = parse_counts(cells[metric.column], metric.name.lower(), decimal)
+        conversions, messages = parse_counts(
+            cells[metric.column], metric.name.lower(), decimal, fractional_ok=layout.fractional
+        )
         over = (messages == "") & (conversions > parsed["visitors"])
         messages[over] = [
             f"{shown(c)} {metric.name.lower()} is more than the {shown(v)} {layout.traffic_label} in that row"
@@ -457,6 +472,53 @@ def _test_specs(
     return specs, problems
 
 
+def _overridden(tab: Tab, overrides: list[Override]) -> bool:
+    """Whether the Setup tab names this tab: then its mapping, not the hand-made headers, decides."""
+    return any(o.tab == normalise_header(tab.name) for o in overrides)
+
+
+def _hand_made_reading(tab: str, layout: _Layout) -> TabReading:
+    micro = tuple(m.name for m in layout.metrics if m.kind == "micro")
+    macro = tuple(m.name for m in layout.metrics if m.kind == "macro")
+    parts = ["variant = Variant", f"traffic = {layout.traffic_label.capitalize()}"]
+    parts += [f"micro = {', '.join(micro)}"] if micro else []
+    parts += [f"macro = {', '.join(macro)}"] if macro else []
+    return TabReading(
+        tab=tab,
+        layout="hand-made",
+        variant="Variant",
+        traffic=layout.traffic_label.capitalize(),
+        micro=micro,
+        macro=macro,
+        spend="Spend" if "spend" in layout.columns else None,
+        summary=f"{tab}: hand-made layout · " + ", ".join(parts),
+    )
+
+
+def _without_silent_arms(
+    traffic: pd.DataFrame, conversions: pd.DataFrame
+) -> tuple[pd.DataFrame, pd.DataFrame, list[Problem]]:
+    """Arms with no traffic at all (paused, removed) leave the comparisons and the traffic-split check."""
+    if traffic.empty:
+        return traffic, conversions, []
+    keys = ["campaign", "test", "variant"]
+    totals = traffic.groupby(keys, sort=False)["visitors"].sum()
+    silent = totals[totals <= 0]
+    if silent.empty:
+        return traffic, conversions, []
+    problems = [
+        Problem(
+            cell=f"{campaign} · {test}" if test else str(campaign),
+            message=f"{variant} has no traffic (paused or removed?); it is listed here but left out of the "
+            "comparisons and the traffic-split check",
+        )
+        for campaign, test, variant in silent.index
+    ]
+    keep = ~pd.MultiIndex.from_frame(traffic[keys]).isin(silent.index)
+    keep_conversions = ~pd.MultiIndex.from_frame(conversions[keys]).isin(silent.index)
+    return traffic[keep], conversions[keep_conversions], problems
+
+
 def parse_workbook(tabs: Iterable[Tab], currency: str = "$") -> SheetData:
     """Every Results tab and the Channels tab; other tabs are ignored quietly.
 
@@ -469,18 +531,47 @@ def parse_workbook(tabs: Iterable[Tab], currency: str = "$") -> SheetData:
     labels: dict[tuple[str, str], str] = {}
     currencies: dict[tuple[str, str], str] = {}
     tabs_read: list[str] = []
+    readings: list[TabReading] = []
+    tabs = list(tabs)
+    overrides: list[Override] = []
+    for tab in tabs:
+        if tab.name.strip().lower() == "setup":
+            overrides.extend(parse_setup(tab, problems))
     for tab in tabs:
         if tab.name.strip().lower() == "channels":
             channels.extend(_parse_channels(tab, problems))
             tabs_read.append(tab.name)
             continue
-        layout = _layout(tab, problems)
-        if layout is None:
+        if tab.name.strip().lower() == "setup":
+            tabs_read.append(tab.name)
             continue
+        export_currency: str | None = None
+        tried: list[Problem] = []
+        layout = _layout(tab, tried) if not _overridden(tab, overrides) else None
+        if layout is not None:
+            problems.extend(tried)
+            readings.append(_hand_made_reading(tab.name, layout))
+        else:
+            export = recognise(tab, overrides)
+            if export is None:
+                problems.extend(tried)
+                if not tried and tab.name.strip().lower() not in ("verdicts",):
+                    unrecognised = describe_unrecognised(tab)
+                    if unrecognised is not None:
+                        problems.append(unrecognised)
+                continue
+            tab = export.tab
+            layout = _layout(tab, problems)
+            if layout is None:
+                continue
+            layout.fractional = export.fractional
+            problems.extend(export.problems)
+            readings.append(export.reading)
+            export_currency = export.currency
         tabs_read.append(tab.name)
         frame, tab_metrics, tab_currency = _parse_results(tab, layout, problems)
         traffic_parts.append(frame)
-        tab_currency = tab_currency or currency
+        tab_currency = export_currency or tab_currency or currency
         for key in dict.fromkeys(zip(frame["campaign"], frame["test"], strict=True)):
             labels.setdefault(key, layout.traffic_label)
             currencies.setdefault(key, tab_currency)
@@ -499,11 +590,13 @@ def parse_workbook(tabs: Iterable[Tab], currency: str = "$") -> SheetData:
         if traffic_parts
         else pd.DataFrame(columns=[*TRAFFIC_COLUMNS, "control", "planned", "status"])
     )
-    specs, test_problems = _test_specs(all_rows, metrics, labels, currencies)
-    problems.extend(test_problems)
     conversions = (
         pd.concat(conversion_parts, ignore_index=True) if conversion_parts else pd.DataFrame(columns=CONVERSION_COLUMNS)
     )
+    all_rows, conversions, silent_problems = _without_silent_arms(all_rows, conversions)
+    specs, test_problems = _test_specs(all_rows, metrics, labels, currencies)
+    problems.extend(silent_problems)
+    problems.extend(test_problems)
     return SheetData(
         tests=tuple(specs),
         traffic=all_rows[TRAFFIC_COLUMNS].reset_index(drop=True),
@@ -511,4 +604,5 @@ def parse_workbook(tabs: Iterable[Tab], currency: str = "$") -> SheetData:
         channels=tuple(channels),
         problems=tuple(problems),
         tabs_read=tuple(tabs_read),
+        tabs=tuple(readings),
     )

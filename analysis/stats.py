@@ -77,15 +77,21 @@ def min_expected_count(nc: FloatArray, xc: FloatArray, nv: FloatArray, xv: Float
     return expected
 
 
+def _fisher_p_value(a: float, b: float, c: float, d: float) -> float:
+    if a + c <= 0:
+        return 1.0
+    try:
+        return float(stats.fisher_exact([[b, a - b], [d, c - d]]).pvalue)
+    except (OverflowError, ValueError):
+        # Counts past what the hypergeometric terms hold: the table is far from small, so NaN tells the
+        # caller to keep its z-test p-value.
+        return float("nan")
+
+
 def fisher_p_values(nc: FloatArray, xc: FloatArray, nv: FloatArray, xv: FloatArray) -> FloatArray:
-    """Two-sided Fisher's exact test; looped, so call it only on the few small tables."""
-    return np.array(
-        [
-            stats.fisher_exact([[b, a - b], [d, c - d]]).pvalue if a + c > 0 else 1.0
-            for a, b, c, d in zip(nc, xc, nv, xv, strict=True)
-        ],
-        dtype=np.float64,
-    )
+    """Two-sided Fisher's exact test (NaN where the counts overflow it); looped, so call it only on the
+    few small tables."""
+    return np.array([_fisher_p_value(*table) for table in zip(nc, xc, nv, xv, strict=True)], dtype=np.float64)
 
 
 def sample_size_per_arm(
@@ -122,7 +128,9 @@ def compare_proportions(
     p_value = z_test_p_values(nc, xc, nv, xv)
     small = (min_expected_count(nc, xc, nv, xv) < FISHER_BELOW) & (nc > 0) & (nv > 0)
     if small.any():
-        p_value[small] = fisher_p_values(nc[small], xc[small], nv[small], xv[small])
+        exact = fisher_p_values(nc[small], xc[small], nv[small], xv[small])
+        p_value[small] = np.where(np.isnan(exact), p_value[small], exact)
+        small[small] = ~np.isnan(exact)
     needed = sample_size_per_arm(control_rate, variant_rate, alpha, power)
     needed = np.where((nc > 0) & (nv > 0), needed, np.nan)
     return ProportionComparisons(

@@ -80,6 +80,7 @@ def render_report(report: Report) -> RenderableType:
     parts: list[RenderableType] = [Text(f"microopt · {report.source}", style="dim")]
     if report.as_of:
         parts.append(Text(f"As of {report.as_of.isoformat()}", style="dim"))
+    parts.extend(Text(f"Read {reading.summary}", style="dim") for reading in report.tabs)
     parts.append(Text(""))
     if not report.tests:
         parts.append(

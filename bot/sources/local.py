@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import zipfile
@@ -16,14 +17,35 @@ if TYPE_CHECKING:
     from openpyxl.worksheet.cell_range import CellRange
 
 
-def _read_csv(path: Path) -> list[Tab]:
-    """UTF-8 (with or without a byte-order mark), else Windows-1252, as Excel on Windows saves CSV."""
-    data = path.read_bytes()
+def _decode(data: bytes) -> str:
+    """UTF-16 with a byte-order mark (Google Ads' and Microsoft Ads' "Excel" CSV), UTF-8 with or without
+    one, else Windows-1252, as Excel on Windows saves CSV."""
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return data.decode("utf-16")
     try:
-        text = data.decode("utf-8-sig")
+        return data.decode("utf-8-sig")
     except UnicodeDecodeError:
-        text = data.decode("cp1252", errors="replace")
-    rows: list[list[Cell]] = [list(row) for row in csv.reader(io.StringIO(text, newline=""))]
+        return data.decode("cp1252", errors="replace")
+
+
+def _delimiter(text: str) -> str:
+    """Comma, tab or semicolon: the one that splits the most lines the same way."""
+    lines = [line for line in text.splitlines()[:200] if line.strip() and not line.lstrip().startswith("#")]
+    best, best_score = ",", 0
+    for candidate in (",", "\t", ";"):
+        widths = [len(row) for row in csv.reader(lines, delimiter=candidate)]
+        score = max((widths.count(w) * w for w in set(widths) if w > 1), default=0)
+        if score > best_score:
+            best, best_score = candidate, score
+    return best
+
+
+def _read_csv(path: Path) -> list[Tab]:
+    text = _decode(path.read_bytes())
+    if "\x00" in text:
+        raise ValueError("binary content")
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(text))
+    rows: list[list[Cell]] = [list(row) for row in reader]
     return [Tab(name=path.stem, rows=rows)]
 
 
@@ -62,7 +84,7 @@ def read_local(spec: str) -> list[Tab]:
         )
     suffix = path.suffix.lower()
     try:
-        if suffix == ".csv":
+        if suffix in (".csv", ".tsv"):
             return _read_csv(path)
         if suffix in (".xlsx", ".xlsm"):
             return _read_xlsx(path)
