@@ -11,6 +11,7 @@ bigger one) start that test's history again, with a problem that names the test.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -115,18 +116,27 @@ def daily_paths(sheet: SheetData, as_of: dt.date | None = None) -> pd.DataFrame:
     return table
 
 
-def reconcile(history: pd.DataFrame, current: pd.DataFrame) -> tuple[pd.DataFrame, tuple[Problem, ...]]:
-    """The recorded looks that still hold, and a problem for each test whose running totals went down
-    since its last look (its looks are dropped: its history starts again from today)."""
+@dataclass(frozen=True)
+class Reconciled:
+    """The recorded looks that still hold; the tests whose history starts again, and a problem for each."""
+
+    history: pd.DataFrame
+    restarted: frozenset[tuple[str, str]] = frozenset()
+    problems: tuple[Problem, ...] = ()
+
+
+def reconcile(history: pd.DataFrame, current: pd.DataFrame) -> Reconciled:
+    """Drop the looks of every test whose running totals went down since its last look (its history starts
+    again from today), with a problem that names it."""
     if history.empty or current.empty:
-        return history, ()
+        return Reconciled(history)
     last = history.sort_values("looked_at", kind="stable").groupby([*KEYS, "variant", "metric"]).tail(1)
     paired = current.merge(last, on=[*KEYS, "variant", "metric"], suffixes=("", "_last"))
     went_down = np.zeros(len(paired), dtype=bool)
     for name in COUNTS:
         went_down |= paired[name].to_numpy(dtype=np.float64) < paired[f"{name}_last"].to_numpy(dtype=np.float64)
     if not went_down.any():
-        return history, ()
+        return Reconciled(history)
     down = paired[went_down].drop_duplicates(KEYS)
     problems = tuple(
         Problem(
@@ -142,7 +152,8 @@ def reconcile(history: pd.DataFrame, current: pd.DataFrame) -> tuple[pd.DataFram
     )
     reset = pd.MultiIndex.from_frame(down[KEYS])
     kept = history[~pd.MultiIndex.from_frame(history[KEYS]).isin(reset)]
-    return kept, problems
+    restarted = frozenset((str(c), str(t)) for c, t in down[KEYS].itertuples(index=False))
+    return Reconciled(kept, restarted, problems)
 
 
 def look_paths(

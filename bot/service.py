@@ -124,23 +124,17 @@ def _recorded(state: StateStore, data: SheetData, source: str, settings: Decisio
         report = analyse(data, source=source, settings=settings)
         return report.model_copy(update={"problems": (*report.problems, STATE_UNAVAILABLE)})
     current = current_totals(data)
-    history, resets = reconcile(stored, current)
-    report = analyse(data, source=source, settings=settings, history=history, now=now)
-    restarted = {_test_key(p.cell, report) for p in resets}
-    problems, calls = reopened(recorded_calls, report, restarted)
+    kept = reconcile(stored, current)
+    report = analyse(data, source=source, settings=settings, history=kept.history, now=now)
+    problems, calls = reopened(recorded_calls, report, kept.restarted)
     try:
-        record_looks(state, source, undated_looks(report), history, now, restarted)
+        record_looks(state, source, undated_looks(report), kept.history, now, kept.restarted)
         if not same_calls(recorded_calls, calls):
             record_calls(state, source, calls, now)
     except SQLAlchemyError:
         logger.warning("could not record this look", exc_info=True)
         problems = (*problems, LOOK_NOT_RECORDED)
-    return report.model_copy(update={"problems": (*report.problems, *resets, *problems)})
-
-
-def _test_key(title: str, report: Report) -> tuple[str, str]:
-    test = next((t for t in report.tests if t.title == title), None)
-    return (test.campaign, test.test) if test else ("", "")
+    return report.model_copy(update={"problems": (*report.problems, *kept.problems, *problems)})
 
 
 def undated_looks(report: Report) -> pd.DataFrame:

@@ -126,7 +126,9 @@ def test_running_totals_that_went_down_restart_the_history_with_a_problem_naming
             ]
         )
     )
-    kept, problems = reconcile(history, current_totals(sheet))
+    reconciled = reconcile(history, current_totals(sheet))
+    kept, problems = reconciled.history, reconciled.problems
+    assert reconciled.restarted == {("S", "Audience")}
     assert [p.cell for p in problems] == ["S · Audience test"]
     assert "cart views of B: 161 of 2,000 then, 80 of 1,500 now" in problems[0].message
     assert "history starts again" in problems[0].message
@@ -135,8 +137,8 @@ def test_running_totals_that_went_down_restart_the_history_with_a_problem_naming
     s_test = next(t for t in report.tests if t.campaign == "S")
     assert s_test.looks == 1 and s_test.comparisons[0].call is None
     assert next(t for t in report.tests if t.campaign == "T").looks == 2
-    nothing_kept, no_problems = reconcile(empty_history(), current_totals(sheet))
-    assert nothing_kept.empty and no_problems == ()
+    nothing = reconcile(empty_history(), current_totals(sheet))
+    assert nothing.history.empty and nothing.problems == () and not nothing.restarted
 
 
 def test_looks_of_the_same_totals_are_one_look_and_the_first_of_them_stands():
