@@ -15,7 +15,7 @@ import pandas as pd
 
 from analysis.decision import DecisionSettings, decide_comparisons
 from analysis.models import Backtest, BacktestComparison, BacktestTest, SheetData
-from analysis.paths import daily_paths
+from analysis.paths import daily_paths, numbered
 from analysis.report import in_sheet_order
 
 CALLED = ("better", "worse")
@@ -27,11 +27,7 @@ def daily_comparisons(sheet: SheetData) -> pd.DataFrame:
     """Every comparison of every dated test at the end of every day of its test (analysis.paths), numbered
     as `decide_comparisons` reads paths and families."""
     table = daily_paths(sheet)
-    if table.empty:
-        return table
-    table["path"] = table.groupby(COMPARISON, sort=False).ngroup()
-    table["family"] = table.groupby(["test_index", "kind", "date"], sort=False).ngroup()
-    return table
+    return table if table.empty else numbered(table)
 
 
 def _first_calls(decided: pd.DataFrame) -> pd.DataFrame:

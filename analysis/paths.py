@@ -197,6 +197,11 @@ def comparison_paths(
     paths = pd.concat([frame for frame in (dated, undated) if len(frame)], ignore_index=True)
     if paths.empty:
         return paths
+    return numbered(paths)
+
+
+def numbered(paths: pd.DataFrame) -> pd.DataFrame:
+    """`path` numbers the comparisons, `family` the (test, kind, look) groups Holm works in."""
     paths["path"] = paths.groupby(COMPARISON, sort=False).ngroup()
     families = pd.DataFrame({"t": paths["test_index"], "k": paths["kind"] == "macro", "l": paths["looked_at"]})
     paths["family"] = families.groupby(["t", "k", "l"], sort=False, dropna=False).ngroup()
