@@ -107,6 +107,11 @@ _DECIMAL_POINT_REGIONS = frozenset(
 _MONTH_FIRST_LOCALES = frozenset({"en_US", "es_US", "en_PH", "fil_PH", "en_CA"})
 
 
+def normalise_header(value: object) -> str:
+    """A header or label as compared: inner spacing collapsed, lower case; '' for an empty cell."""
+    return " ".join(str(value).split()).lower() if value is not None else ""
+
+
 def _locale_parts(locale: str | None) -> tuple[str, str] | None:
     if not locale or not locale.strip():
         return None

@@ -13,6 +13,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from analysis.cells import normalise_header
 from analysis.models import Cell, Problem, Tab, TabReading
 
 Role = str  # campaign, test, variant, traffic, spend, currency, date, micro, macro, ignore
@@ -95,10 +96,6 @@ _MISSING = {"--", "—", "-", "n/a"}
 _NOT_SET = {"(not set)", "(not provided)", "(other)"}
 
 
-def normalise(value: object) -> str:
-    return " ".join(str(value).split()).lower() if value is not None else ""
-
-
 @dataclass(frozen=True)
 class Override:
     column: str
@@ -119,10 +116,10 @@ class Reading:
 
 def parse_setup(tab: Tab, problems: list[Problem]) -> list[Override]:
     """The Setup tab: one row per column (`Column`, `Role`, optionally `Tab`)."""
-    rows = [row for row in tab.rows if any(normalise(c) for c in row)]
+    rows = [row for row in tab.rows if any(normalise_header(c) for c in row)]
     if not rows:
         return []
-    header = [normalise(c) for c in rows[0]]
+    header = [normalise_header(c) for c in rows[0]]
     if "column" not in header or "role" not in header:
         problems.append(Problem(cell=f"{tab.name}!A1", message="the Setup tab needs a Column and a Role column"))
         return []
@@ -130,18 +127,18 @@ def parse_setup(tab: Tab, problems: list[Problem]) -> list[Override]:
     overrides = []
     for row in rows[1:]:
         cells = list(row) + [None] * (len(header) - len(row))
-        column, role = normalise(cells[at["column"]]), normalise(cells[at["role"]])
+        column, role = normalise_header(cells[at["column"]]), normalise_header(cells[at["role"]])
         role = {"visitors": "traffic", "cost": "spend", "ignored": "ignore", "none": "ignore"}.get(role, role)
         if not column or role not in {*_NAMES.values(), "test", "ignore"}:
             continue
-        where = normalise(cells[at["tab"]]) if "tab" in at else ""
+        where = normalise_header(cells[at["tab"]]) if "tab" in at else ""
         overrides.append(Override(column=column, role=role, tab=where or None))
     return overrides
 
 
 def _roles(headers: Sequence[object], tab: str, overrides: Sequence[Override]) -> dict[int, tuple[Role, str]]:
-    names = [normalise(h) for h in headers]
-    mine = {o.column: o.role for o in overrides if o.tab in (None, normalise(tab))}
+    names = [normalise_header(h) for h in headers]
+    mine = {o.column: o.role for o in overrides if o.tab in (None, normalise_header(tab))}
     roles: dict[int, tuple[Role, str]] = {}
     for index, (name, cell) in enumerate(zip(names, headers, strict=True)):
         if not name:
@@ -156,7 +153,7 @@ def _roles(headers: Sequence[object], tab: str, overrides: Sequence[Override]) -
 
 def _label_columns(roles: dict[int, tuple[Role, str]]) -> tuple[int | None, int | None]:
     """(variant column, test column): the most specific label, and the next one when there are two."""
-    labels = [(i, normalise(name)) for i, (role, name) in roles.items() if role == "variant"]
+    labels = [(i, normalise_header(name)) for i, (role, name) in roles.items() if role == "variant"]
     explicit_tests = [i for i, (role, _) in roles.items() if role == "test"]
     ranked = sorted(
         labels,
@@ -170,7 +167,7 @@ def _label_columns(roles: dict[int, tuple[Role, str]]) -> tuple[int | None, int 
 def _header(rows: Sequence[Sequence[object]], tab: str, overrides: Sequence[Override]) -> int | None:
     """The first row naming a variant, a traffic column and a metric, however long the preamble above it."""
     for index, row in enumerate(rows):
-        first = next((normalise(c) for c in row if normalise(c)), "")
+        first = next((normalise_header(c) for c in row if normalise_header(c)), "")
         if not first or first.startswith("#"):
             continue
         kinds = {role for role, _ in _roles(row, tab, overrides).values()}
@@ -203,7 +200,7 @@ def describe_unrecognised(tab: Tab) -> Problem | None:
         texts = [" ".join(str(c).split()) for c in row if isinstance(c, str) and c.strip()]
         if len(texts) < 2 or texts[0].startswith("#"):
             continue
-        roles = {_NAMES.get(normalise(t)) or _NAMES.get(normalise(t).split(" (")[0]) for t in texts}
+        roles = {_NAMES.get(normalise_header(t)) or _NAMES.get(normalise_header(t).split(" (")[0]) for t in texts}
         if not roles & {"variant", "traffic", "micro", "macro"}:
             continue
         body = tab.rows[index + 1 : index + 4]
@@ -221,7 +218,7 @@ def describe_unrecognised(tab: Tab) -> Problem | None:
             )
             if role not in roles
         ]
-        platform = _platform({normalise(t) for t in texts})
+        platform = _platform({normalise_header(t) for t in texts})
         looks = f"it looks like a {platform.replace(' export', '')} export" if platform != "Export" else "it"
         return Problem(
             cell=f"{tab.name}",
@@ -253,14 +250,14 @@ def recognise(tab: Tab, overrides: Sequence[Override] = ()) -> Reading | None:
     metrics = [(i, role, name) for i, (role, name) in roles.items() if role in ("micro", "macro")]
     width = max(len(row) for row in tab.rows)
     campaign_column = campaign if campaign is not None else width
-    names = {normalise(c) for c in header if normalise(c)}
+    names = {normalise_header(c) for c in header if normalise_header(c)}
 
     new_header: list[Cell] = [None] * (width + (campaign is None))
     new_header[campaign_column] = "Campaign"
     new_header[variant] = "Variant"
-    new_header[traffic] = "Clicks" if normalise(header[traffic]) in ("link clicks",) else header[traffic]
-    if normalise(new_header[traffic]) not in ("visitors", "sessions", "users", "clicks"):
-        new_header[traffic] = "Users" if "users" in normalise(header[traffic]) else "Clicks"
+    new_header[traffic] = "Clicks" if normalise_header(header[traffic]) in ("link clicks",) else header[traffic]
+    if normalise_header(new_header[traffic]) not in ("visitors", "sessions", "users", "clicks"):
+        new_header[traffic] = "Users" if "users" in normalise_header(header[traffic]) else "Clicks"
     if test is not None:
         new_header[test] = "Test"
     if spend is not None:
@@ -276,8 +273,8 @@ def recognise(tab: Tab, overrides: Sequence[Override] = ()) -> Reading | None:
     labels = [c for c in (campaign, test, variant) if c is not None]
     for row in tab.rows[header_index + 1 :]:
         cells: list[Cell] = [None if _is_missing(c) else c for c in row] + [None] * (len(new_header) - len(row))
-        texts = [normalise(cells[c]) for c in labels]
-        first_text = next((normalise(c) for c in row if normalise(c)), "")
+        texts = [normalise_header(cells[c]) for c in labels]
+        first_text = next((normalise_header(c) for c in row if normalise_header(c)), "")
         if (
             not any(texts)
             or any(_TOTAL_ROW.match(t) for t in texts)
@@ -286,10 +283,10 @@ def recognise(tab: Tab, overrides: Sequence[Override] = ()) -> Reading | None:
         ):
             rows.append([])  # totals, summaries, footers and blank names: not rows of the test
             continue
-        if all(normalise(cells[c]) == "" for c in (traffic, *(m[0] for m in metrics))):
+        if all(normalise_header(cells[c]) == "" for c in (traffic, *(m[0] for m in metrics))):
             rows.append([])  # a footer or a note: no numbers to read
             continue
-        if normalise(cells[variant]) in _NOT_SET:
+        if normalise_header(cells[variant]) in _NOT_SET:
             not_set.add(str(cells[variant]).strip())
             rows.append([])
             continue
@@ -301,14 +298,14 @@ def recognise(tab: Tab, overrides: Sequence[Override] = ()) -> Reading | None:
         rows.append(cells)
 
     code = max(currencies, key=lambda c: currencies[c]) if currencies else None
-    if code is None and spend is not None and (match := _CURRENCY_CODE_HEADER.match(normalise(header[spend]))):
+    if code is None and spend is not None and (match := _CURRENCY_CODE_HEADER.match(normalise_header(header[spend]))):
         code = match["code"].upper()
     currency = _CURRENCY_SYMBOLS.get(code, f"{code} ") if code else None
     platform = _platform(names)
     micro = tuple(name for _, role, name in metrics if role == "micro")
     macro = tuple(name for _, role, name in metrics if role == "macro")
     fractional = platform in ("Google Ads export", "Microsoft Ads export", "GA4 export") or any(
-        normalise(name) == "conversions" for name in macro
+        normalise_header(name) == "conversions" for name in macro
     )
     parts = [f"variant = {header[variant]}"]
     if test is not None:
@@ -319,7 +316,7 @@ def recognise(tab: Tab, overrides: Sequence[Override] = ()) -> Reading | None:
     if macro:
         parts.append(f"macro = {', '.join(macro)}")
     if spend is not None:
-        shown_code = code and code.lower() not in normalise(header[spend])
+        shown_code = code and code.lower() not in normalise_header(header[spend])
         parts.append(f"spend = {header[spend]}" + (f" ({code})" if shown_code else ""))
     summary = f"{tab.name}: {platform} · " + ", ".join(parts)
     problems = []

@@ -20,6 +20,7 @@ from analysis.cells import (
     decimal_mark,
     is_blank,
     locale_day_first,
+    normalise_header,
     parse_counts,
     parse_dates,
     parse_flags,
@@ -63,10 +64,6 @@ _HEADER_SEARCH_ROWS = 10
 _MAX_HEADER_ROWS = 3
 TRAFFIC_COLUMNS = ["campaign", "test", "variant", "date", "visitors", "spend"]
 CONVERSION_COLUMNS = ["campaign", "test", "variant", "date", "metric", "kind", "visitors", "conversions"]
-
-
-def normalise_header(value: object) -> str:
-    return " ".join(str(value).split()).lower() if value is not None else ""
 
 
 @dataclass(frozen=True)

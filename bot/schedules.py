@@ -23,9 +23,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from apscheduler.triggers.cron import CronTrigger
 from sqlalchemy.exc import SQLAlchemyError
 
-from analysis.cells import a1
+from analysis.cells import a1, normalise_header
 from analysis.models import ChannelRoute, Problem, Tab
-from analysis.sheet import normalise_header
 from bot.deps import Deps
 from bot.errors import UserFacingError
 from bot.routing import parse_channel
