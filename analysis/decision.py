@@ -133,7 +133,8 @@ def decide_comparisons(table: pd.DataFrame, settings: DecisionSettings) -> pd.Da
     enough = ~early & ~few
     # Evidence counts only from looks where a call is allowed, so a call rests on a look that could make it.
     groups = pd.Series(path, index=frame.index)
-    first = groups.groupby(groups).cumcount().to_numpy() == 0
+    looks_so_far = groups.groupby(groups).cumcount().to_numpy() + 1
+    first = looks_so_far == 1
     look_p = np.where(enough, look_p_values(z, information, variance, first, share, tau), 1.0)
     multipliers = look_multipliers(information, variance, first, alpha, share, tau)
     low, high = risk_ratio_interval_at(nc, xc, nv, xv, multipliers)
@@ -158,7 +159,7 @@ def decide_comparisons(table: pd.DataFrame, settings: DecisionSettings) -> pd.Da
     )
 
     out = frame.copy()
-    out["looks"] = groups.groupby(groups).cumcount().to_numpy() + 1
+    out["looks"] = looks_so_far
     out["decision_rule"] = "sequential"
     out["planned_visitors"] = planned
     out["information_fraction"] = information
