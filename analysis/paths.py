@@ -194,9 +194,8 @@ def comparison_paths(
     current = current_totals(sheet, as_of)
     dated = daily_paths(sheet, as_of) if current["dated"].any() else pd.DataFrame()
     undated = look_paths(current, empty_history() if history is None else history, now, replay)
-    paths = pd.concat([frame for frame in (dated, undated) if len(frame)], ignore_index=True)
-    if paths.empty:
-        return paths
+    # With no dated looks the undated frame stands alone, with its columns even when it has no rows.
+    paths = pd.concat([dated, undated], ignore_index=True) if len(dated) else undated
     return numbered(paths)
 
 

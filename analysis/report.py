@@ -66,8 +66,6 @@ def comparison_table(
     over its whole path (analysis.paths), in sheet order."""
     settings = settings or DecisionSettings()
     paths = comparison_paths(sheet, as_of, history, now, replay)
-    if paths.empty:
-        return paths
     decided = decide_comparisons(paths, settings)
     table = in_sheet_order(sheet.tests, decided.groupby("path", sort=False).tail(1))
     result = compare_proportions(

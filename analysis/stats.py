@@ -153,11 +153,11 @@ def srm_p_values(visitors: npt.ArrayLike, groups: npt.ArrayLike) -> FloatArray:
     counts = _as_float(visitors)
     labels = np.asarray(groups, dtype=np.int64)
     n_groups = int(labels.max()) + 1 if labels.size else 0
-    totals = np.bincount(labels, weights=counts, minlength=n_groups)
+    totals = np.bincount(labels, weights=counts, minlength=n_groups).astype(np.float64)  # float even when empty
     arms = np.bincount(labels, minlength=n_groups).astype(np.float64)
     expected = np.divide(totals, arms, out=np.zeros_like(totals), where=arms > 0)[labels]
     contributions = np.divide((counts - expected) ** 2, expected, out=np.zeros_like(counts), where=expected > 0)
-    chi_square = np.bincount(labels, weights=contributions, minlength=n_groups)
+    chi_square = np.bincount(labels, weights=contributions, minlength=n_groups).astype(np.float64)
     dof = arms - 1
     defined = (dof > 0) & (totals > 0)
     return np.where(defined, stats.chi2.sf(chi_square, np.maximum(dof, 1)), 1.0)

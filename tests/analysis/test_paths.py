@@ -154,3 +154,16 @@ def test_looks_of_the_same_totals_are_one_look_and_the_first_of_them_stands():
     sheet = parse_workbook(undated([["S", "Audience", "A", 2000, 100], ["S", "Audience", "B", 2000, 161]]))
     test = analyse(sheet, "t", history=history, now=then + dt.timedelta(days=1)).tests[0]
     assert test.looks == 1 and test.comparisons[0].called_on == then
+
+
+def test_a_sheet_whose_tests_have_nothing_to_compare_yet_reads_without_crashing():
+    """Found by the messy-workbook property test: no comparison on any path, dated or undated."""
+    rows = [
+        ["Campaign", "Variant", "Visitors", "Cart views (micro)", "Purchases (macro)", "Campaign"],
+        [0, 0, 1],
+        [0, 1, 1],
+    ]
+    report = analyse(parse_workbook([Tab("Results", rows)]), "t")
+    assert [t.verdict for t in report.tests] == ["keep_running"] and not report.tests[0].comparisons
+    dated = parse_workbook(dated_sheet(1, 5, (0.0, 0.0), seed=1))
+    assert all(not t.comparisons for t in analyse(dated, "t", as_of=START - dt.timedelta(days=1)).tests)
