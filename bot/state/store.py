@@ -1,9 +1,10 @@
 """Reading and writing microopt's shared state: plain functions over one SQLAlchemy engine.
 
 Exactly-once posting rests on `claim`: inserting the (channel, slot, kind) row is atomic on SQLite and
-PostgreSQL alike, so of any number of processes exactly one wins a slot. A claim left behind by a process
-that stopped before sending is taken over after `lease`; one left while sending is marked `unknown` and
-never sent again (the post may already be in Slack).
+PostgreSQL alike, so of any number of processes exactly one wins a slot. The owner renews a short lease
+while it works (`renew_leases`, `hold`); a claim whose lease ran out (the process stopped) is taken over by
+the next run. One taken over while it was sending keeps `arrival = not_known`, and the new owner asks
+Slack's history what arrived before it sends anything (bot.digest_recovery), so nothing is posted twice.
 
 `claim_answer` does the same for Slack requests: the process that inserts a request's delivery key
 answers it, and a retry of that request served by any other process answers nothing.
@@ -24,7 +25,7 @@ from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, Engine, and_, delete, func, insert, or_, select, text, update
+from sqlalchemy import Connection, Engine, and_, delete, func, insert, inspect, or_, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from bot.state import tables as t
@@ -68,6 +69,12 @@ class Claim:
     target: str
     slot_at: dt.datetime
     kind: str
+    attempts: int = 1
+    sent: int = 0  # messages known to be in Slack already (a taken-over digest)
+    check_first: bool = False  # it may be in Slack: ask Slack's history before sending anything
+    channel_id: str | None = None
+    message_ts: str | None = None
+    previous_error: str | None = None
 
 
 @dataclass(frozen=True)
@@ -85,6 +92,40 @@ class DigestRow:
     message_ts: str | None
     messages: int
     error: str | None
+    lease_until: dt.datetime | None = None
+    retry_at: dt.datetime | None = None
+    channel_id: str | None = None
+    arrival: str | None = None
+
+
+# Errors after which a message may be in Slack although no answer said so (bot.digest_posting).
+UNCERTAIN_ERRORS = frozenset({"slack_5xx", "timeout", "connection_error", "stopped_while_sending", "not_checked"})
+
+
+def lease_expiry(row: DigestRow, lease: dt.timedelta) -> dt.datetime:
+    """When a claimed or sending row's owner stops holding it (rows from before version 5: claimed_at + lease)."""
+    return row.lease_until or row.claimed_at + lease
+
+
+def takeable(row: DigestRow, now: dt.datetime, lease: dt.timedelta) -> bool:
+    """Whether another process may take this digest over now."""
+    if row.status in (t.CLAIMED, t.SENDING):
+        return lease_expiry(row, lease) <= now
+    if row.status == t.UNKNOWN:
+        return True
+    if row.status == t.FAILED:
+        return row.retry_at is None or row.retry_at <= now
+    return False
+
+
+def needs_check(row: DigestRow) -> bool:
+    """Whether some of this digest may be in Slack already, so Slack's history must be asked before a re-send."""
+    return (
+        row.status in (t.SENDING, t.UNKNOWN)
+        or row.arrival == t.NOT_KNOWN
+        or row.messages > 0
+        or (row.error or "") in UNCERTAIN_ERRORS
+    )
 
 
 @dataclass(frozen=True)
@@ -145,11 +186,13 @@ class StateStore:
                 # two processes starting at once one creates the tables and the other then finds them.
                 conn.exec_driver_sql("BEGIN IMMEDIATE")
             t.metadata.create_all(conn, checkfirst=True)
+            _add_missing_columns(conn)
             found = conn.execute(select(t.meta.c.value).where(t.meta.c.key == "schema_version")).scalar()
             if found is None:
                 conn.execute(insert(t.meta).values(key="schema_version", value=str(t.SCHEMA_VERSION)))
             elif _version(found) < t.SCHEMA_VERSION:
-                # Every step so far only adds tables, which `create_all` has just created (see `tables`).
+                # Every step so far only adds tables (created by `create_all`) and nullable columns (added by
+                # `_add_missing_columns`), both done just now (see `tables`).
                 conn.execute(update(t.meta).where(t.meta.c.key == "schema_version").values(value=str(t.SCHEMA_VERSION)))
                 logger.info("state schema upgraded from version %s to %s", found, t.SCHEMA_VERSION)
             # A newer version is left as recorded: its release only added tables this one does not use.
@@ -272,7 +315,12 @@ class StateStore:
         lease: dt.timedelta,
         kind: str = t.SCHEDULED,
     ) -> Claim | None:
-        """Claim one slot for this process; None when another process has it or it is done."""
+        """Claim one slot for this process; None when another process holds it, it waits for a retry, or it is done.
+
+        A row is taken over when its owner's lease ran out (a stopped process), when it is `unknown` (nobody
+        knows yet whether it arrived) or when it `failed` and its `retry_at` has come. A taken-over row that may
+        already be in Slack keeps `arrival = not_known` until Slack's history has been asked (`Claim.check_first`).
+        """
         self.ensure_schema()
         values = {
             "channel": channel,
@@ -282,6 +330,7 @@ class StateStore:
             "status": t.CLAIMED,
             "worker": self.worker,
             "claimed_at": now,
+            "lease_until": now + lease,
             "attempts": 1,
             "messages": 0,
         }
@@ -301,32 +350,43 @@ class StateStore:
                     t.digests.c.channel == channel, t.digests.c.slot_at == slot_at, t.digests.c.kind == kind
                 )
             ).first()
-            if row is None or row.claimed_at > now - lease:
+            if row is None or not takeable(DigestRow(**row._mapping), now, lease):
                 return None
-            if row.status == t.CLAIMED:
-                # The process that claimed it stopped before sending anything: take it over.
-                taken = conn.execute(
-                    update(t.digests)
-                    .where(
-                        t.digests.c.id == row.id,
-                        t.digests.c.status == t.CLAIMED,
-                        t.digests.c.worker == row.worker,
-                        t.digests.c.claimed_at == row.claimed_at,
-                    )
-                    .values(worker=self.worker, claimed_at=now, attempts=row.attempts + 1)
+            uncertain = needs_check(DigestRow(**row._mapping))
+            taken = conn.execute(
+                update(t.digests)
+                .where(
+                    t.digests.c.id == row.id,
+                    t.digests.c.status == row.status,
+                    t.digests.c.worker == row.worker,
+                    t.digests.c.attempts == row.attempts,
                 )
-                if taken.rowcount == 1:
-                    logger.info("took over the stale claim of %s for %s", row.worker, channel)
-                    return Claim(row.id, channel, row.target, slot_at, kind)
-            elif row.status == t.SENDING:
-                # Stopped mid-send: the message may be in Slack already, so never send it again.
-                conn.execute(
-                    update(t.digests)
-                    .where(t.digests.c.id == row.id, t.digests.c.status == t.SENDING)
-                    .values(status=t.UNKNOWN, finished_at=now, error="stopped_while_sending")
+                .values(
+                    status=t.CLAIMED,
+                    worker=self.worker,
+                    claimed_at=now,
+                    lease_until=now + lease,
+                    retry_at=None,
+                    attempts=row.attempts + 1,
+                    arrival=t.NOT_KNOWN if uncertain else row.arrival,
                 )
-                logger.warning("the digest for %s at %s may not have been posted", channel, slot_at.isoformat())
-        return None
+            )
+            if taken.rowcount != 1:
+                return None
+            logger.info("took over the %s digest of %s for %s", row.status, row.worker, channel)
+            return Claim(
+                row.id,
+                channel,
+                row.target,
+                slot_at,
+                kind,
+                attempts=row.attempts + 1,
+                sent=row.messages,
+                check_first=uncertain,
+                channel_id=row.channel_id,
+                message_ts=row.message_ts,
+                previous_error=row.error,
+            )
 
     def release(self, claim: Claim) -> None:
         """Give a claim back (nothing was sent), so a later run may take it."""
@@ -347,6 +407,29 @@ class StateStore:
             )
         return result.rowcount == 1
 
+    def renew_leases(self, until: dt.datetime) -> int:
+        """The owner's heartbeat: every claim this process holds stays its own until `until`."""
+        with self._writing() as conn:
+            return conn.execute(
+                update(t.digests)
+                .where(t.digests.c.worker == self.worker, t.digests.c.status.in_((t.CLAIMED, t.SENDING)))
+                .values(lease_until=until)
+            ).rowcount
+
+    def hold(self, claim: Claim, until: dt.datetime, **progress: Any) -> bool:
+        """Renew one claim (and record progress: messages, message_ts, channel_id, arrival); False if lost."""
+        with self._writing() as conn:
+            result = conn.execute(
+                update(t.digests)
+                .where(
+                    t.digests.c.id == claim.id,
+                    t.digests.c.worker == self.worker,
+                    t.digests.c.status.in_((t.CLAIMED, t.SENDING)),
+                )
+                .values(lease_until=until, **progress)
+            )
+        return result.rowcount == 1
+
     def finish(
         self,
         claim: Claim,
@@ -357,14 +440,36 @@ class StateStore:
         messages: int = 0,
         error: str | None = None,
         said: Sequence[VerdictRecord] = (),
-    ) -> None:
-        """Record how the digest ended and, when posted, every verdict it reported."""
+        channel_id: str | None = None,
+        arrival: str | None = None,
+        retry_at: dt.datetime | None = None,
+    ) -> bool:
+        """Record how the digest ended (or, for `failed`, when to try again) and, when posted, every verdict it
+        reported. False, recording nothing, when the claim is no longer this process's."""
+        values: dict[str, Any] = {
+            "status": status,
+            "finished_at": now,
+            "message_ts": message_ts,
+            "messages": messages,
+            "error": error,
+            "lease_until": None,
+            "retry_at": retry_at,
+            "arrival": arrival,
+        }
+        if channel_id is not None:
+            values["channel_id"] = channel_id
         with self._writing() as conn:
-            conn.execute(
+            done = conn.execute(
                 update(t.digests)
-                .where(t.digests.c.id == claim.id)
-                .values(status=status, finished_at=now, message_ts=message_ts, messages=messages, error=error)
+                .where(
+                    t.digests.c.id == claim.id,
+                    t.digests.c.worker == self.worker,
+                    t.digests.c.status.in_((t.CLAIMED, t.SENDING)),
+                )
+                .values(**values)
             )
+            if done.rowcount != 1:
+                return False
             if said:
                 conn.execute(
                     insert(t.verdicts),
@@ -384,6 +489,18 @@ class StateStore:
                         for v in said
                     ],
                 )
+        return True
+
+    def open_digests(self, since: dt.datetime) -> list[DigestRow]:
+        """Digests with a slot since `since` that are not over yet (claimed, sending, failed, unknown)."""
+        self.ensure_schema()
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(t.digests)
+                .where(t.digests.c.slot_at >= since, t.digests.c.status.in_(t.OPEN_STATUSES))
+                .order_by(t.digests.c.slot_at, t.digests.c.id)
+            ).all()
+        return [DigestRow(**row._mapping) for row in rows]
 
     # -- answers to Slack requests ----------------------------------------------------------------
     def claim_answer(self, key: str, now: dt.datetime, keep: dt.timedelta) -> bool:
@@ -485,14 +602,15 @@ class StateStore:
             return [_said(row) for row in conn.execute(query).all()]
 
     def problem_digests(self, since: dt.datetime) -> list[DigestRow]:
-        """Digests that failed or may not have arrived since `since`, newest first, one per channel."""
+        """Digests that failed (and wait for a retry), may not have arrived, or were missed since `since`, newest
+        first, one per channel."""
         self.ensure_schema()
         with self.engine.connect() as conn:
             rows = conn.execute(
                 select(t.digests)
                 .where(
                     t.digests.c.claimed_at >= since,
-                    or_(t.digests.c.status == t.FAILED, t.digests.c.status == t.UNKNOWN),
+                    t.digests.c.status.in_((t.FAILED, t.UNKNOWN, t.MISSED)),
                 )
                 .order_by(t.digests.c.claimed_at.desc(), t.digests.c.id.desc())
             ).all()
@@ -531,6 +649,18 @@ class StateStore:
                 )
             ).all()
         return [DigestRow(**row._mapping) for row in rows]
+
+
+def _add_missing_columns(conn: Connection) -> None:
+    """Version 5's columns on a `microopt_digests` created by an earlier version (SQLite and PostgreSQL alike)."""
+    present = {column["name"] for column in inspect(conn).get_columns(t.digests.name)}
+    for name in t.ADDED_COLUMNS:
+        if name in present:
+            continue
+        column = t.digests.c[name]
+        ddl = column.type.compile(dialect=conn.dialect)
+        conn.execute(text(f"ALTER TABLE {t.digests.name} ADD COLUMN {name} {ddl}"))
+        logger.info("added column %s to %s", name, t.digests.name)
 
 
 def _version(value: str) -> int:

@@ -4,8 +4,11 @@ the Slack requests being answered.
 Table names carry a `microopt_` prefix so the database can be shared with other apps. The schema is
 created when missing (see `bot.state.store.StateStore.ensure_schema`); `SCHEMA_VERSION` is recorded in
 `microopt_meta` so a later release can migrate from it. Versions: 1, the first four tables; 2 adds
-`microopt_answers`; 3 adds `microopt_looks` and `microopt_calls` (each step only adds tables, so an older
-database is upgraded by creating them).
+`microopt_answers`; 3 adds `microopt_looks` and `microopt_calls`; 5 adds four nullable columns to
+`microopt_digests` (`lease_until`, `retry_at`, `channel_id`, `arrival`: short renewed leases, retries with
+backoff, where Slack put the digest and whether it arrived). Tables are added by `create_all`, columns by
+`ALTER TABLE … ADD COLUMN` when an inspector finds them missing, so a database of any earlier version
+(4 included, whatever tables it added) is upgraded in place.
 """
 
 from __future__ import annotations
@@ -30,12 +33,19 @@ from sqlalchemy import (
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 5
 
-# A digest's life: claimed → sending → posted | failed | skipped; `unknown` when a process stopped while
-# sending (the post may or may not have reached Slack, so it is never retried).
+# A digest's life: claimed → sending → posted | skipped, or → failed (Slack refused it: retried with backoff)
+# or → unknown (Slack's answer never came: it may have arrived, so Slack's history is asked before anything is
+# sent again). Claimed and sending rows carry a lease their owner renews; a row whose lease ran out is taken
+# over. When a slot's window closes before it was posted it ends `missed`. Final: posted, skipped, missed.
 DigestStatus = str
 CLAIMED, SENDING, POSTED, FAILED, SKIPPED, UNKNOWN = "claimed", "sending", "posted", "failed", "skipped", "unknown"
+MISSED = "missed"
+OPEN_STATUSES = (CLAIMED, SENDING, FAILED, UNKNOWN)
+# What is known about a digest's messages in Slack (`arrival`): found in the channel's history, looked for and
+# not found, or not looked for yet (Slack's history could not be read).
+ARRIVED, NOT_ARRIVED, NOT_KNOWN = "arrived", "not_arrived", "not_known"
 SCHEDULED, FORCED = "scheduled", "forced"
 SHEET, SLACK = "sheet", "slack"
 ANSWER_KEY_LENGTH = 200  # longer delivery keys are stored as their SHA-256 (bot.state.store)
@@ -99,8 +109,14 @@ digests = Table(
     Column("message_ts", String(40), nullable=True),
     Column("messages", Integer, nullable=False, default=0),
     Column("error", String(200), nullable=True),
+    # Version 5: nullable, so `ALTER TABLE … ADD COLUMN` upgrades an older database (bot.state.store).
+    Column("lease_until", UtcDateTime, nullable=True),  # the owner renews it while it works; then anyone may take over
+    Column("retry_at", UtcDateTime, nullable=True),  # a failed digest is tried again from then on
+    Column("channel_id", String(40), nullable=True),  # the channel's ID, as Slack answered (history needs the ID)
+    Column("arrival", String(12), nullable=True),  # ARRIVED | NOT_ARRIVED | NOT_KNOWN, once Slack was asked
     UniqueConstraint("channel", "slot_at", "kind", name="microopt_digests_slot"),
 )
+ADDED_COLUMNS = ("lease_until", "retry_at", "channel_id", "arrival")
 Index("microopt_digests_channel_finished", digests.c.channel, digests.c.finished_at)
 Index("microopt_digests_status", digests.c.status, digests.c.claimed_at)
 

@@ -2,11 +2,12 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import insert, inspect
+import pytest
+from sqlalchemy import insert, inspect, text
 
 from bot.state.engine import create_state_engine, database_url, redacted
 from bot.state.store import SheetSchedule, StateStore, VerdictRecord
-from bot.state.tables import FAILED, POSTED, SCHEMA_VERSION, UNKNOWN
+from bot.state.tables import FAILED, POSTED, SCHEMA_VERSION
 
 NOW = dt.datetime(2026, 3, 9, 9, 0, tzinfo=dt.UTC)
 LEASE = dt.timedelta(minutes=10)
@@ -63,7 +64,7 @@ def test_a_slot_is_claimed_once(store: StateStore, database_url: str):
         other.close()
 
 
-def test_a_stale_claim_is_taken_over_but_a_stale_send_is_never_repeated(store: StateStore, database_url: str):
+def test_a_stale_claim_is_taken_over_and_a_stale_send_is_checked_first(store: StateStore, database_url: str):
     other = StateStore.open(database_url, worker="other")
     try:
         claimed = store.claim("a", "#a", NOW, NOW, LEASE)
@@ -73,10 +74,13 @@ def test_a_stale_claim_is_taken_over_but_a_stale_send_is_never_repeated(store: S
         assert other.claim("a", "#a", NOW, soon, LEASE) is None  # still leased
         taken = other.claim("a", "#a", NOW, late, LEASE)
         assert taken is not None and taken.id == claimed.id
+        assert not taken.check_first  # nothing had been sent
         assert not store.mark_sending(claimed, late)  # the first process lost it
-        assert other.claim("b", "#b", NOW, late, LEASE) is None
-        statuses = {r.channel: (r.status, r.attempts, r.worker) for r in store.digest_rows()}
-        assert statuses == {"a": ("claimed", 2, "other"), "b": (UNKNOWN, 1, "test-worker")}
+        resent = other.claim("b", "#b", NOW, late, LEASE)
+        assert resent is not None and resent.check_first  # it may be in Slack: look before sending
+        statuses = {r.channel: (r.status, r.attempts, r.worker, r.arrival) for r in store.digest_rows()}
+        assert statuses == {"a": ("claimed", 2, "other", None), "b": ("claimed", 2, "other", "not_known")}
+        assert not store.finish(claimed, POSTED, late)  # a process that lost its claim records nothing
     finally:
         other.close()
 
@@ -96,6 +100,23 @@ def test_finishing_records_what_was_said(store: StateStore):
     assert [(h.channel, h.verdict, h.changed) for h in history] == [("a", "move_budget", True)]
     posted = store.last_posted("a")
     assert posted is not None and posted.message_ts == "1.2"
+
+
+def test_a_held_lease_is_renewed_and_a_failed_digest_waits_for_its_retry(store: StateStore, database_url: str):
+    other = StateStore.open(database_url, worker="other")
+    try:
+        short = dt.timedelta(seconds=45)
+        claim = store.claim("a", "#a", NOW, NOW, short)
+        assert claim is not None
+        assert store.renew_leases(NOW + dt.timedelta(minutes=2)) == 1  # the owner's heartbeat
+        assert other.claim("a", "#a", NOW, NOW + dt.timedelta(minutes=1), short) is None
+        retry = NOW + dt.timedelta(minutes=3)
+        assert store.finish(claim, FAILED, NOW + dt.timedelta(minutes=1), error="slack_5xx", retry_at=retry)
+        assert other.claim("a", "#a", NOW, retry - dt.timedelta(seconds=1), short) is None
+        again = other.claim("a", "#a", NOW, retry, short)
+        assert again is not None and again.attempts == 2 and again.check_first
+    finally:
+        other.close()
 
 
 def test_failures_are_reported_until_a_later_digest_arrives(store: StateStore):
@@ -169,9 +190,63 @@ def test_a_version_1_database_is_upgraded_in_place(database_url: str):
     engine.dispose()
     store = StateStore.open(database_url, worker="upgrader")
     try:
-        assert store.schema_version() == SCHEMA_VERSION == 3
+        assert store.schema_version() == SCHEMA_VERSION == 5
         assert "microopt_answers" in inspect(store.engine).get_table_names()
         assert store.sheet_synced_at() == NOW  # what was there stays
         assert store.claim_answer("trigger_id:after-upgrade", NOW, dt.timedelta(days=1))
     finally:
         store.close()
+
+
+VERSION_3_DIGESTS = """
+CREATE TABLE microopt_digests (
+    id INTEGER NOT NULL {serial}, channel VARCHAR(200) NOT NULL, target VARCHAR(200) NOT NULL,
+    slot_at {time} NOT NULL, kind VARCHAR(10) NOT NULL, status VARCHAR(10) NOT NULL,
+    worker VARCHAR(200) NOT NULL, claimed_at {time} NOT NULL, finished_at {time}, attempts INTEGER NOT NULL,
+    message_ts VARCHAR(40), messages INTEGER NOT NULL, error VARCHAR(200),
+    PRIMARY KEY (id), CONSTRAINT microopt_digests_slot UNIQUE (channel, slot_at, kind)
+)"""
+
+
+@pytest.mark.parametrize("version", ["3", "4"])
+def test_a_version_3_or_4_database_gets_the_digest_columns_of_version_5(database_url: str, version: str):
+    """Version 4 (access control) adds a table of its own; either way the digest columns are added in place."""
+    from bot.state import tables
+
+    engine = create_state_engine(database_url)
+    postgres = engine.dialect.name == "postgresql"
+    ddl = VERSION_3_DIGESTS.format(
+        serial="GENERATED BY DEFAULT AS IDENTITY" if postgres else "", time="TIMESTAMP" if postgres else "DATETIME"
+    )
+    with engine.begin() as conn:
+        tables.metadata.create_all(conn, tables=[tables.meta, tables.schedules, tables.answers])
+        conn.execute(text(ddl))
+        if version == "4":
+            conn.execute(text("CREATE TABLE microopt_schedule_changes (id INTEGER PRIMARY KEY, note TEXT)"))
+        conn.execute(insert(tables.meta).values(key="schema_version", value=version))
+        conn.execute(
+            text(
+                "INSERT INTO microopt_digests (channel, target, slot_at, kind, status, worker, claimed_at, "
+                "attempts, messages) VALUES ('a', '#a', :at, 'scheduled', 'posted', 'old', :at, 1, 1)"
+            ),
+            {"at": NOW.replace(tzinfo=None)},
+        )
+    engine.dispose()
+    store = StateStore.open(database_url, worker="upgrader")
+    try:
+        assert store.schema_version() == SCHEMA_VERSION == 5
+        columns = {c["name"] for c in inspect(store.engine).get_columns("microopt_digests")}
+        assert set(tables.ADDED_COLUMNS) <= columns
+        (old,) = store.digest_rows()
+        assert (old.status, old.lease_until, old.arrival) == ("posted", None, None)  # what was there stays
+        claim = store.claim("b", "#b", NOW, NOW, LEASE)
+        assert claim is not None and store.hold(claim, NOW + LEASE, channel_id="C0B")
+        assert "microopt_schedule_changes" in inspect(store.engine).get_table_names() or version == "3"
+    finally:
+        store.close()
+    again = StateStore.open(database_url, worker="second-start")  # a second start finds nothing to do
+    try:
+        again.ensure_schema()
+        assert again.schema_version() == 5
+    finally:
+        again.close()
