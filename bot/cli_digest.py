@@ -24,19 +24,22 @@ def _verbose_logs() -> None:
 
 
 def _print_run(run: object, dry_run: bool) -> bool:
+    """Each channel's outcome (every failed, missed or not-yet-known digest among them); True when all is well."""
+    from bot.digest_notes import outcome_line, waiting_line
     from bot.digests import DigestRun
 
     assert isinstance(run, DigestRun)
-    console = Console(highlight=False)
+    console = Console(highlight=False, soft_wrap=True)
     for outcome in run.outcomes:
         if dry_run and outcome.digest is not None:
             console.rule(f"{outcome.target} · slot {outcome.slot_at:%Y-%m-%d %H:%M} UTC", style="dim")
             sys.stdout.write(outcome.digest.text + "\n")
         else:
-            error = f" ({outcome.error})" if outcome.error else ""
-            console.print(f"{outcome.target}: {outcome.status}{error}", markup=False)
+            console.print(outcome_line(outcome), markup=False)
+    for row in run.waiting:
+        console.print(waiting_line(row), markup=False)
     console.print(run.summary(), markup=False)
-    return run.problem is None and not run.count("failed")
+    return run.ok
 
 
 def digest_now(channel: str | None, force: bool, dry_run: bool) -> bool:

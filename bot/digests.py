@@ -2,10 +2,13 @@
 
 `post_digests(deps, now)` is the whole scheduled job; the scheduler only calls it every minute, and the
 tests call it directly with an injected clock. Every slot (channel, scheduled time) is claimed in the
-database before anything is posted, so no slot is posted twice by two processes, a restart or a retry
-(see `bot.state.store`). Posting runs channels concurrently, at most one message per second per channel,
-and honours Slack's `Retry-After`; one channel failing (archived, bot not invited) is recorded, logged and
-shown by `delivery_notes`, and the others carry on.
+database just before it is posted (`bot.state.store`), so no slot is posted twice by two processes, a
+restart or a retry, and a run that stops leaves the channels it had not reached unclaimed. A run renews
+its claims while it works (`LeaseKeeper`); the next run takes over those of a run that stopped, asks
+Slack's history what had arrived, and sends only the rest (`bot.digest_posting`, `bot.digest_recovery`).
+A slot whose posts failed is tried again with backoff until its window closes, and only then ends
+`missed`, with why (`bot.digest_notes` words it). Posting runs channels concurrently, at most one message
+per second per channel, and honours Slack's `Retry-After`; one channel failing does not stop the others.
 """
 
 from __future__ import annotations
@@ -15,16 +18,20 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import partial
 from zoneinfo import ZoneInfo
 
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
+from sqlalchemy.exc import InterfaceError, OperationalError
 
 from analysis.models import Report, SheetData, TestResult
 from bot.deps import Deps
-from bot.errors import UserFacingError
+from bot.digest_notes import SHEET_ERROR, delivery_notes, label
+from bot.digest_posting import TAKEN, Delivery, Poster
+from bot.digest_recovery import LeaseKeeper, LookupFailed, RunClock, find_parts, retry_delay, window_open
+from bot.errors import DatabaseUnavailable, UserFacingError
 from bot.render.digest import Digest, render_digest
 from bot.routing import Where, access_for, parse_channel
 from bot.schedules import (
@@ -37,25 +44,26 @@ from bot.schedules import (
     state_of,
 )
 from bot.service import full_report, load_sheet
-from bot.slack.blocks import escape
-from bot.state.store import Claim, StateStore
-from bot.state.tables import CLAIMED, FAILED, FORCED, POSTED, SCHEDULED, SENDING, SKIPPED
+from bot.state.engine import unavailable_sentence
+from bot.state.store import Claim, DigestRow, StateStore, takeable
+from bot.state.tables import (
+    ARRIVED,
+    CLAIMED,
+    FAILED,
+    FORCED,
+    MISSED,
+    NOT_ARRIVED,
+    NOT_KNOWN,
+    POSTED,
+    SCHEDULED,
+    SKIPPED,
+    UNKNOWN,
+)
 
 logger = logging.getLogger("microopt.digests")
 
-SHEET_ERROR = "digest_sheet_error"
-NOTES_WINDOW = dt.timedelta(days=7)
-ADVICE = {
-    "not_in_channel": "the bot is not in the channel: invite it with `/invite @microopt`",
-    "channel_not_found": "Slack does not know the channel (renamed, deleted or private): fix the Channels tab "
-    "or invite the bot",
-    "is_archived": "the channel is archived: unarchive it or remove it from the Channels tab",
-    "restricted_action": "the workspace does not let the bot post there",
-    "ratelimited": "Slack kept rate-limiting the bot",
-    "stopped_while_sending": "microopt stopped while posting it, so it may not have arrived",
-    "invalid_auth": "the bot token was refused: check SLACK_BOT_TOKEN",
-    "not_authed": "no bot token was sent: set SLACK_BOT_TOKEN",
-}
+__all__ = ["ChannelPacer", "DigestRun", "Outcome", "delivery_notes", "post_channel_digest", "post_digests"]
+TROUBLE = (FAILED, UNKNOWN, MISSED)  # a run with one of these exits non-zero (`microopt digest`)
 
 
 # -- pacing -----------------------------------------------------------------------------------------
@@ -98,11 +106,17 @@ class Outcome:
     channel: str
     target: str
     slot_at: dt.datetime
-    status: str  # posted | failed | skipped | taken (another process had it) | preview (dry run)
+    # posted | failed (tried again later) | unknown (not known yet whether it arrived) | missed (its window
+    # closed) | skipped | taken (another process had it) | preview (dry run)
+    status: str
     messages: int = 0
     new: int = 0
     error: str | None = None
     digest: Digest | None = None
+    arrival: str | None = None
+    retry_at: dt.datetime | None = None
+    found: int = 0  # messages found in Slack's history rather than sent
+    kind: str = SCHEDULED
 
 
 @dataclass
@@ -112,16 +126,27 @@ class DigestRun:
     outcomes: list[Outcome] = field(default_factory=list)
     sheet_read: bool = False
     problem: str | None = None
+    waiting: list[DigestRow] = field(default_factory=list)  # failed digests waiting for their next try
 
     def count(self, status: str) -> int:
         return sum(1 for outcome in self.outcomes if outcome.status == status)
+
+    @property
+    def trouble(self) -> list[Outcome]:
+        return [o for o in self.outcomes if o.status in TROUBLE]
+
+    @property
+    def ok(self) -> bool:
+        """Nothing failed, was missed or is not known to have arrived (and the sheet was read)."""
+        return self.problem is None and not self.trouble and not self.waiting
 
     def summary(self) -> str:
         if self.problem:
             return self.problem
         if not self.outcomes:
-            return "No digests are due."
-        parts = [f"{self.count(s)} {s}" for s in (POSTED, SKIPPED, FAILED, "taken", "preview") if self.count(s)]
+            return "No digests are due." + (f" {len(self.waiting)} wait to be tried again." if self.waiting else "")
+        statuses = (POSTED, SKIPPED, FAILED, UNKNOWN, MISSED, "taken", "preview")
+        parts = [f"{self.count(s)} {s}" for s in statuses if self.count(s)]
         return f"Digests for {len(self.outcomes)} channel{'s' if len(self.outcomes) != 1 else ''}: " + ", ".join(parts)
 
 
@@ -154,26 +179,59 @@ def sync_schedules(deps: Deps, data: SheetData, now: dt.datetime | None = None) 
     state_of(deps).sync_sheet_schedules(sheet_schedules(data.channels, deps.settings.timezone), now or deps.clock())
 
 
-def due_channels(
-    store: StateStore, now: dt.datetime, grace: dt.timedelta, lease: dt.timedelta
-) -> list[tuple[ChannelSchedule, dt.datetime]]:
-    """Each channel's latest slot that is due, not yet claimed (or whose claim went stale)."""
+@dataclass(frozen=True)
+class Job:
+    """A slot to post now: a fresh one (`row` None) or one taken back up (failed, unknown, left by a stopped run)."""
+
+    found: ChannelSchedule
+    slot: dt.datetime
+    row: DigestRow | None = None
+
+
+@dataclass
+class Plan:
+    jobs: list[Job] = field(default_factory=list)
+    closing: list[DigestRow] = field(default_factory=list)  # window closed: end them (posted if they arrived)
+    waiting: list[DigestRow] = field(default_factory=list)
+
+
+def plan_run(store: StateStore, now: dt.datetime, grace: dt.timedelta, lease: dt.timedelta) -> Plan:
+    """Which slots to post now, which unfinished ones to end, which wait for a retry."""
+    schedules = effective_schedules(store.schedules())
+    by_channel = {s.channel: s for s in schedules}
+    since = now - grace - dt.timedelta(days=1)
+    plan = Plan()
+    taken_up: set[tuple[str, dt.datetime]] = set()
+    for row in store.open_digests(since):
+        found = by_channel.get(row.channel)
+        if row.status in (CLAIMED, "sending") and not takeable(row, now, lease):
+            taken_up.add((row.channel, row.slot_at))  # its owner is alive and working on it
+        elif not window_open(row, found, now, grace):
+            plan.closing.append(row)
+        elif found is not None and row.kind == SCHEDULED and takeable(row, now, lease):
+            plan.jobs.append(Job(found, row.slot_at, row))
+            taken_up.add((row.channel, row.slot_at))
+        else:
+            plan.waiting.append(row)
+            taken_up.add((row.channel, row.slot_at))
     candidates = []
-    for found in effective_schedules(store.schedules()):
+    for found in schedules:
         if found.schedule is None:
             continue
         slot = due_slot(found.schedule, now, grace, found.since)
-        if slot is not None:
+        if slot is not None and (found.channel, slot) not in taken_up:
             candidates.append((found, slot))
-    if not candidates:
-        return []
-    states = store.slot_states([c.channel for c, _ in candidates], now - grace - dt.timedelta(days=1))
-    due = []
-    for found, slot in candidates:
-        state = states.get((found.channel, slot))
-        if state is None or (state[0] in (CLAIMED, SENDING) and state[1] <= now - lease):
-            due.append((found, slot))
-    return due
+    if candidates:
+        states = store.slot_states([c.channel for c, _ in candidates], since)
+        plan.jobs.extend(Job(found, slot) for found, slot in candidates if (found.channel, slot) not in states)
+    return plan
+
+
+def due_channels(
+    store: StateStore, now: dt.datetime, grace: dt.timedelta, lease: dt.timedelta
+) -> list[tuple[ChannelSchedule, dt.datetime]]:
+    """Each channel's slot to post now: due and not yet claimed, or taken back up."""
+    return [(job.found, job.slot) for job in plan_run(store, now, grace, lease).jobs]
 
 
 class Routing:
@@ -193,10 +251,6 @@ class Routing:
         return list(access.tests(self.tests))
 
 
-def _label(target: str, name: str | None) -> str:
-    return f"#{name}" if name else target
-
-
 def _digest(
     store: StateStore,
     routing: Routing,
@@ -210,7 +264,7 @@ def _digest(
     last = store.last_posted(channel)
     tests = routing.tests_for(channel_id, name)
     return render_digest(
-        _label(target, name),
+        label(target, name),
         tests,
         previous,
         last.finished_at if last else None,
@@ -231,70 +285,180 @@ def _client(deps: Deps) -> WebClient:
     return create_web_client(deps.settings)
 
 
-def _send(
-    client: WebClient,
-    pacer: ChannelPacer,
-    store: StateStore,
-    claim: Claim,
-    digest: Digest,
-    now: dt.datetime,
-    skip_empty: bool,
-) -> Outcome:
+# -- posting --------------------------------------------------------------------------------------------
+@dataclass
+class Runner:
+    """What every posting thread of one run shares."""
 
-    def outcome(status: str, sent: int = 0, error: str | None = None) -> Outcome:
-        return Outcome(claim.channel, claim.target, claim.slot_at, status, sent, digest.new, error, digest)
+    deps: Deps
+    store: StateStore
+    now: dt.datetime
+    clock: RunClock
+    lease: dt.timedelta
+    poster: Poster
+    skip_empty: bool
+    stop: threading.Event = field(default_factory=threading.Event)
 
-    if digest.empty and skip_empty:
-        store.finish(claim, SKIPPED, now)
-        return outcome(SKIPPED)
-    if not store.mark_sending(claim, now):
-        return outcome("taken")
-    sent, first_ts = 0, None
-    try:
-        for payload in digest.messages:
-            pacer.wait(claim.target)
-            response = client.chat_postMessage(
-                channel=claim.target,
-                text=payload["text"],
-                blocks=payload["blocks"],
-                unfurl_links=False,
-                unfurl_media=False,
-                metadata={
-                    "event_type": "microopt_digest",
-                    "event_payload": {"channel": claim.channel, "slot": claim.slot_at.isoformat(), "kind": claim.kind},
-                },
+    def outcome(
+        self,
+        claim: Claim,
+        status: str,
+        digest: Digest | None = None,
+        *,
+        messages: int = 0,
+        error: str | None = None,
+        arrival: str | None = None,
+        retry_at: dt.datetime | None = None,
+        found: int = 0,
+    ) -> Outcome:
+        new = digest.new if digest is not None else 0
+        return Outcome(
+            claim.channel,
+            claim.target,
+            claim.slot_at,
+            status,
+            messages,
+            new,
+            error,
+            digest,
+            arrival,
+            retry_at,
+            found,
+            claim.kind,
+        )
+
+    def deliver(self, claim: Claim, digest: Digest) -> Outcome:
+        store, now = self.store, self.now
+        if digest.empty and self.skip_empty and not claim.check_first:
+            store.finish(claim, SKIPPED, now)
+            return self.outcome(claim, SKIPPED, digest)
+        if not store.mark_sending(claim, now):
+            return self.outcome(claim, TAKEN, digest)
+        done: Delivery = self.poster.deliver(claim, digest.messages)
+        if done.status == TAKEN:
+            return self.outcome(claim, TAKEN, digest, messages=done.sent)
+        retry_at = None
+        if done.status == FAILED and claim.kind == SCHEDULED:
+            retry_at = self.clock() + retry_delay(claim.attempts, self.deps.settings.digest_retry_seconds)
+        if done.status == FAILED:
+            logger.warning("the digest for %s was not posted: %s", claim.target, done.error)
+        elif done.status == UNKNOWN:
+            logger.warning(
+                "the digest for %s may not have arrived (%s); the next run asks Slack", claim.target, done.error
             )
-            pacer.posted(claim.target)
-            first_ts = first_ts or response.get("ts")
-            sent += 1
-    except SlackApiError as error:
-        code = str(error.response.get("error") or "slack_error") if error.response is not None else "slack_error"
-        logger.warning("the digest for %s was not posted: Slack answered %s", claim.target, code)
-        store.finish(claim, FAILED, now, message_ts=first_ts, messages=sent, error=code)
-        return outcome(FAILED, sent, code)
-    except Exception as error:
-        logger.exception("the digest for %s was not posted", claim.target)
-        code = type(error).__name__
-        store.finish(claim, FAILED, now, message_ts=first_ts, messages=sent, error=code)
-        return outcome(FAILED, sent, code)
-    store.finish(claim, POSTED, now, message_ts=first_ts, messages=sent, said=digest.said)
-    return outcome(POSTED, sent)
+        store.finish(
+            claim,
+            done.status,
+            now,
+            message_ts=done.first_ts,
+            messages=done.sent,
+            error=done.error,
+            said=digest.said if done.status == POSTED else (),
+            channel_id=done.channel_id,
+            arrival=done.arrival,
+            retry_at=retry_at,
+        )
+        return self.outcome(
+            claim,
+            done.status,
+            digest,
+            messages=done.sent,
+            error=done.error,
+            arrival=done.arrival,
+            retry_at=retry_at,
+            found=done.found,
+        )
+
+    def post(self, job: Job, routing: Routing) -> Outcome | None:
+        if self.stop.is_set():
+            return None
+        found = job.found
+        claim = self.store.claim(found.channel, found.target, job.slot, self.clock(), self.lease, SCHEDULED)
+        if claim is None:
+            return Outcome(found.channel, found.target, job.slot, TAKEN)
+        digest = _digest(
+            self.store, routing, found.channel, found.target, found.channel_id, found.channel_name, found.timezone
+        )
+        return self.deliver(claim, digest)
+
+    def close(self, row: DigestRow) -> Outcome | None:
+        """End a slot whose window closed: posted if Slack has all of it, else missed, saying what is known."""
+        if self.stop.is_set():
+            return None
+        claim = self.store.claim(row.channel, row.target, row.slot_at, self.clock(), self.lease, row.kind, closing=True)
+        if claim is None:
+            return None
+        why = row.error or ("stopped_before_sending" if row.status == CLAIMED else "stopped_while_sending")
+        if not claim.check_first:
+            self.store.finish(claim, MISSED, self.now, error=why, arrival=NOT_ARRIVED)
+            return self.outcome(claim, MISSED, error=why, arrival=NOT_ARRIVED)
+        try:
+            channel_id = self.poster.channel_ids.resolve(row.target, row.channel_id)
+            found = find_parts(self.poster.read_client, channel_id, claim)
+        except LookupFailed as failed:
+            code = failed.code if failed.code != "not_checked" else why
+            self.store.finish(claim, MISSED, self.now, error=code, arrival=NOT_KNOWN, messages=row.messages)
+            return self.outcome(claim, MISSED, error=code, arrival=NOT_KNOWN, messages=row.messages)
+        first = found.parts[min(found.parts)] if found.parts else None
+        count = len(found.parts)
+        if found.complete or (found.of is None and found.parts):
+            self.store.finish(
+                claim, POSTED, self.now, message_ts=first, messages=count, channel_id=channel_id, arrival=ARRIVED
+            )
+            return self.outcome(claim, POSTED, arrival=ARRIVED, messages=count, found=count)
+        self.store.finish(
+            claim,
+            MISSED,
+            self.now,
+            message_ts=first,
+            messages=count,
+            error=why,
+            channel_id=channel_id,
+            arrival=NOT_ARRIVED,
+        )
+        return self.outcome(claim, MISSED, error=why, arrival=NOT_ARRIVED, messages=count)
 
 
-def _post_all(
+def _in_threads(runner: Runner, tasks: Sequence[Callable[[], Outcome | None]]) -> list[Outcome]:
+    """Run the tasks concurrently; the first database failure stops the others from starting a channel."""
+    if not tasks:
+        return []
+    failure: list[BaseException] = []
+
+    def guarded(task: Callable[[], Outcome | None]) -> Outcome | None:
+        try:
+            return task()
+        except (OperationalError, InterfaceError) as error:
+            runner.stop.set()
+            failure.append(error)
+            return None
+
+    workers = min(runner.deps.settings.digest_concurrency, len(tasks))
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="digest") as pool:
+        futures: list[Future[Outcome | None]] = [pool.submit(guarded, task) for task in tasks]
+        outcomes = [f.result() for f in futures]
+    if failure:
+        raise failure[0]
+    return [o for o in outcomes if o is not None]
+
+
+def _runner(
     deps: Deps,
-    jobs: Sequence[tuple[Claim, Digest]],
     store: StateStore,
     now: dt.datetime,
     pacer: ChannelPacer,
     skip_empty: bool,
-) -> list[Outcome]:
-    if not jobs:
-        return []
-    client = _client(deps)
-    workers = min(deps.settings.digest_concurrency, len(jobs))
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="digest") as pool:
-        return list(pool.map(lambda job: _send(client, pacer, store, job[0], job[1], now, skip_empty), jobs))
+    sleep: Callable[[float], None] | None,
+) -> Runner:
+    clock = RunClock(now)
+    lease = dt.timedelta(seconds=deps.settings.digest_lease_seconds)
+    keeper = LeaseKeeper(store, clock, lease)
+    poster = Poster(_client(deps), pacer, store, keeper, deps.settings.digest_retry_seconds, sleep or time.sleep)
+    return Runner(deps, store, now, clock, lease, poster, skip_empty)
+
+
+def _database_guard(deps: Deps) -> DatabaseUnavailable:
+    return DatabaseUnavailable(unavailable_sentence(deps.settings.database_url))
 
 
 def post_digests(
@@ -304,17 +468,34 @@ def post_digests(
     dry_run: bool = False,
     pacer: ChannelPacer | None = None,
     refresh_schedules: bool | None = None,
+    sleep: Callable[[float], None] | None = None,
 ) -> DigestRun:
-    """Post every digest due at `now` (missed slots within the grace period included), each slot once.
+    """Post every digest due at `now` (missed slots within the grace period, failed ones whose retry has come
+    and ones a stopped run left included), each slot once, and end the slots whose window closed.
 
     The sheet is read at most once: to refresh the schedules from the Channels tab when they are older
-    than MICROOPT_SCHEDULE_SYNC_MINUTES, and for the digests themselves when any is due.
+    than MICROOPT_SCHEDULE_SYNC_MINUTES, and for the digests themselves when any is due. A database that
+    stops answering ends the run with DatabaseUnavailable (one sentence; the next run reconciles). `sleep`
+    is what waits between tries of one message (tests pass one that does not sleep).
     """
-    now = now or deps.clock()
+    try:
+        return _post_digests(deps, now or deps.clock(), dry_run, pacer or PACER, refresh_schedules, sleep)
+    except (OperationalError, InterfaceError) as error:
+        raise _database_guard(deps) from error
+
+
+def _post_digests(
+    deps: Deps,
+    now: dt.datetime,
+    dry_run: bool,
+    pacer: ChannelPacer,
+    refresh_schedules: bool | None,
+    sleep: Callable[[float], None] | None,
+) -> DigestRun:
     store = state_of(deps)
     settings = deps.settings
     grace = dt.timedelta(hours=settings.digest_grace_hours)
-    lease = dt.timedelta(minutes=settings.digest_lease_minutes)
+    lease = dt.timedelta(seconds=settings.digest_lease_seconds)
     run = DigestRun(now)
     data: SheetData | None = None
     if refresh_schedules or (refresh_schedules is None and _sync_due(store, now, deps)):
@@ -322,34 +503,33 @@ def post_digests(
         run.sheet_read = True
         if data is not None:
             sync_schedules(deps, data, now)
-    due = due_channels(store, now, grace, lease)
-    run.due = len(due)
-    if not due:
+    plan = plan_run(store, now, grace, lease)
+    run.due, run.waiting = len(plan.jobs), plan.waiting
+    if dry_run:
+        plan.closing = []
+    if not plan.jobs and not plan.closing:
         return run
-    if data is None:
-        if run.sheet_read:
-            return run  # the sheet could not be read: nothing claimed, the next run tries again
+    if plan.jobs and data is None and not run.sheet_read:
         data, run.problem = _read_sheet(deps, store, now)
         run.sheet_read = True
-        if data is None:
-            return run
-    routing = Routing(_analyse(deps, data), data)
-    jobs: list[tuple[Claim, Digest]] = []
-    for found, slot in due:
+    runner = _runner(deps, store, now, pacer, settings.digest_skip_empty, sleep)
+    tasks: list[Callable[[], Outcome | None]] = [partial(runner.close, row) for row in plan.closing]
+    if data is not None:
+        routing = Routing(_analyse(deps, data), data)
         if dry_run:
-            digest = _digest(
-                store, routing, found.channel, found.target, found.channel_id, found.channel_name, found.timezone
-            )
-            run.outcomes.append(Outcome(found.channel, found.target, slot, "preview", new=digest.new, digest=digest))
-            continue
-        claim = store.claim(found.channel, found.target, slot, now, lease, SCHEDULED)
-        if claim is None:
-            continue
-        digest = _digest(
-            store, routing, found.channel, found.target, found.channel_id, found.channel_name, found.timezone
-        )
-        jobs.append((claim, digest))
-    run.outcomes.extend(_post_all(deps, jobs, store, now, pacer or PACER, deps.settings.digest_skip_empty))
+            for job in plan.jobs:
+                found = job.found
+                digest = _digest(
+                    store, routing, found.channel, found.target, found.channel_id, found.channel_name, found.timezone
+                )
+                run.outcomes.append(
+                    Outcome(found.channel, found.target, job.slot, "preview", new=digest.new, digest=digest)
+                )
+            return run
+        tasks.extend(partial(runner.post, job, routing) for job in plan.jobs)
+    # else: the sheet could not be read; due slots are not claimed, and the next run tries again
+    with runner.poster.keeper:
+        run.outcomes.extend(_in_threads(runner, tasks))
     for outcome in run.outcomes:
         logger.info("digest %s for %s (slot %s)", outcome.status, outcome.target, outcome.slot_at.isoformat())
     return run
@@ -362,9 +542,23 @@ def post_channel_digest(
     *,
     dry_run: bool = False,
     pacer: ChannelPacer | None = None,
+    sleep: Callable[[float], None] | None = None,
 ) -> DigestRun:
     """`microopt digest --channel C --force`: this channel's digest now, whatever its schedule."""
-    now = now or deps.clock()
+    try:
+        return _post_channel_digest(deps, channel, now or deps.clock(), dry_run, pacer or PACER, sleep)
+    except (OperationalError, InterfaceError) as error:
+        raise _database_guard(deps) from error
+
+
+def _post_channel_digest(
+    deps: Deps,
+    channel: str,
+    now: dt.datetime,
+    dry_run: bool,
+    pacer: ChannelPacer,
+    sleep: Callable[[float], None] | None,
+) -> DigestRun:
     store = state_of(deps)
     key = channel_key(channel)
     if not key:
@@ -385,49 +579,13 @@ def post_channel_digest(
     routing = Routing(_analyse(deps, data), data)
     digest = _digest(store, routing, key, target, channel_id, name, timezone)
     if dry_run:
-        run.outcomes.append(Outcome(key, target, now, "preview", new=digest.new, digest=digest))
+        run.outcomes.append(Outcome(key, target, now, "preview", new=digest.new, digest=digest, kind=FORCED))
         return run
-    claim = store.claim(key, target, now, now, dt.timedelta(minutes=deps.settings.digest_lease_minutes), FORCED)
+    runner = _runner(deps, store, now, pacer, False, sleep)
+    claim = store.claim(key, target, now, now, runner.lease, FORCED)
     if claim is None:
         run.problem = f"A digest for {target} is already being posted."
         return run
-    run.outcomes.extend(_post_all(deps, [(claim, digest)], store, now, pacer or PACER, skip_empty=False))
+    with runner.poster.keeper:
+        run.outcomes.append(runner.deliver(claim, digest))
     return run
-
-
-# -- what `/microopt sheet` shows -------------------------------------------------------------------
-def _advice(code: str | None) -> str:
-    if code is None:
-        return "it failed"
-    return ADVICE.get(code, f"Slack answered `{code}`")
-
-
-def delivery_notes(deps: Deps) -> list[str]:
-    """Recent digest trouble, one sentence each: channels that did not get a digest, schedules that do not
-    parse, a sheet that could not be read. Never raises."""
-    try:
-        store = state_of(deps)
-        now = deps.clock()
-        notes: list[str] = []
-        sheet_error = store.get_meta(SHEET_ERROR)
-        if sheet_error:
-            notes.append(sheet_error)
-        schedules = effective_schedules(store.schedules())
-        names = {s.channel: _label(s.target, s.channel_name) for s in schedules}
-        for row in store.problem_digests(now - NOTES_WINDOW):
-            where = names.get(row.channel, row.target)
-            when = f"{row.slot_at:%a %-d %b %H:%M} UTC"
-            what = "digest" if row.kind == SCHEDULED else "requested digest"
-            notes.append(f"{where} did not get its {what} of {when}: {_advice(row.error)}.")
-        for found in schedules:
-            if found.problem:
-                where = _label(found.target, found.channel_name)
-                origin = "in the Channels tab" if found.source == "sheet" else "set with /microopt schedule"
-                notes.append(
-                    f"The digest schedule for {where} {origin} (“{found.spec}”, {found.timezone}) does not work, "
-                    "so no digests go there: use e.g. `weekdays 09:00`, `mon 08:30` or cron `0 9 * * 1-5`."
-                )
-        return [escape(note) for note in notes]
-    except Exception:
-        logger.exception("could not read the digest record")
-        return ["Digest delivery could not be checked: the database did not answer."]

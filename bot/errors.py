@@ -17,3 +17,7 @@ class SheetUnavailable(UserFacingError):
 
 class ConfigurationError(UserFacingError):
     """A setting is missing or malformed."""
+
+
+class DatabaseUnavailable(UserFacingError):
+    """The state database (DATABASE_URL) stopped answering."""

@@ -22,6 +22,7 @@ from apscheduler.triggers.cron import CronTrigger
 
 from bot.deps import Deps
 from bot.digests import post_digests
+from bot.errors import UserFacingError
 
 logger = logging.getLogger("microopt.scheduler")
 JOB_ID = "digests"
@@ -36,6 +37,9 @@ def run_due_digests(deps: Deps) -> None:
     """The job: never raises, so one bad minute does not stop the next."""
     try:
         run = post_digests(deps, deps.clock())
+    except UserFacingError as error:  # the database stopped answering: one sentence, and the next minute tries
+        logger.warning("%s", error)
+        return
     except Exception:
         logger.exception("the digest run failed; the next minute tries again")
         return

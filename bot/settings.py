@@ -28,6 +28,7 @@ class Settings(BaseSettings):
     slack_signing_secret: str | None = Field(default=None, validation_alias="SLACK_SIGNING_SECRET", repr=False)
     slack_app_token: str | None = Field(default=None, validation_alias="SLACK_APP_TOKEN", repr=False)
     slack_api_url: str = Field(default="https://slack.com/api/", validation_alias="SLACK_API_URL")
+    slack_timeout_seconds: int = Field(default=10, ge=1, le=120, validation_alias="MICROOPT_SLACK_TIMEOUT")
     port: int = Field(default=3000, validation_alias="PORT")
 
     database_url: str = Field(default="sqlite:///microopt.db", validation_alias="DATABASE_URL")
@@ -39,7 +40,11 @@ class Settings(BaseSettings):
     digest_grace_hours: float = Field(default=12.0, ge=0, le=24, validation_alias="MICROOPT_DIGEST_GRACE_HOURS")
     digest_skip_empty: bool = Field(default=False, validation_alias="MICROOPT_DIGEST_SKIP_EMPTY")
     digest_concurrency: int = Field(default=8, ge=1, le=64, validation_alias="MICROOPT_DIGEST_CONCURRENCY")
-    digest_lease_minutes: float = Field(default=10.0, gt=0, validation_alias="MICROOPT_DIGEST_LEASE_MINUTES")
+    # A run renews its claims every third of the lease; a stopped run's claims are taken over once it runs out.
+    digest_lease_seconds: float = Field(default=45.0, gt=0, le=600, validation_alias="MICROOPT_DIGEST_LEASE_SECONDS")
+    # A failed digest is tried again after this, then twice and four times as long (at most), until its window
+    # closes; within one run, a thirtieth of it (1 s) spaces the tries, doubling.
+    digest_retry_seconds: float = Field(default=30.0, ge=0, le=600, validation_alias="MICROOPT_DIGEST_RETRY_SECONDS")
     schedule_sync_minutes: float = Field(default=10.0, gt=0, validation_alias="MICROOPT_SCHEDULE_SYNC_MINUTES")
 
     # Decisions (docs/methodology.md): the smallest relative lift worth acting on; it sizes each test's plan.

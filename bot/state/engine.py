@@ -42,6 +42,14 @@ def redacted(url: URL | str) -> str:
     return parsed.render_as_string(hide_password=True)
 
 
+def unavailable_sentence(raw_url: str) -> str:
+    """What a user reads when the database stops answering: which one (no password), and what to do."""
+    return (
+        f"The database at {redacted(raw_url)} (DATABASE_URL) stopped answering: check that it is running and "
+        "reachable, then run again; digests that went out before are found in Slack and not posted twice."
+    )
+
+
 def sqlite_file(url: URL) -> Path | None:
     """The file a SQLite URL points at (relative paths are relative to the working directory)."""
     if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):

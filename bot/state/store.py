@@ -107,14 +107,14 @@ def lease_expiry(row: DigestRow, lease: dt.timedelta) -> dt.datetime:
     return row.lease_until or row.claimed_at + lease
 
 
-def takeable(row: DigestRow, now: dt.datetime, lease: dt.timedelta) -> bool:
-    """Whether another process may take this digest over now."""
+def takeable(row: DigestRow, now: dt.datetime, lease: dt.timedelta, closing: bool = False) -> bool:
+    """Whether another process may take this digest over now (`closing`: to end it, its retry time aside)."""
     if row.status in (t.CLAIMED, t.SENDING):
         return lease_expiry(row, lease) <= now
     if row.status == t.UNKNOWN:
         return True
     if row.status == t.FAILED:
-        return row.retry_at is None or row.retry_at <= now
+        return closing or row.retry_at is None or row.retry_at <= now
     return False
 
 
@@ -314,6 +314,7 @@ class StateStore:
         now: dt.datetime,
         lease: dt.timedelta,
         kind: str = t.SCHEDULED,
+        closing: bool = False,
     ) -> Claim | None:
         """Claim one slot for this process; None when another process holds it, it waits for a retry, or it is done.
 
@@ -350,7 +351,7 @@ class StateStore:
                     t.digests.c.channel == channel, t.digests.c.slot_at == slot_at, t.digests.c.kind == kind
                 )
             ).first()
-            if row is None or not takeable(DigestRow(**row._mapping), now, lease):
+            if row is None or not takeable(DigestRow(**row._mapping), now, lease, closing):
                 return None
             uncertain = needs_check(DigestRow(**row._mapping))
             taken = conn.execute(

@@ -2,6 +2,12 @@
 
 It answers the methods microopt calls, checks the bot token, records every call, can be scripted to
 fail (`fail_next`), and can rate-limit chat.postMessage per channel the way Slack does.
+
+It also keeps every message it accepted, per channel, and returns them from `conversations.history` the way
+Slack does (newest first, by channel ID only, `metadata` only with `include_all_metadata`, `missing_scope`
+without `channels:history` / `groups:history`). Its post faults (`PostFaults`) are the ones that make a
+sender guess: store a message and then answer 500, store it and answer only after the client gave up, or
+fail a channel (500, nothing stored) until it recovers.
 """
 
 from __future__ import annotations
@@ -10,11 +16,63 @@ import itertools
 import json
 import threading
 import time
-from collections import defaultdict, deque
+from collections import Counter, defaultdict, deque
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlparse
+
+ALL_SCOPES = (
+    "commands",
+    "chat:write",
+    "files:write",
+    "channels:history",
+    "groups:history",
+    "channels:read",
+    "groups:read",
+)
+FAIL, STORE_THEN_500, STORE_THEN_STALL = "fail", "store_then_500", "store_then_stall"
+
+
+class PostFaults:
+    """What chat.postMessage does wrong, and to which posts: the faults that leave a sender unsure.
+
+    - `add(kind, times, channel)`: the next `times` posts (to `channel`, or any) get `kind`:
+      FAIL (500, nothing stored), STORE_THEN_500 (stored, then 500) or STORE_THEN_STALL (stored, answered
+      after `stall_seconds`, longer than the client waits).
+    - `fail_channel(channel, seconds)`: every post to that channel answers 500, nothing stored, until
+      `seconds` have passed (or `recover(channel)`).
+    - `answer_delay_seconds`: every post is stored at once and answered that much later (posts in flight).
+    """
+
+    def __init__(self) -> None:
+        self.stall_seconds = 3.0
+        self.answer_delay_seconds = 0.0
+        self._planned: list[tuple[str, str | None]] = []
+        self._failing: dict[str, float] = {}
+        self._lock = threading.Lock()
+
+    def add(self, kind: str, times: int = 1, channel: str | None = None) -> None:
+        with self._lock:
+            self._planned.extend([(kind, channel)] * times)
+
+    def fail_channel(self, channel: str, seconds: float) -> None:
+        with self._lock:
+            self._failing[channel] = time.monotonic() + seconds
+
+    def recover(self, channel: str) -> None:
+        with self._lock:
+            self._failing.pop(channel, None)
+
+    def take(self, channel: str) -> str | None:
+        with self._lock:
+            if self._failing.get(channel, 0.0) > time.monotonic():
+                return FAIL
+            for index, (kind, only) in enumerate(self._planned):
+                if only is None or only == channel:
+                    del self._planned[index]
+                    return kind
+        return None
 
 
 @dataclass
@@ -50,6 +108,10 @@ class SlackStandIn:
         self._last_post: dict[str, float] = {}
         self._lock = threading.Lock()
         self._ids = itertools.count(1)
+        self.faults = PostFaults()
+        self.scopes: set[str] = set(ALL_SCOPES)
+        self.stored: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        self._stored_changed = threading.Condition(self._lock)
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
@@ -124,7 +186,7 @@ class SlackStandIn:
                     wait = max(1, round(self.post_interval_seconds - (now - last) + 0.5))
                     return Scripted(429, {"ok": False, "error": "ratelimited"}, {"Retry-After": str(wait)})
                 self._last_post[channel] = now
-        return Scripted(200, {"ok": True, "channel": channel, "ts": f"{time.time():.6f}", "message": params})
+        return self._deliver(channel, params)
 
     def _chat_postEphemeral(self, params: dict[str, Any]) -> Scripted:
         return Scripted(200, {"ok": True, "message_ts": f"{time.time():.6f}"})
@@ -147,6 +209,93 @@ class SlackStandIn:
         files = params.get("files", "[]")
         files = json.loads(files) if isinstance(files, str) else files
         return Scripted(200, {"ok": True, "files": [{"id": f["id"], "title": f.get("title", "")} for f in files]})
+
+    # -- stored messages, history and post faults ----------------------------------------------------
+    def _deliver(self, channel: str, params: dict[str, Any]) -> Scripted:
+        """chat.postMessage past auth and rate limits: the fault for this post, if any, else store and answer."""
+        fault = self.faults.take(channel)
+        if fault == FAIL:
+            return Scripted(500, {"ok": False, "error": "fatal_error"})
+        message = self._store(channel, params)
+        if self.faults.answer_delay_seconds:
+            time.sleep(self.faults.answer_delay_seconds)
+        if fault == STORE_THEN_500:
+            return Scripted(500, {"ok": False, "error": "fatal_error"})
+        if fault == STORE_THEN_STALL:
+            time.sleep(self.faults.stall_seconds)
+        return Scripted(200, {"ok": True, "channel": channel, "ts": message["ts"], "message": message})
+
+    def _store(self, channel: str, params: dict[str, Any]) -> dict[str, Any]:
+        metadata = params.get("metadata")
+        if isinstance(metadata, str):
+            metadata = json.loads(metadata)
+        with self._lock:
+            history = self.stored[channel]
+            ts = f"{time.time():.6f}"
+            if history and float(ts) <= float(history[-1]["ts"]):
+                ts = f"{float(history[-1]['ts']) + 0.000001:.6f}"
+            message = {"type": "message", "user": "U0BOT", "bot_id": "B0BOT", "app_id": "A0APP", "ts": ts}
+            message.update({k: params[k] for k in ("text", "blocks") if k in params})
+            if metadata:
+                message["metadata"] = metadata
+            history.append(message)
+            self._stored_changed.notify_all()
+        return message
+
+    def stored_count(self) -> int:
+        with self._lock:
+            return sum(len(messages) for messages in self.stored.values())
+
+    def wait_for_stored(self, count: int, timeout: float) -> bool:
+        """Until `count` messages are stored (any channels); False after `timeout` seconds."""
+        with self._stored_changed:
+            return self._stored_changed.wait_for(
+                lambda: sum(len(m) for m in self.stored.values()) >= count, timeout=timeout
+            )
+
+    def digest_copies(self) -> Counter[tuple[str, str, int]]:
+        """How many times each digest message (channel ID, slot, part) is in Slack, from its metadata."""
+        with self._lock:
+            messages = [(channel, m) for channel, ms in self.stored.items() for m in ms]
+        copies: Counter[tuple[str, str, int]] = Counter()
+        for channel, message in messages:
+            payload = (message.get("metadata") or {}).get("event_payload") or {}
+            if "slot" in payload:
+                copies[(channel, str(payload["slot"]), int(payload.get("part", 0)))] += 1
+        return copies
+
+    def _conversations_history(self, params: dict[str, Any]) -> Scripted:
+        channel = str(params.get("channel", ""))
+        if channel not in self.channels:  # Slack wants the ID here; a name is not found
+            return Scripted(200, {"ok": False, "error": "channel_not_found"})
+        needed = "groups:history" if channel.startswith("G") else "channels:history"
+        if needed not in self.scopes:
+            provided = ",".join(sorted(self.scopes))
+            return Scripted(200, {"ok": False, "error": "missing_scope", "needed": needed, "provided": provided})
+        oldest, latest = float(params.get("oldest") or 0), float(params.get("latest") or "inf")
+        inclusive = str(params.get("inclusive", "")).lower() in ("1", "true")
+        with_metadata = str(params.get("include_all_metadata", "")).lower() in ("1", "true")
+        limit = min(int(params.get("limit") or 100), 999)
+        start = int(params.get("cursor") or 0)
+        with self._lock:
+            history = list(reversed(self.stored.get(channel, [])))
+        in_range = [
+            m
+            for m in history
+            if (oldest <= float(m["ts"]) <= latest if inclusive else oldest < float(m["ts"]) < latest)
+        ]
+        page = in_range[start : start + limit]
+        more = start + limit < len(in_range)
+        messages = [m if with_metadata else {k: v for k, v in m.items() if k != "metadata"} for m in page]
+        return Scripted(
+            200,
+            {
+                "ok": True,
+                "messages": messages,
+                "has_more": more,
+                "response_metadata": {"next_cursor": str(start + limit) if more else ""},
+            },
+        )
 
     # -- HTTP ------------------------------------------------------------------------------------
     def _handler(self) -> type[BaseHTTPRequestHandler]:

@@ -1,8 +1,9 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import pytest
@@ -53,9 +54,14 @@ class World:
     sheet: Sheet
     deps: Deps
     pacer: ChannelPacer
+    sleeps: list[float] = field(default_factory=list)  # what the posting waited between tries (not slept)
 
     def run(self, when: dt.datetime, **options: Any) -> DigestRun:
-        return post_digests(self.deps, when, pacer=self.pacer, **options)
+        return post_digests(self.deps, when, pacer=self.pacer, sleep=self.sleeps.append, **options)
+
+    def copies(self) -> Counter[tuple[str, str, int]]:
+        """How many times each digest message is in Slack: (channel ID, slot, part) → copies."""
+        return self.slack.digest_copies()
 
     def posts(self, channel: str | None = None) -> list[dict[str, Any]]:
         calls = [c.params for c in self.slack.calls_to("chat.postMessage")]

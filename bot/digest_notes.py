@@ -1,0 +1,163 @@
+"""The words for digest trouble, written once: what `/microopt sheet` lists and `microopt digest` prints.
+
+Every digest slot ends posted, skipped or missed; until then one may be waiting for a retry (`failed`) or
+not known to have arrived (`unknown`). Each of those is one sentence: where, which slot, why, and what is
+known about it in Slack ("it arrived", "it did not arrive", "not known yet").
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from typing import Protocol
+
+from bot.deps import Deps
+from bot.schedules import effective_schedules, state_of
+from bot.slack.blocks import escape
+from bot.state.store import DigestRow
+from bot.state.tables import ARRIVED, FAILED, MISSED, NOT_ARRIVED, NOT_KNOWN, SCHEDULED, UNKNOWN
+
+logger = logging.getLogger("microopt.digests")
+
+SHEET_ERROR = "digest_sheet_error"
+NOTES_WINDOW = dt.timedelta(days=7)
+ADVICE = {
+    "not_in_channel": "the bot is not in the channel: invite it with `/invite @microopt`",
+    "channel_not_found": "Slack does not know the channel (renamed, deleted or private): fix the Channels tab "
+    "or invite the bot",
+    "is_archived": "the channel is archived: unarchive it or remove it from the Channels tab",
+    "restricted_action": "the workspace does not let the bot post there",
+    "ratelimited": "Slack kept rate-limiting the bot",
+    "stopped_while_sending": "microopt stopped while posting it",
+    "stopped_before_sending": "microopt stopped before posting it",
+    "invalid_auth": "the bot token was refused: check SLACK_BOT_TOKEN",
+    "not_authed": "no bot token was sent: set SLACK_BOT_TOKEN",
+    "slack_5xx": "Slack answered with server errors",
+    "timeout": "Slack did not answer in time",
+    "connection_error": "Slack could not be reached",
+    "missing_scope": "the bot may not read the channel's history to check: add the channels:history, "
+    "groups:history, channels:read and groups:read scopes (manifest.yml) and reinstall the app",
+    "not_checked": "Slack's history could not be read to check",
+    "superseded": "a later digest of the channel was due, and it says everything this one would have",
+}
+KNOWN = {
+    ARRIVED: "it arrived",
+    NOT_ARRIVED: "it did not arrive",
+    NOT_KNOWN: "whether it arrived is not known yet",
+}
+
+
+def label(target: str, name: str | None) -> str:
+    return f"#{name}" if name else target
+
+
+def advice(code: str | None) -> str:
+    if code is None:
+        return "it failed"
+    return ADVICE.get(code, f"Slack answered `{code}`")
+
+
+def when(moment: dt.datetime) -> str:
+    return f"{moment:%a %-d %b %H:%M} UTC"
+
+
+def known(row: DigestRow) -> str:
+    """What is known about the digest in Slack."""
+    if row.arrival == NOT_ARRIVED and row.messages:
+        return f"{row.messages} of its messages arrived, the rest did not"
+    return KNOWN.get(row.arrival or (NOT_KNOWN if row.status == UNKNOWN else NOT_ARRIVED), KNOWN[NOT_KNOWN])
+
+
+def row_sentence(row: DigestRow, where: str) -> str:
+    """One digest that is not (yet) in its channel, as a sentence."""
+    what = "digest" if row.kind == SCHEDULED else "requested digest"
+    slot = when(row.slot_at)
+    if row.status == MISSED:
+        return f"{where} missed its {what} of {slot}: {advice(row.error)}; {known(row)}."
+    if row.status == UNKNOWN:
+        return (
+            f"{where} may not have got its {what} of {slot} ({advice(row.error)}): {known(row)}; "
+            "microopt asks Slack again on its next run."
+        )
+    retry = (
+        f" microopt tries again from {row.retry_at:%H:%M} UTC until the digest's window closes." if row.retry_at else ""
+    )
+    return f"{where} did not get its {what} of {slot} yet: {advice(row.error)}.{retry}"
+
+
+class Told(Protocol):
+    """What `microopt digest` prints of one outcome (bot.digests.Outcome, frozen)."""
+
+    @property
+    def target(self) -> str: ...
+    @property
+    def slot_at(self) -> dt.datetime: ...
+    @property
+    def status(self) -> str: ...
+    @property
+    def messages(self) -> int: ...
+    @property
+    def error(self) -> str | None: ...
+    @property
+    def arrival(self) -> str | None: ...
+    @property
+    def retry_at(self) -> dt.datetime | None: ...
+    @property
+    def found(self) -> int: ...
+    @property
+    def kind(self) -> str: ...
+
+
+def outcome_line(outcome: Told) -> str:
+    """One line per channel for `microopt digest`."""
+    where, slot = outcome.target, when(outcome.slot_at)
+    what = "digest" if outcome.kind == SCHEDULED else "requested digest"
+    if outcome.status == "posted" and outcome.found:
+        return f"{where}: posted ({outcome.found} of its {outcome.messages} messages were already in Slack)"
+    if outcome.status == FAILED:
+        retry = f"; tries again from {outcome.retry_at:%H:%M:%S} UTC" if outcome.retry_at else ""
+        return f"{where}: failed ({advice(outcome.error)}){retry}"
+    if outcome.status == UNKNOWN:
+        return (
+            f"{where}: not known yet whether its {what} of {slot} arrived ({advice(outcome.error)}); "
+            "the next run asks Slack"
+        )
+    if outcome.status == MISSED:
+        said = KNOWN.get(outcome.arrival or "", KNOWN[NOT_KNOWN])
+        return f"{where}: missed its {what} of {slot}: {advice(outcome.error)}; {said}"
+    error = f" ({outcome.error})" if outcome.error else ""
+    return f"{where}: {outcome.status}{error}"
+
+
+def waiting_line(row: DigestRow) -> str:
+    retry = f"{row.retry_at:%H:%M:%S} UTC" if row.retry_at else "the next run"
+    return f"{row.target}: failed ({advice(row.error)}); tries again from {retry}"
+
+
+def delivery_notes(deps: Deps) -> list[str]:
+    """Recent digest trouble, one sentence each: channels whose digest failed, was missed or may not have
+    arrived, schedules that do not parse, a sheet that could not be read. Never raises."""
+    try:
+        store = state_of(deps)
+        now = deps.clock()
+        notes: list[str] = []
+        sheet_error = store.get_meta(SHEET_ERROR)
+        if sheet_error:
+            notes.append(sheet_error)
+        schedules = effective_schedules(store.schedules())
+        names = {s.channel: label(s.target, s.channel_name) for s in schedules}
+        for row in store.problem_digests(now - NOTES_WINDOW):
+            if row.status in (FAILED, UNKNOWN, MISSED):
+                notes.append(row_sentence(row, names.get(row.channel, row.target)))
+        for found in schedules:
+            if found.problem:
+                where = label(found.target, found.channel_name)
+                origin = "in the Channels tab" if found.source == "sheet" else "set with /microopt schedule"
+                notes.append(
+                    f"The digest schedule for {where} {origin} (“{found.spec}”, {found.timezone}) does not work, "
+                    "so no digests go there: use e.g. `weekdays 09:00`, `mon 08:30` or cron `0 9 * * 1-5`."
+                )
+        return [escape(note) for note in notes]
+    except Exception:
+        logger.exception("could not read the digest record")
+        return ["Digest delivery could not be checked: the database did not answer."]
