@@ -617,7 +617,7 @@ class StateStore:
             ).all()
             latest_ok = dict(
                 conn.execute(
-                    select(t.digests.c.channel, func.max(t.digests.c.finished_at))
+                    select(t.digests.c.channel, func.max(t.digests.c.slot_at))
                     .where(t.digests.c.status == t.POSTED)
                     .group_by(t.digests.c.channel)
                 ).all()
@@ -629,11 +629,7 @@ class StateStore:
                 continue
             seen.add(row.channel)
             posted_later = latest_ok.get(row.channel)
-            if (
-                posted_later is not None
-                and row.finished_at is not None
-                and posted_later.replace(tzinfo=dt.UTC) > row.finished_at.replace(tzinfo=dt.UTC)
-            ):
+            if posted_later is not None and posted_later.replace(tzinfo=dt.UTC) > row.slot_at:
                 continue  # a later digest reached the channel: the problem is over
             out.append(DigestRow(**row._mapping))
         return out
