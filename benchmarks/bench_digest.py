@@ -8,13 +8,20 @@ Compared, on the same digests and the same stand-in:
 - naive: one message after another with a plain WebClient (no pacing, no retries);
 - naive + retries: the same, with slack_sdk's RateLimitErrorRetryHandler (waits Retry-After, one channel at a time).
 
-    python benchmarks/bench_digest.py [--channels 200] [--campaigns 5]
+    python benchmarks/bench_digest.py [--channels 200] [--campaigns 5] [--faults]
+
+`--faults` adds the faults table: each fault of tests/fakes/digest_faults.py (kill -9 mid-run, 500 after
+storing, an answer after the client's timeout, two channels failing for 20 s, PostgreSQL stopped mid-run)
+against real `microopt digest` processes, 20 channels, a real PostgreSQL, the default settings and a run
+every 15 s, for this code and for the code before this work (`--before`, default the merge base with
+main, extracted with `git archive`) in the same run: posted / duplicated / lost / minutes to recover.
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
+import subprocess
 import sys
 import tempfile
 import time
@@ -121,11 +128,64 @@ def run_naive(payloads: list[tuple[str, list[dict[str, Any]]]], channels: int, r
         }
 
 
+REPO = Path(__file__).resolve().parent.parent
+
+
+def extract(ref: str, into: Path) -> Path:
+    """The tree of `ref` in `into` (no .git): what a run of that release would execute."""
+    archive = subprocess.run(["git", "-C", str(REPO), "archive", ref], check=True, capture_output=True).stdout
+    subprocess.run(["tar", "-x", "-C", str(into)], input=archive, check=True)
+    return into
+
+
+def run_faults(before: str, every: float, deadline: float) -> None:
+    from tests.fakes.digest_faults import FAULTS, run_fault
+    from tests.fakes.postgres import restartable_postgres
+
+    if before == "merge-base":
+        before = subprocess.run(
+            ["git", "-C", str(REPO), "merge-base", "HEAD", "main"], check=True, capture_output=True, text=True
+        ).stdout.strip()
+    rows: list[tuple[str, str, str]] = []
+    with tempfile.TemporaryDirectory() as tmp, restartable_postgres() as server:
+        old = extract(before, Path(tmp) / "before")
+        for index, fault in enumerate(FAULTS):
+            figures = []
+            for label, code in (("before", old), ("after", REPO)):
+                work = Path(tmp) / f"{label}-{index}"
+                work.mkdir()
+                database = server.create(f"bench_{label}_{index}")
+                result = run_fault(
+                    fault,
+                    code=code,
+                    workdir=work,
+                    database=database,
+                    postgres=server,
+                    every=every,
+                    deadline=deadline,
+                    stall_seconds=12.0,  # past the client's 10 s timeout
+                )
+                figures.append(result.row())
+                print(f"  {fault:28} {label:6} {result.row()}", flush=True)
+            rows.append((fault, figures[0], figures[1]))
+    print(
+        f"\nfaults: 20 channels × 1 post, real processes, PostgreSQL, default settings, a run every {every:g} s; "
+        f"lost = not in Slack {deadline:g} s after the fault; before = {before[:10]}"
+    )
+    print(f"{'fault':28} {'before (posted / duplicated / lost / minutes)':48} after")
+    for fault, old_row, new_row in rows:
+        print(f"{fault:28} {old_row:48} {new_row}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--channels", type=int, default=200)
     parser.add_argument("--campaigns", type=int, default=5)
     parser.add_argument("--skip-naive-retries", action="store_true", help="the slow baseline (minutes)")
+    parser.add_argument("--faults", action="store_true", help="also the faults table (about 15 minutes)")
+    parser.add_argument("--before", default="merge-base", help="the git ref the faults table compares with")
+    parser.add_argument("--every", type=float, default=15.0, help="seconds between runs after a fault")
+    parser.add_argument("--deadline", type=float, default=130.0, help="seconds after a fault a channel counts lost")
     args = parser.parse_args()
     ours = run_microopt(args.channels, args.campaigns)
     from analysis.report import analyse
@@ -151,6 +211,8 @@ def main() -> None:
         f"microopt's time includes, per round, parsing and analysing the sheet once ({reading:.2f} s here) and "
         "recording every claim, post and verdict in the database (SQLite); the naive posters only post."
     )
+    if args.faults:
+        run_faults(args.before, args.every, args.deadline)
 
 
 if __name__ == "__main__":
