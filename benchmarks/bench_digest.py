@@ -133,6 +133,7 @@ REPO = Path(__file__).resolve().parent.parent
 
 def extract(ref: str, into: Path) -> Path:
     """The tree of `ref` in `into` (no .git): what a run of that release would execute."""
+    into.mkdir(parents=True, exist_ok=True)
     archive = subprocess.run(["git", "-C", str(REPO), "archive", ref], check=True, capture_output=True).stdout
     subprocess.run(["tar", "-x", "-C", str(into)], input=archive, check=True)
     return into

@@ -315,7 +315,10 @@ class SlackStandIn:
                 for key, value in (headers or {}).items():
                     self.send_header(key, value)
                 self.end_headers()
-                self.wfile.write(data)
+                try:
+                    self.wfile.write(data)
+                except (BrokenPipeError, ConnectionResetError):  # the client gave up or was killed: as Slack would
+                    self.close_connection = True
 
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length", 0))
