@@ -68,14 +68,30 @@ def _stop_on_sigterm(stop: object) -> None:
     signal.signal(signal.SIGTERM, handler)
 
 
+def _ensure_state(deps: object) -> None:
+    """Create or upgrade the schema before the scheduler starts; a database that does not answer is one sentence."""
+    from sqlalchemy.exc import InterfaceError, OperationalError
+
+    from bot.deps import Deps
+    from bot.errors import DatabaseUnavailable
+    from bot.state.engine import unavailable_sentence
+
+    assert isinstance(deps, Deps)
+    if deps.state is None:
+        return
+    try:
+        deps.state().ensure_schema()
+    except (OperationalError, InterfaceError) as error:
+        raise DatabaseUnavailable(unavailable_sentence(deps.settings.database_url)) from error
+
+
 def run_scheduler() -> None:
     from bot.scheduler import create_scheduler
     from bot.state import redacted
 
     deps = load_deps()
     _verbose_logs()
-    if deps.state is not None:
-        deps.state().ensure_schema()
+    _ensure_state(deps)
     scheduler = create_scheduler(deps)
     _stop_on_sigterm(lambda: scheduler.shutdown(wait=False))
     logger.info("scheduler started; state in %s", redacted(deps.settings.database_url))
@@ -92,8 +108,7 @@ def run_single_process() -> None:
     check_settings(deps.settings, "socket")
     verify_bot_token(deps.settings)
     _verbose_logs()
-    if deps.state is not None:
-        deps.state().ensure_schema()
+    _ensure_state(deps)
     handler = connect_socket_mode(create_app(deps.settings, deps, mode="socket"), deps.settings)
     scheduler = create_scheduler(deps)
     _stop_on_sigterm(lambda: scheduler.shutdown(wait=False))

@@ -339,7 +339,8 @@ class Runner:
             return self.outcome(claim, TAKEN, digest, messages=done.sent)
         retry_at = None
         if done.status == FAILED and claim.kind == SCHEDULED:
-            retry_at = self.clock() + retry_delay(claim.attempts, self.deps.settings.digest_retry_seconds)
+            # counted from the run's tick (its injected `now`), so the backoff is the same however long the run took
+            retry_at = self.now + retry_delay(claim.attempts, self.deps.settings.digest_retry_seconds)
         if done.status == FAILED:
             logger.warning("the digest for %s was not posted: %s", claim.target, done.error)
         elif done.status == UNKNOWN:
