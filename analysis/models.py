@@ -88,6 +88,7 @@ class ChannelRoute(Frozen):
     channel: str
     schedule: str | None = None
     timezone: str | None = None
+    cell: str | None = None  # the Channel cell's A1 reference, for problems about it
 
 
 @dataclass(frozen=True)

@@ -396,7 +396,11 @@ def _parse_channels(tab: Tab, problems: list[Problem]) -> list[ChannelRoute]:
             continue
         routes.append(
             ChannelRoute(
-                campaign=campaign or "*", channel=channel, schedule=schedule or None, timezone=timezone or None
+                campaign=campaign or "*",
+                channel=channel,
+                schedule=schedule or None,
+                timezone=timezone or None,
+                cell=a1(tab.name, cast(int, row_index), headers["channel"]),
             )
         )
     return routes

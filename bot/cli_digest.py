@@ -30,11 +30,11 @@ def _print_run(run: object, dry_run: bool) -> bool:
     console = Console(highlight=False)
     for outcome in run.outcomes:
         if dry_run and outcome.digest is not None:
-            console.rule(f"{outcome.target} · slot {outcome.slot_at:%Y-%m-%d %H:%M} UTC", style="dim")
+            console.rule(f"{outcome.label} · slot {outcome.slot_at:%Y-%m-%d %H:%M} UTC", style="dim")
             sys.stdout.write(outcome.digest.text + "\n")
         else:
             error = f" ({outcome.error})" if outcome.error else ""
-            console.print(f"{outcome.target}: {outcome.status}{error}", markup=False)
+            console.print(f"{outcome.label}: {outcome.status}{error}", markup=False)
     console.print(run.summary(), markup=False)
     return run.problem is None and not run.count("failed")
 

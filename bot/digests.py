@@ -26,18 +26,19 @@ from analysis.models import Report, SheetData, TestResult
 from bot.deps import Deps
 from bot.errors import UserFacingError
 from bot.render.digest import Digest, render_digest
-from bot.routing import Where, access_for, parse_channel
+from bot.routing import Where, access_for, channel_id_of, names_unavailable, needs_names, parse_channel
 from bot.schedules import (
     ChannelSchedule,
-    channel_key,
     due_slot,
     effective_schedules,
-    post_target,
+    renamed_keys,
     sheet_schedules,
     state_of,
 )
 from bot.service import full_report, load_sheet
 from bot.slack.blocks import escape
+from bot.slack.directory import ChannelNames, list_channel_names
+from bot.state.channels import rekey_channels
 from bot.state.store import Claim, StateStore
 from bot.state.tables import CLAIMED, FAILED, FORCED, POSTED, SCHEDULED, SENDING, SKIPPED
 
@@ -104,6 +105,11 @@ class Outcome:
     error: str | None = None
     digest: Digest | None = None
 
+    @property
+    def label(self) -> str:
+        """How people know the channel (`#spring-sale`); its ID when the digest does not say."""
+        return self.digest.channel if self.digest is not None else self.target
+
 
 @dataclass
 class DigestRun:
@@ -149,9 +155,23 @@ def _read_sheet(deps: Deps, store: StateStore, now: dt.datetime) -> tuple[SheetD
     return data, None
 
 
-def sync_schedules(deps: Deps, data: SheetData, now: dt.datetime | None = None) -> None:
-    """Mirror the Channels tab's Schedule/Timezone columns into the database."""
-    state_of(deps).sync_sheet_schedules(sheet_schedules(data.channels, deps.settings.timezone), now or deps.clock())
+def channel_names(deps: Deps, data: SheetData) -> ChannelNames:
+    """The Channels tab's names resolved to IDs, asked of Slack only when a row names a channel."""
+    return list_channel_names(_client(deps)) if needs_names(data.channels) else ChannelNames()
+
+
+def sync_schedules(deps: Deps, data: SheetData, names: ChannelNames, now: dt.datetime | None = None) -> None:
+    """Mirror the Channels tab's Schedule/Timezone columns into the database, keyed by channel ID.
+
+    Not while names cannot be looked up: the rows named by name would look removed, and come back later
+    with their schedule restarted. A database keyed by names (schema 3) moves its history to the IDs.
+    """
+    if names.error is not None:
+        return
+    store = state_of(deps)
+    wanted = sheet_schedules(data.channels, deps.settings.timezone, names.ids)
+    rekey_channels(store, renamed_keys(wanted))
+    store.sync_sheet_schedules(wanted, now or deps.clock())
 
 
 def due_channels(
@@ -183,13 +203,15 @@ class Routing:
     fall back to every campaign; a digest never does).
     """
 
-    def __init__(self, report: Report, data: SheetData) -> None:
+    def __init__(self, report: Report, data: SheetData, names: ChannelNames) -> None:
         # Paused and done tests leave digests; they stay in status, backtest and the track record.
         self.tests = [t for t in report.tests if t.status == "running"]
         self.routes = data.channels
+        self.names = names.ids
 
     def tests_for(self, channel_id: str | None, name: str | None) -> list[TestResult]:
-        access = access_for(self.routes, Where(channel_id, name), home_team=None, fallback_to_all=False)
+        where = Where(channel_id, name)
+        access = access_for(self.routes, where, names=self.names, home_team=None, fallback_to_all=False)
         return list(access.tests(self.tests))
 
 
@@ -317,11 +339,13 @@ def post_digests(
     lease = dt.timedelta(minutes=settings.digest_lease_minutes)
     run = DigestRun(now)
     data: SheetData | None = None
+    names: ChannelNames | None = None
     if refresh_schedules or (refresh_schedules is None and _sync_due(store, now, deps)):
         data, run.problem = _read_sheet(deps, store, now)
         run.sheet_read = True
         if data is not None:
-            sync_schedules(deps, data, now)
+            names = channel_names(deps, data)
+            sync_schedules(deps, data, names, now)
     due = due_channels(store, now, grace, lease)
     run.due = len(due)
     if not due:
@@ -333,7 +357,13 @@ def post_digests(
         run.sheet_read = True
         if data is None:
             return run
-    routing = Routing(_analyse(deps, data), data)
+    names = names or channel_names(deps, data)
+    if names.error is not None:
+        # Nothing claimed: a digest now would miss the campaigns of every row named by name.
+        run.problem = f"Digests wait: {names_unavailable(names.error)}."
+        store.set_meta(SHEET_ERROR, run.problem)
+        return run
+    routing = Routing(_analyse(deps, data), data, names)
     jobs: list[tuple[Claim, Digest]] = []
     for found, slot in due:
         if dry_run:
@@ -366,30 +396,35 @@ def post_channel_digest(
     """`microopt digest --channel C --force`: this channel's digest now, whatever its schedule."""
     now = now or deps.clock()
     store = state_of(deps)
-    key = channel_key(channel)
-    if not key:
+    if not parse_channel(channel).channel_id and not parse_channel(channel).name:
         raise UserFacingError(f"“{channel}” is not a channel: give #name, name or a channel ID such as C0123ABCD.")
     run = DigestRun(now, due=1)
     data, run.problem = _read_sheet(deps, store, now)
     run.sheet_read = True
     if data is None:
         return run
-    if not dry_run:
-        sync_schedules(deps, data, now)
-    known = next((s for s in effective_schedules(store.schedules()) if s.channel == key), None)
-    ref = parse_channel(channel)
-    target = known.target if known else post_target(channel)
-    channel_id = known.channel_id if known else ref.channel_id
-    name = known.channel_name if known else ref.name
-    timezone = known.timezone if known else deps.settings.timezone
-    routing = Routing(_analyse(deps, data), data)
-    digest = _digest(store, routing, key, target, channel_id, name, timezone)
-    if dry_run:
-        run.outcomes.append(Outcome(key, target, now, "preview", new=digest.new, digest=digest))
+    names = list_channel_names(_client(deps)) if not parse_channel(channel).channel_id else channel_names(deps, data)
+    key = channel_id_of(channel, names.ids)
+    if key is None:
+        run.problem = (
+            f"Slack has no channel “{channel}” that microopt can see"
+            + (f" ({names.error})" if names.error else "")
+            + ": give its ID (C0123ABCD), or invite microopt if it is private."
+        )
         return run
-    claim = store.claim(key, target, now, now, dt.timedelta(minutes=deps.settings.digest_lease_minutes), FORCED)
+    if not dry_run:
+        sync_schedules(deps, data, names, now)
+    known = next((s for s in effective_schedules(store.schedules()) if s.channel == key), None)
+    name = known.channel_name if known else parse_channel(channel).name
+    timezone = known.timezone if known else deps.settings.timezone
+    routing = Routing(_analyse(deps, data), data, names)
+    digest = _digest(store, routing, key, key, key, name, timezone)
+    if dry_run:
+        run.outcomes.append(Outcome(key, key, now, "preview", new=digest.new, digest=digest))
+        return run
+    claim = store.claim(key, key, now, now, dt.timedelta(minutes=deps.settings.digest_lease_minutes), FORCED)
     if claim is None:
-        run.problem = f"A digest for {target} is already being posted."
+        run.problem = f"A digest for {_label(key, name)} is already being posted."
         return run
     run.outcomes.extend(_post_all(deps, [(claim, digest)], store, now, pacer or PACER, skip_empty=False))
     return run

@@ -4,8 +4,8 @@ the Slack requests being answered.
 Table names carry a `microopt_` prefix so the database can be shared with other apps. The schema is
 created when missing (see `bot.state.store.StateStore.ensure_schema`); `SCHEMA_VERSION` is recorded in
 `microopt_meta` so a later release can migrate from it. Versions: 1, the first four tables; 2 adds
-`microopt_answers`; 3 adds `microopt_looks` and `microopt_calls` (each step only adds tables, so an older
-database is upgraded by creating them).
+`microopt_answers`; 3 adds `microopt_looks` and `microopt_calls`; 4 adds `microopt_schedule_changes` (each
+step only adds tables, so an older database is upgraded by creating them).
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 # A digest's life: claimed → sending → posted | failed | skipped; `unknown` when a process stopped while
 # sending (the post may or may not have reached Slack, so it is never retried).
@@ -172,3 +172,17 @@ calls = Table(
     Column("conversions", BigInteger, nullable=False),
     Column("recorded_at", UtcDateTime, nullable=False),
 )
+
+# Every change made with `/microopt schedule`: who, when, to what (`action` set | off | sheet).
+schedule_changes = Table(
+    "microopt_schedule_changes",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("channel", String(200), nullable=False),
+    Column("changed_by", String(40), nullable=False),
+    Column("action", String(10), nullable=False),
+    Column("spec", String(200), nullable=True),
+    Column("timezone", String(64), nullable=True),
+    Column("changed_at", UtcDateTime, nullable=False),
+)
+Index("microopt_schedule_changes_channel", schedule_changes.c.channel, schedule_changes.c.changed_at)
