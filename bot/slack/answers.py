@@ -13,7 +13,7 @@ import re
 import secrets
 import threading
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import partial
 from typing import Any, Literal
 
@@ -115,6 +115,9 @@ class Answer:
     visibility: Visibility = "in_channel"
     # Details for the asker only (ephemeral), after the posts: what a channel must not see.
     private: tuple[Post, ...] = ()
+    # The same details for MICROOPT_ADMINS (ephemeral in the channel, else in a direct message).
+    admins: tuple[str, ...] = ()
+    admin_post: Post | None = None
 
 
 DrawChart = Callable[[TestResult], bytes]
@@ -213,6 +216,7 @@ class Answers:
         self.home_team = home_team
         # The installing workspace's channel names → IDs (conversations.list), for Channels-tab rows by name.
         self.channel_names = channel_names
+        self.alerts = AdminAlerts(deps.settings.admins, deps.clock)
 
     def names(self, routes: Sequence[ChannelRoute]) -> ChannelNames:
         return self.channel_names() if needs_names(routes) else ChannelNames()
@@ -241,7 +245,8 @@ class Answers:
         try:
             return handler(command)
         except UserFacingError as error:
-            return failure_answer(f":warning: {escape(error)}", command, self.deps.settings.sheet)
+            failed = failure_answer(f":warning: {escape(error)}", command, self.deps.settings.sheet)
+            return self.alerts.tell_admins(failed, command, f"{escape(error)}")
         except Exception as error:
             reference = secrets.token_hex(3)
             logger.exception(
@@ -303,6 +308,37 @@ class Answers:
         )
         reply = handle_schedule_command(self.deps, request)
         return Answer(posts=(Post(render_notice(reply)),), visibility="in_channel")
+
+
+class AdminAlerts:
+    """Sheet faults for MICROOPT_ADMINS, each fault at most once per `quiet` (a broken sheet would otherwise
+    message them on every command)."""
+
+    def __init__(
+        self, admins: frozenset[str], clock: Callable[[], dt.datetime], quiet: dt.timedelta = dt.timedelta(hours=1)
+    ) -> None:
+        self.admins = tuple(sorted(admins))
+        self.clock = clock
+        self.quiet = quiet
+        self._lock = threading.Lock()
+        self._told: dict[str, dt.datetime] = {}
+
+    def tell_admins(self, answer: Answer, command: SlashCommand, details: str) -> Answer:
+        others = tuple(a for a in self.admins if a != command.user_id)
+        if not others:
+            return answer
+        now = self.clock()
+        with self._lock:
+            last = self._told.get(details)
+            if last is not None and now - last < self.quiet:
+                return answer
+            self._told[details] = now
+        asker = f"<@{command.user_id}>" if re.fullmatch(r"[UW][A-Z0-9]{2,20}", command.user_id) else "Someone"
+        sentence = (
+            f":warning: {asker} ran `{COMMAND} {command.verb}` in {command.where} and microopt could not read the "
+            f"sheet: {details}"
+        )
+        return replace(answer, admins=others, admin_post=Post(render_notice(sentence)))
 
 
 def failure_answer(sentence: str, command: SlashCommand, sheet: str = "") -> Answer:

@@ -69,14 +69,21 @@ def last_schedule_change(store: StateStore, channel: str) -> ScheduleChange | No
 
 
 def rekey_channels(store: StateStore, renames: Mapping[str, str]) -> None:
-    """Move digests and verdict history from old keys (channel names) to new ones (IDs); a slot the new
-    key already holds stays where it is, so the exactly-once claim is never broken."""
+    """Move a channel's sheet schedule (with its `since`), digests and verdict history from an old key (its
+    name) to a new one (its ID); what the new key already holds stays, so no claim is ever duplicated."""
     if not renames:
         return
     store.ensure_schema()
     newer = aliased(t.digests)
+    sheet_row = aliased(t.schedules)
     with store.writing() as conn:
         for old, new in renames.items():
+            held = exists().where(and_(sheet_row.c.channel == new, sheet_row.c.source == t.SHEET))
+            conn.execute(
+                update(t.schedules)
+                .where(t.schedules.c.channel == old, t.schedules.c.source == t.SHEET, ~held)
+                .values(channel=new)
+            )
             taken = exists().where(
                 and_(newer.c.channel == new, newer.c.slot_at == t.digests.c.slot_at, newer.c.kind == t.digests.c.kind)
             )

@@ -50,6 +50,8 @@ class SlackStandIn:
         self.scopes = scopes
         # At most this many channels per conversations.list page (Slack may return fewer than `limit`).
         self.page_size = page_size
+        # Who is in which channel, where a test says so: chat.postEphemeral to anyone else fails like Slack's.
+        self.members: dict[str, set[str]] = {}
         self.post_interval_seconds = post_interval_seconds
         self.calls: list[Call] = []
         self.responses: list[tuple[str, dict[str, Any]]] = []
@@ -125,7 +127,10 @@ class SlackStandIn:
         return next((cid for cid, n in self.channels.items() if n == name), None)
 
     def _chat_postMessage(self, params: dict[str, Any]) -> Scripted:
-        channel = self._channel_id(str(params.get("channel", "")))
+        written = str(params.get("channel", ""))
+        if written[:1] in ("U", "W"):  # a user's ID: the app's direct message with them
+            return Scripted(200, {"ok": True, "channel": "D" + written[1:], "ts": f"{time.time():.6f}"})
+        channel = self._channel_id(written)
         if channel is None:
             return Scripted(200, {"ok": False, "error": "channel_not_found"})
         if self.post_interval_seconds is not None:
@@ -140,6 +145,11 @@ class SlackStandIn:
         return Scripted(200, {"ok": True, "channel": channel, "ts": f"{time.time():.6f}", "message": params})
 
     def _chat_postEphemeral(self, params: dict[str, Any]) -> Scripted:
+        channel = self._channel_id(str(params.get("channel", "")))
+        if channel is None:
+            return Scripted(200, {"ok": False, "error": "channel_not_found"})
+        if channel in self.members and str(params.get("user", "")) not in self.members[channel]:
+            return Scripted(200, {"ok": False, "error": "user_not_in_channel"})
         return Scripted(200, {"ok": True, "message_ts": f"{time.time():.6f}"})
 
     def _conversations_list(self, params: dict[str, Any]) -> Scripted:

@@ -29,7 +29,13 @@ def test_manifest_declares_the_command_least_privilege_scopes_and_event_url() ->
     assert command["command"] == "/microopt"
     assert "status" in command["usage_hint"] and "schedule" in command["usage_hint"]
     assert command["url"].endswith("/slack/events")
-    assert sorted(data["oauth_config"]["scopes"]["bot"]) == ["chat:write", "commands", "files:write"]
+    assert sorted(data["oauth_config"]["scopes"]["bot"]) == [
+        "channels:read",
+        "chat:write",
+        "commands",
+        "files:write",
+        "groups:read",
+    ]
 
 
 def test_procfile_runs_the_web_and_worker_processes() -> None:
