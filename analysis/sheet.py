@@ -28,7 +28,15 @@ from analysis.cells import (
     parse_text,
     shown,
 )
-from analysis.exports import Override, describe_unrecognised, parse_setup, recognise
+from analysis.exports import (
+    Override,
+    consumed_reading,
+    describe_unrecognised,
+    parse_setup,
+    pivot_conversion_actions,
+    recognise,
+    with_pivot,
+)
 from analysis.models import (
     ChannelRoute,
     Kind,
@@ -534,7 +542,13 @@ def parse_workbook(tabs: Iterable[Tab], currency: str = "$") -> SheetData:
     for tab in tabs:
         if tab.name.strip().lower() == "setup":
             overrides.extend(parse_setup(tab, problems))
-    for tab in tabs:
+    pivoted = pivot_conversion_actions(tabs, overrides)
+    problems.extend(pivoted.problems)
+    for tab in pivoted.tabs:
+        if tab.name in pivoted.consumed:
+            readings.append(consumed_reading(pivoted.consumed[tab.name]))
+            tabs_read.append(tab.name)
+            continue
         if tab.name.strip().lower() == "channels":
             channels.extend(_parse_channels(tab, problems))
             tabs_read.append(tab.name)
@@ -547,7 +561,7 @@ def parse_workbook(tabs: Iterable[Tab], currency: str = "$") -> SheetData:
         layout = _layout(tab, tried) if not _overridden(tab, overrides) else None
         if layout is not None:
             problems.extend(tried)
-            readings.append(_hand_made_reading(tab.name, layout))
+            readings.append(with_pivot(_hand_made_reading(tab.name, layout), pivoted.pivots.get(tab.name)))
         else:
             export = recognise(tab, overrides)
             if export is None:
@@ -563,7 +577,7 @@ def parse_workbook(tabs: Iterable[Tab], currency: str = "$") -> SheetData:
                 continue
             layout.fractional = export.fractional
             problems.extend(export.problems)
-            readings.append(export.reading)
+            readings.append(with_pivot(export.reading, pivoted.pivots.get(tab.name)))
             export_currency = export.currency
         tabs_read.append(tab.name)
         frame, tab_metrics, tab_currency = _parse_results(tab, layout, problems)
