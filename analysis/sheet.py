@@ -16,6 +16,7 @@ import pandas as pd
 from analysis.cells import (
     a1,
     by_distinct,
+    currency_of_format,
     currency_symbol,
     decimal_mark,
     is_blank,
@@ -329,7 +330,10 @@ def _parse_results(
         parsed["date"] = pd.Series(pd.NaT, index=cells.index, dtype="datetime64[ns]")
     if "spend" in columns:
         spend, messages = parse_money(cells[columns["spend"]], decimal)
-        currency = currency_symbol(cells[columns["spend"]])
+        # As typed (`€840`), else as the sheet shows plain numbers (a Google Sheets currency format).
+        currency = currency_symbol(cells[columns["spend"]]) or currency_of_format(
+            tab.number_formats.get(columns["spend"]), tab.locale
+        )
         rows.add(messages, columns["spend"])
         parsed["spend"] = spend
     else:
