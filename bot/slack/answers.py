@@ -279,6 +279,7 @@ class Answers:
             problems=report.problems,
             tests=len(report.tests),
             notes=notes,
+            tabs=report.tabs,
         )
         return Answer(posts=tuple(Post(p) for p in payloads), visibility="ephemeral")
 
