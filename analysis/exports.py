@@ -310,6 +310,21 @@ def _numeric_text(cell: object) -> bool:
     return isinstance(cell, str) and bool(re.fullmatch(r"[\s$€£\d.,%-]+", cell)) and any(ch.isdigit() for ch in cell)
 
 
+def _date_column(
+    body: Sequence[Sequence[object]], header: Sequence[object], roles: Mapping[int, tuple[Role, str]]
+) -> int | None:
+    """The column of each row's day. Meta's `Reporting starts` is one only when it equals `Reporting ends`
+    (a breakdown by day); otherwise the rows are totals over a period, undated."""
+    date = next((i for i, (role, _) in roles.items() if role == "date"), None)
+    if date is None or normalise_header(header[date]) != "reporting starts":
+        return date
+    ends = next((i for i, cell in enumerate(header) if normalise_header(cell) == "reporting ends"), None)
+    if ends is None:
+        return date
+    spans = {(normalise_header(row[date]), normalise_header(row[ends])) for row in body if len(row) > max(date, ends)}
+    return date if all(start == end for start, end in spans if start and end) else None
+
+
 def recognise(tab: Tab, overrides: Sequence[Override] = ()) -> Reading | None:
     """The tab rewritten into the hand-made layout, or None when it is not a recognisable export."""
     header_index = _header(tab.rows, tab.name, overrides)
@@ -327,7 +342,7 @@ def recognise(tab: Tab, overrides: Sequence[Override] = ()) -> Reading | None:
     traffic = next(i for i, (role, _) in roles.items() if role == "traffic")
     spend = next((i for i, (role, _) in roles.items() if role == "spend"), None)
     currency_column = next((i for i, (role, _) in roles.items() if role == "currency"), None)
-    date = next((i for i, (role, _) in roles.items() if role == "date"), None)
+    date = _date_column(tab.rows[header_index + 1 :], header, roles)
     metrics = [(i, role, name) for i, (role, name) in roles.items() if role in ("micro", "macro")]
     width = max(len(row) for row in tab.rows)
     campaign_column = campaign if campaign is not None else width
@@ -490,7 +505,7 @@ def _frame(tab: Tab, header_index: int, overrides: Sequence[Override]) -> _Frame
     campaign = next((i for i, (role, _) in roles.items() if role == "campaign"), None)
     if variant is None:
         variant, campaign = campaign, None
-    date = next((i for i, (role, _) in roles.items() if role == "date"), None)
+    date = _date_column(tab.rows[header_index + 1 :], header, roles)
     traffic = next((i for i, (role, _) in roles.items() if role == "traffic"), None)
     width = max(len(row) for row in tab.rows)
     body = pd.DataFrame(
