@@ -103,6 +103,8 @@ _CURRENCY_SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥", "INR": 
 _TOTAL_ROW = re.compile(r"^\s*(grand\s+)?totals?\b|^\s*summary\b|^\s*account\s+total", re.IGNORECASE)
 _MISSING = {"--", "—", "-", "n/a"}
 _NOT_SET = {"(not set)", "(not provided)", "(other)"}
+# How far down a long table's header is looked for: exports' title lines and `#` preambles are far shorter.
+_PREAMBLE_ROWS = 200
 _CAMPAIGN_NAMES = {n for n, role in _NAMES.items() if role == "campaign"}
 NO_MICRO = "no micro-conversion column: add one (Add to cart, Leads…), or name one in the Setup tab"
 _METRIC_SUFFIX = re.compile(r"^(?P<name>.+?)\s*\((?P<kind>micro|macro)\)$", re.IGNORECASE)
@@ -296,6 +298,8 @@ def describe_unrecognised(tab: Tab) -> Problem | None:
             )
             if role not in roles
         ]
+        if "micro" not in roles and "macro" not in roles:
+            lacking = [w for w in lacking if "conversion" not in w] + ["a conversion column (micro or macro)"]
         platform = _platform({normalise_header(t) for t in texts})
         looks = f"it looks like a {platform.replace(' export', '')} export" if platform != "Export" else "it"
         return Problem(
@@ -584,7 +588,7 @@ def pivot_conversion_actions(tabs: Sequence[Tab], overrides: Sequence[Override] 
     for position, tab in enumerate(tabs):
         if not tab.rows or normalise_header(tab.name) in ("setup", "channels", "verdicts"):
             continue
-        header_index = _header(tab.rows, tab.name, overrides, needs=("action",))
+        header_index = _header(tab.rows[:_PREAMBLE_ROWS], tab.name, overrides, needs=("action",))
         if header_index is None:
             continue
         frame = _frame(tab, header_index, overrides)
@@ -664,7 +668,7 @@ def _traffic_tab(
     for index, other in enumerate(tabs):
         if index == position or not other.rows or normalise_header(other.name) in ("setup", "channels", "verdicts"):
             continue
-        header_index = _header(other.rows[:200], other.name, overrides, needs=("traffic",))
+        header_index = _header(other.rows[:_PREAMBLE_ROWS], other.name, overrides, needs=("traffic",))
         if header_index is None:
             continue
         candidate = _frame(other, header_index, overrides)

@@ -564,6 +564,8 @@ def parse_workbook(tabs: Iterable[Tab], currency: str = "$") -> SheetData:
         tried: list[Problem] = []
         layout = _layout(tab, tried) if not _overridden(tab, overrides) else None
         if layout is not None:
+            # Conversion actions pivoted onto this tab's rows come from an export, fractions and all.
+            layout.fractional = tab.name in pivoted.pivots
             problems.extend(tried)
             readings.append(with_pivot(_hand_made_reading(tab.name, layout), pivoted.pivots.get(tab.name)))
         else:

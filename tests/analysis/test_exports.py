@@ -358,3 +358,28 @@ def test_actions_are_classified_by_the_words_in_their_names():
     }
     assert {name: classify_action(name) for name in names} == names
     assert classify_action("Phone call", {"phone call": "macro"}) == "macro"
+
+
+def test_conversion_actions_go_onto_a_hand_made_tab_with_the_same_campaigns_and_variants():
+    results = Tab(
+        name="Results",
+        rows=[["Campaign", "Variant", "Clicks", "Cart views (micro)"], ["S", "A", 2000, 90], ["S", "B", 2000, 130]],
+    )
+    actions = Tab(
+        name="Actions",
+        rows=[
+            ["Campaign", "Ad group", "Conversion action", "All conv."],
+            ["S", "A", "Purchase", "20.5"],
+            ["S", "B", "Purchase", "31.25"],
+        ],
+    )
+    sheet = parse_workbook([results, actions])
+    assert not sheet.problems
+    (test,) = sheet.tests
+    assert {(m.name, m.kind) for m in test.metrics} == {("Cart views", "micro"), ("Purchase", "macro")}
+    purchases = sheet.conversions[sheet.conversions["metric"] == "Purchase"]
+    assert purchases.set_index("variant")["conversions"].to_dict() == {"A": 20.5, "B": 31.25}
+    assert [t.summary.split(" · ")[0] for t in sheet.tabs] == [
+        "Results: hand-made layout",
+        "Actions: Google Ads export",
+    ]
