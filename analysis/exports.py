@@ -33,6 +33,7 @@ _NAMES: dict[str, Role] = {
             "ad name",
             "ad",
             "keyword",
+            "search keyword",
             "search term",
             "ad title",
             "session manual ad content",
@@ -94,7 +95,7 @@ _NAMES: dict[str, Role] = {
 # How specific a label column is: the most specific one names the variant, the next one the test.
 _SPECIFICITY = (
     ("ad name", "ad", "ad title", "search term"),
-    ("keyword", "session manual term"),
+    ("keyword", "search keyword", "session manual term"),
     ("session manual ad content", "first user manual ad content", "landing page", "variant"),
     ("ad group", "ad group name", "ad set name", "ad set"),
 )

@@ -51,6 +51,22 @@ def read(name: str):
             "£",
         ),
         (
+            "google_ads_keyword.csv",
+            "Google Ads export",
+            "Spring Sale",
+            ("trail running shoes", "off road running shoes"),
+            "keep_running",
+            "$",
+        ),
+        (
+            "google_ads_campaign.csv",
+            "Google Ads export",
+            "google_ads_campaign",
+            ("Brand - Max conversions", "Brand - Target CPA"),
+            "keep_running",
+            "£",
+        ),
+        (
             "google_ads_search_terms.csv",
             "Google Ads export",
             "Spring Sale",
