@@ -196,6 +196,8 @@ def comparison_line(test: TestResult, comparison: Comparison) -> str:
         f"({c.variant_conversions:,}/{c.variant_visitors:,} vs {c.control_conversions:,}/{c.control_visitors:,})"
     )
     called = f" · *called {c.call.replace('_', ' ')}*" if c.call is not None else ""
+    if c.fractional:
+        called = f" · _fractional conversions (attribution)_{called}"
     if c.call is not None and c.called_on is not None:
         called += f" on {when(c.called_on)}"
     return (
