@@ -579,6 +579,15 @@ def _no_traffic(tab: Tab, frame: _Frame, action: int, actions: Sequence[str], pl
     )
 
 
+def _none_read(tab: Tab, pivot: Pivot) -> Problem:
+    named = ", ".join(pivot.not_read[:4]) + ("…" if len(pivot.not_read) > 4 else "")
+    return Problem(
+        cell=tab.name,
+        message=f"Tab {tab.name} has one row per {pivot.action}, but none of its actions ({named}) is a known micro "
+        "or macro conversion: name them in the Setup tab (Column = the action, Role = micro or macro)",
+    )
+
+
 def pivot_conversion_actions(tabs: Sequence[Tab], overrides: Sequence[Override] = ()) -> Pivoted:
     """Every tab of one row per conversion action (an action column and a count column) pivoted into one
     metric column per action, micro or macro by name (`add_to_cart` micro, `Purchase` macro) or by the
@@ -632,20 +641,24 @@ def pivot_conversion_actions(tabs: Sequence[Tab], overrides: Sequence[Override] 
             None if i in frame.roles and frame.roles[i][0] in ("micro", "macro", "value", "action") else cell
             for i, cell in enumerate(tab.rows[header_index])
         ]
-        blanked = [[] if is_action.get(i, False) else list(row) for i, row in enumerate(tab.rows)]
+        action_rows = set(is_action.index[is_action.to_numpy()])
+        blanked = [[] if i in action_rows else list(row) for i, row in enumerate(tab.rows)]
         blanked[header_index] = cleared
         own = replace(tab, rows=blanked)
         has_carriers = frame.traffic is not None and bool(
             (frame.valid & ~is_action & _present(frame.body[frame.traffic])).any()
         )
         if sums.empty:
-            out[position] = own
+            out[position] = replace(tab, rows=[]) if distinct else own
+            if distinct:
+                result.problems.append(_none_read(tab, pivot))
+                result.consumed[tab.name] = pivot
             continue
         if has_carriers:
             out[position] = _appended(own, _frame(own, header_index, overrides), sums, kinds, keys)
             result.pivots[tab.name] = pivot
             continue
-        found = _traffic_tab(tabs, position, frame, sums, overrides)
+        found = _traffic_tab(out, position, frame, sums, overrides)
         out[position] = replace(tab, rows=[])
         if found is None:
             result.problems.append(_no_traffic(tab, frame, action, read or distinct, platform))
@@ -663,7 +676,8 @@ def pivot_conversion_actions(tabs: Sequence[Tab], overrides: Sequence[Override] 
 def _traffic_tab(
     tabs: Sequence[Tab], position: int, frame: _Frame, sums: pd.DataFrame, overrides: Sequence[Override]
 ) -> tuple[int, _Frame, list[str]] | None:
-    """The other tab whose rows name the most of the long tab's campaigns and variants, with traffic."""
+    """The other tab whose rows name the most of the long tab's campaigns and variants, with traffic (as
+    already rewritten: two long tabs may add their actions to the same traffic tab)."""
     best: tuple[int, int, _Frame, list[str]] | None = None
     wanted = sums.index.to_frame(index=False)
     for index, other in enumerate(tabs):
@@ -718,7 +732,10 @@ def consumed_reading(pivot: Pivot) -> TabReading:
         parts.append(f"micro = {', '.join(pivot.micro)}")
     if pivot.macro:
         parts.append(f"macro = {', '.join(pivot.macro)}")
-    parts.append(f"traffic from tab {pivot.traffic_tab}" if pivot.traffic_tab else "no traffic found, not analysed")
+    if pivot.traffic_tab:
+        parts.append(f"traffic from tab {pivot.traffic_tab}")
+    else:
+        parts.append("no traffic found, not analysed" if pivot.micro or pivot.macro else "not analysed")
     return TabReading(
         tab=pivot.tab,
         layout=pivot.platform,

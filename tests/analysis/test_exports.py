@@ -399,3 +399,41 @@ def test_conversion_actions_go_onto_a_hand_made_tab_with_the_same_campaigns_and_
         "Results: hand-made layout",
         "Actions: Google Ads export",
     ]
+
+
+def test_two_long_tabs_can_add_their_actions_to_the_same_traffic_tab():
+    traffic = Tab(name="Clicks", rows=[["Campaign", "Ad group", "Clicks"], ["S", "A", 2000], ["S", "B", 2000]])
+    carts = Tab(
+        name="Carts",
+        rows=[
+            ["Campaign", "Ad group", "Conversion action", "All conv."],
+            ["S", "A", "Add to cart", 90],
+            ["S", "B", "Add to cart", 140],
+        ],
+    )
+    buys = Tab(
+        name="Buys",
+        rows=[
+            ["Campaign", "Ad group", "Conversion action", "All conv."],
+            ["S", "A", "Purchase", 20],
+            ["S", "B", "Purchase", 31],
+        ],
+    )
+    sheet = parse_workbook([traffic, carts, buys])
+    totals = sheet.conversions.groupby(["metric", "variant"])["conversions"].sum().to_dict()
+    assert totals == {("Add to cart", "A"): 90, ("Add to cart", "B"): 140, ("Purchase", "A"): 20, ("Purchase", "B"): 31}
+
+
+def test_a_long_tab_of_unknown_actions_says_to_name_them():
+    tab = Tab(
+        name="Calls",
+        rows=[
+            ["Campaign", "Ad group", "Conversion action", "Clicks", "All conv."],
+            ["S", "A", "", 100, 5],
+            ["S", "A", "Phone call", "--", 5],
+        ],
+    )
+    (problem,) = parse_workbook([tab]).problems
+    assert problem.message.startswith(
+        "Tab Calls has one row per Conversion action, but none of its actions (Phone call)"
+    )
