@@ -437,3 +437,25 @@ def test_a_long_tab_of_unknown_actions_says_to_name_them():
     assert problem.message.startswith(
         "Tab Calls has one row per Conversion action, but none of its actions (Phone call)"
     )
+
+
+def test_the_setup_tab_can_name_the_action_and_count_columns_of_a_long_table():
+    tab = Tab(
+        name="Funnel",
+        rows=[
+            ["Campaign", "Ad group", "Step", "Clicks", "Count"],
+            ["S", "A", "", 2000, ""],
+            ["S", "A", "add_to_cart", "", 90],
+            ["S", "A", "purchase", "", 20],
+            ["S", "B", "", 2000, ""],
+            ["S", "B", "add_to_cart", "", 140],
+            ["S", "B", "purchase", "", 31],
+        ],
+    )
+    setup = Tab(
+        name="Setup", rows=[["Column", "Role", "Tab"], ["Step", "action", "Funnel"], ["Count", "value", "Funnel"]]
+    )
+    sheet = parse_workbook([tab, setup])
+    (test,) = sheet.tests
+    assert {(m.name, m.kind) for m in test.metrics} == {("add_to_cart", "micro"), ("purchase", "macro")}
+    assert sheet.tabs[0].actions == "Step" and sheet.tabs[0].action_counts == "Count"
