@@ -295,6 +295,7 @@ class Answers:
             problems=(*report.problems, *channel_problems(data.channels, names.ids, names.error)),
             tests=len(report.tests),
             notes=notes,
+            tabs=report.tabs,
         )
         return Answer(posts=tuple(Post(p) for p in payloads), visibility="ephemeral")
 
