@@ -14,6 +14,8 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from analysis.models import NumberFormat
+
 SHEET_EPOCH = pd.Timestamp("1899-12-30")
 _CURRENCY_AND_SPACE = r"[\s\u00a0\u202f$€£¥₹]|(?i:usd|eur|gbp|jpy|inr)"
 # A group separator never follows a leading zero: `0.125` and `0,125` are decimals in every locale.
@@ -275,6 +277,72 @@ def currency_symbol(values: pd.Series) -> str | None:
         if symbol:
             seen[symbol] = seen.get(symbol, 0) + 1
     return max(seen, key=lambda s: seen[s]) if seen else None
+
+
+_FORMAT_BRACKET = re.compile(r"\[\$([^\]\-]*)")
+_FORMAT_QUOTED = re.compile(r'"([^"]*)"')
+_FORMAT_CODES = {**_CURRENCY_CODES, "CAD": "CA$", "AUD": "A$", "CHF": "CHF ", "SEK": "kr ", "NOK": "kr ", "DKK": "kr "}
+_EURO_REGIONS = frozenset(
+    [
+        "AT",
+        "BE",
+        "CY",
+        "DE",
+        "EE",
+        "ES",
+        "FI",
+        "FR",
+        "GR",
+        "HR",
+        "IE",
+        "IT",
+        "LT",
+        "LU",
+        "LV",
+        "MT",
+        "NL",
+        "PT",
+        "SI",
+        "SK",
+    ]  # the euro area (2026)
+)
+_REGION_SYMBOLS = {"US": "$", "GB": "£", "JP": "¥", "IN": "₹", "CA": "CA$", "AU": "A$", "CH": "CHF "}
+
+
+def _currency_token(token: str) -> str | None:
+    token = token.strip()
+    if not token:
+        return None
+    if token.upper() in _FORMAT_CODES:
+        return _FORMAT_CODES[token.upper()]
+    if token in ("US$", "USD$"):
+        return "$"
+    if len(token) == 1 and token in _CURRENCY_SYMBOLS:
+        return token
+    return next((s for s in _CURRENCY_SYMBOLS if s in token), None) if len(token) <= 3 else None
+
+
+def shows_currency(number_format: NumberFormat) -> bool:
+    """Whether a number format shows money: the `CURRENCY` type, or a pattern with a currency in it."""
+    return number_format.type == "CURRENCY" or currency_of_format(number_format) is not None
+
+
+def currency_of_format(number_format: NumberFormat | None, locale: str | None = None) -> str | None:
+    """The currency a Google Sheets number format shows: `[$€-407]#,##0.00` €, `"£"#,##0.00` £,
+    `$#,##0.00` $, `#,##0.00 [$EUR]` €; a `CURRENCY` format without a pattern shows the locale's."""
+    if number_format is None:
+        return None
+    pattern = number_format.pattern
+    for token in [*_FORMAT_BRACKET.findall(pattern), *_FORMAT_QUOTED.findall(pattern)]:
+        if (symbol := _currency_token(token)) is not None:
+            return symbol
+    bare = _FORMAT_QUOTED.sub("", _FORMAT_BRACKET.sub("", pattern))
+    symbol = next((s for s in _CURRENCY_SYMBOLS if s in bare), None)
+    if symbol is not None or number_format.type != "CURRENCY" or pattern:
+        return symbol
+    parts = _locale_parts(locale)
+    region = parts[1].split("_")[-1].upper() if parts and "_" in parts[1] else ""
+    return "€" if region in _EURO_REGIONS else _REGION_SYMBOLS.get(region)
 
 
 def parse_money(values: pd.Series, decimal: Decimal = None) -> tuple[pd.Series, pd.Series]:

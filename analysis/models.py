@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -36,6 +37,15 @@ class Problem(Frozen):
 
 
 @dataclass(frozen=True)
+class NumberFormat:
+    """A cell's number format as Google Sheets keeps it: `CURRENCY`, `NUMBER`…, and its pattern
+    (`[$€-407]#,##0.00`, `"$"#,##0.00`; empty for the locale's default)."""
+
+    type: str
+    pattern: str = ""
+
+
+@dataclass(frozen=True)
 class Tab:
     """One tab of a spreadsheet as the source returned it: rows of raw cells, header row included."""
 
@@ -44,6 +54,9 @@ class Tab:
     # The spreadsheet's locale (`de_DE`, `en_US`) when the source knows it: decides whether a text cell
     # `1,234` is 1234 or 1.234, and whether `09/03/2026` is 9 March. None for local files.
     locale: str | None = None
+    # Per column (zero-based), the money format most of its cells are shown in, when the source knows
+    # (Google Sheets): a Spend column of plain numbers shown as `€1,234.00` is in euros.
+    number_formats: Mapping[int, NumberFormat] = field(default_factory=dict)
 
 
 def title_of(campaign: str, test: str) -> str:
@@ -88,6 +101,7 @@ class ChannelRoute(Frozen):
     channel: str
     schedule: str | None = None
     timezone: str | None = None
+    cell: str | None = None  # the Channel cell's A1 reference, for problems about it
 
 
 @dataclass(frozen=True)
@@ -115,9 +129,9 @@ class CallRecord(Frozen):
     called_on: dt.datetime | dt.date | None
     looks: int
     control_visitors: int
-    control_conversions: int
+    control_conversions: int | float
     variant_visitors: int
-    variant_conversions: int
+    variant_conversions: int | float
     lift: float | None
 
 
@@ -131,9 +145,9 @@ class Comparison(Frozen):
     metric: str
     kind: Kind
     control_visitors: int
-    control_conversions: int
+    control_conversions: int | float
     variant_visitors: int
-    variant_conversions: int
+    variant_conversions: int | float
     control_rate: float
     variant_rate: float
     lift: float | None
@@ -160,6 +174,9 @@ class Comparison(Frozen):
     called_on: dt.datetime | dt.date | None = None
     looks: int = 1
     at_call: CallRecord | None = None
+    # Conversions credited by an attribution model, in fractions (`61.5`): rates, lift, intervals and the
+    # decision use them as they are; Fisher's exact test rounds them (docs/methodology.md).
+    fractional: bool = False
 
 
 class ComparisonRef(Frozen):
@@ -240,6 +257,13 @@ class TabReading(Frozen):
     currency: str | None = None
     fractional: bool = False
     summary: str = ""
+    # One row per conversion action (Google Ads' "Conversion action" segment, GA4's Event name): the
+    # column naming the action, the column counting it, the tab the traffic came from (None: the same
+    # tab's unsegmented rows) and the actions neither micro nor macro, which were not read.
+    actions: str | None = None
+    action_counts: str | None = None
+    traffic_tab: str | None = None
+    not_read: tuple[str, ...] = ()
 
 
 class Report(Frozen):

@@ -119,6 +119,12 @@ def _when(value: Any) -> dt.datetime | dt.date | None:
     return stamp.to_pydatetime() if stamp.tzinfo is not None else stamp.date()
 
 
+def _count(value: float) -> int | float:
+    """A count as the sheet gave it: whole counts stay integers, attribution's fractions (`61.5`) stay."""
+    number = float(value)
+    return int(number) if number.is_integer() else number
+
+
 def _call(r: dict[Any, Any]) -> CallRecord | None:
     if r["call"] is None or (isinstance(r["call"], float) and math.isnan(r["call"])):
         return None
@@ -128,9 +134,9 @@ def _call(r: dict[Any, Any]) -> CallRecord | None:
         called_on=_when(r.get("called_at")),
         looks=int(r["call_looks"]),
         control_visitors=int(nc),
-        control_conversions=int(xc),
+        control_conversions=_count(xc),
         variant_visitors=int(nv),
-        variant_conversions=int(xv),
+        variant_conversions=_count(xv),
         lift=(xv / nv) / (xc / nc) - 1 if nv and nc and xc else None,
     )
 
@@ -142,9 +148,9 @@ def _comparison(r: dict[Any, Any]) -> Comparison:
         metric=r["metric"],
         kind=r["kind"],
         control_visitors=int(r["visitors_control"]),
-        control_conversions=int(r["conversions_control"]),
+        control_conversions=_count(r["conversions_control"]),
         variant_visitors=int(r["visitors"]),
-        variant_conversions=int(r["conversions"]),
+        variant_conversions=_count(r["conversions"]),
         control_rate=float(r["control_rate"]),
         variant_rate=float(r["variant_rate"]),
         lift=_optional(r["lift"]),
@@ -169,6 +175,7 @@ def _comparison(r: dict[Any, Any]) -> Comparison:
         called_on=at_call.called_on if at_call else None,
         looks=at_call.looks if at_call else int(r["looks"]),
         at_call=at_call,
+        fractional=not (float(r["conversions_control"]).is_integer() and float(r["conversions"]).is_integer()),
     )
 
 

@@ -16,6 +16,7 @@ import pandas as pd
 from analysis.cells import (
     a1,
     by_distinct,
+    currency_of_format,
     currency_symbol,
     decimal_mark,
     is_blank,
@@ -28,7 +29,15 @@ from analysis.cells import (
     parse_text,
     shown,
 )
-from analysis.exports import Override, describe_unrecognised, parse_setup, recognise
+from analysis.exports import (
+    Override,
+    consumed_reading,
+    describe_unrecognised,
+    parse_setup,
+    pivot_conversion_actions,
+    recognise,
+    with_pivot,
+)
 from analysis.models import (
     ChannelRoute,
     Kind,
@@ -321,7 +330,10 @@ def _parse_results(
         parsed["date"] = pd.Series(pd.NaT, index=cells.index, dtype="datetime64[ns]")
     if "spend" in columns:
         spend, messages = parse_money(cells[columns["spend"]], decimal)
-        currency = currency_symbol(cells[columns["spend"]])
+        # As typed (`€840`), else as the sheet shows plain numbers (a Google Sheets currency format).
+        currency = currency_symbol(cells[columns["spend"]]) or currency_of_format(
+            tab.number_formats.get(columns["spend"]), tab.locale
+        )
         rows.add(messages, columns["spend"])
         parsed["spend"] = spend
     else:
@@ -396,7 +408,11 @@ def _parse_channels(tab: Tab, problems: list[Problem]) -> list[ChannelRoute]:
             continue
         routes.append(
             ChannelRoute(
-                campaign=campaign or "*", channel=channel, schedule=schedule or None, timezone=timezone or None
+                campaign=campaign or "*",
+                channel=channel,
+                schedule=schedule or None,
+                timezone=timezone or None,
+                cell=a1(tab.name, cast(int, row_index), headers["channel"]),
             )
         )
     return routes
@@ -534,7 +550,13 @@ def parse_workbook(tabs: Iterable[Tab], currency: str = "$") -> SheetData:
     for tab in tabs:
         if tab.name.strip().lower() == "setup":
             overrides.extend(parse_setup(tab, problems))
-    for tab in tabs:
+    pivoted = pivot_conversion_actions(tabs, overrides)
+    problems.extend(pivoted.problems)
+    for tab in pivoted.tabs:
+        if tab.name in pivoted.consumed:
+            readings.append(consumed_reading(pivoted.consumed[tab.name]))
+            tabs_read.append(tab.name)
+            continue
         if tab.name.strip().lower() == "channels":
             channels.extend(_parse_channels(tab, problems))
             tabs_read.append(tab.name)
@@ -546,8 +568,10 @@ def parse_workbook(tabs: Iterable[Tab], currency: str = "$") -> SheetData:
         tried: list[Problem] = []
         layout = _layout(tab, tried) if not _overridden(tab, overrides) else None
         if layout is not None:
+            # Conversion actions pivoted onto this tab's rows come from an export, fractions and all.
+            layout.fractional = tab.name in pivoted.pivots
             problems.extend(tried)
-            readings.append(_hand_made_reading(tab.name, layout))
+            readings.append(with_pivot(_hand_made_reading(tab.name, layout), pivoted.pivots.get(tab.name)))
         else:
             export = recognise(tab, overrides)
             if export is None:
@@ -563,7 +587,7 @@ def parse_workbook(tabs: Iterable[Tab], currency: str = "$") -> SheetData:
                 continue
             layout.fractional = export.fractional
             problems.extend(export.problems)
-            readings.append(export.reading)
+            readings.append(with_pivot(export.reading, pivoted.pivots.get(tab.name)))
             export_currency = export.currency
         tabs_read.append(tab.name)
         frame, tab_metrics, tab_currency = _parse_results(tab, layout, problems)

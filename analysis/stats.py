@@ -80,8 +80,11 @@ def min_expected_count(nc: FloatArray, xc: FloatArray, nv: FloatArray, xv: Float
 def _fisher_p_value(a: float, b: float, c: float, d: float) -> float:
     if a + c <= 0:
         return 1.0
+    # Fisher's test counts whole events: attribution's fractional conversions (61.5) are rounded to the
+    # nearest whole conversion, and the traffic with them, so each row of the table keeps its total.
     try:
-        return float(stats.fisher_exact([[b, a - b], [d, c - d]]).pvalue)
+        n_c, x_c, n_v, x_v = round(a), round(b), round(c), round(d)
+        return float(stats.fisher_exact([[x_c, n_c - x_c], [x_v, n_v - x_v]]).pvalue)
     except (OverflowError, ValueError):
         # Counts past what the hypergeometric terms hold: the table is far from small, so NaN tells the
         # caller to keep its z-test p-value.

@@ -15,6 +15,7 @@ from analysis.verdict import Needed, TestContext, Verdict
 from analysis.wording import (
     about,
     chance,
+    conversions,
     cost_per,
     count,
     days,
@@ -229,7 +230,7 @@ def _confirm(spec: TestSpec, v: Verdict) -> str:
         return ""
     return (
         f" {macro.metric.capitalize()} are not called yet "
-        f"({count(macro.variant_conversions)} vs {count(macro.control_conversions)}): "
+        f"({conversions(macro.variant_conversions)} vs {conversions(macro.control_conversions)}): "
         f"{_still_needed(spec, macro, v.needed)}."
     )
 
@@ -261,7 +262,7 @@ def _back_to_control(spec: TestSpec, v: Verdict) -> str:
     if v.reason == "micro_loser" and macro is not None:
         text += (
             f" This rests on {worst.metric.lower()}; {macro.metric.lower()} are still too few to call "
-            f"({count(macro.variant_conversions)} vs {count(macro.control_conversions)})."
+            f"({conversions(macro.variant_conversions)} vs {conversions(macro.control_conversions)})."
         )
     return text + _since(spec, worst) + f" Keep {spec.control} and stop the other variants."
 
@@ -300,7 +301,10 @@ def _keep_running(spec: TestSpec, v: Verdict, context: TestContext) -> str:
         return "No conversions to compare yet; check back when the variants have converted."
     if v.reason == "too_early":
         wait = f"{plural(settings.min_conversions, 'conversion')} in each arm"
-        so_far = f"{first.metric.lower()}: {count(first.variant_conversions)} vs {count(first.control_conversions)}"
+        so_far = (
+            f"{first.metric.lower()}: {conversions(first.variant_conversions)} vs "
+            f"{conversions(first.control_conversions)}"
+        )
         if context.days:
             wait = f"{plural(settings.min_days, 'day')} of data and {wait}"
             so_far = f"{plural(context.days, 'day')}, {so_far}"

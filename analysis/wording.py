@@ -41,6 +41,11 @@ def count(value: float) -> str:
     return f"{value:,.0f}"
 
 
+def conversions(value: float) -> str:
+    """A conversion count: whole, or as an attribution model credited it (`61.5`, `31.25`)."""
+    return count(value) if float(value).is_integer() else f"{value:,.2f}".rstrip("0")
+
+
 def cost_per(traffic_label: str) -> str:
     return "CPC" if traffic_label == "clicks" else f"cost per {traffic_label.rstrip('s')}"
 

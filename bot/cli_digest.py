@@ -32,7 +32,7 @@ def _print_run(run: object, dry_run: bool) -> bool:
     console = Console(highlight=False, soft_wrap=True)
     for outcome in run.outcomes:
         if dry_run and outcome.digest is not None:
-            console.rule(f"{outcome.target} · slot {outcome.slot_at:%Y-%m-%d %H:%M} UTC", style="dim")
+            console.rule(f"{outcome.label} · slot {outcome.slot_at:%Y-%m-%d %H:%M} UTC", style="dim")
             sys.stdout.write(outcome.digest.text + "\n")
         else:
             console.print(outcome_line(outcome), markup=False)

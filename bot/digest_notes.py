@@ -89,7 +89,7 @@ class Told(Protocol):
     """What `microopt digest` prints of one outcome (bot.digests.Outcome, frozen)."""
 
     @property
-    def target(self) -> str: ...
+    def label(self) -> str: ...
     @property
     def slot_at(self) -> dt.datetime: ...
     @property
@@ -110,7 +110,7 @@ class Told(Protocol):
 
 def outcome_line(outcome: Told) -> str:
     """One line per channel for `microopt digest`."""
-    where, slot = outcome.target, when(outcome.slot_at)
+    where, slot = outcome.label, when(outcome.slot_at)
     what = "digest" if outcome.kind == SCHEDULED else "requested digest"
     if outcome.status == "posted" and outcome.found:
         return f"{where}: posted ({outcome.found} of its {outcome.messages} messages were already in Slack)"

@@ -33,17 +33,18 @@ from bot.digest_posting import TAKEN, Delivery, Poster
 from bot.digest_recovery import LeaseKeeper, LookupFailed, RunClock, find_parts, retry_delay, window_open
 from bot.errors import DatabaseUnavailable, UserFacingError
 from bot.render.digest import Digest, render_digest
-from bot.routing import Where, access_for, parse_channel
+from bot.routing import Where, access_for, channel_id_of, names_unavailable, needs_names, parse_channel
 from bot.schedules import (
     ChannelSchedule,
-    channel_key,
     due_slot,
     effective_schedules,
-    post_target,
+    renamed_keys,
     sheet_schedules,
     state_of,
 )
 from bot.service import full_report, load_sheet
+from bot.slack.directory import ChannelNames, list_channel_names
+from bot.state.channels import rekey_channels
 from bot.state.engine import unavailable_sentence
 from bot.state.store import Claim, DigestRow, StateStore, takeable
 from bot.state.tables import (
@@ -118,6 +119,11 @@ class Outcome:
     found: int = 0  # messages found in Slack's history rather than sent
     kind: str = SCHEDULED
 
+    @property
+    def label(self) -> str:
+        """How people know the channel (`#spring-sale`); its ID when the digest does not say."""
+        return self.digest.channel if self.digest is not None else self.target
+
 
 @dataclass
 class DigestRun:
@@ -174,9 +180,23 @@ def _read_sheet(deps: Deps, store: StateStore, now: dt.datetime) -> tuple[SheetD
     return data, None
 
 
-def sync_schedules(deps: Deps, data: SheetData, now: dt.datetime | None = None) -> None:
-    """Mirror the Channels tab's Schedule/Timezone columns into the database."""
-    state_of(deps).sync_sheet_schedules(sheet_schedules(data.channels, deps.settings.timezone), now or deps.clock())
+def channel_names(deps: Deps, data: SheetData) -> ChannelNames:
+    """The Channels tab's names resolved to IDs, asked of Slack only when a row names a channel."""
+    return list_channel_names(_client(deps)) if needs_names(data.channels) else ChannelNames()
+
+
+def sync_schedules(deps: Deps, data: SheetData, names: ChannelNames, now: dt.datetime | None = None) -> None:
+    """Mirror the Channels tab's Schedule/Timezone columns into the database, keyed by channel ID.
+
+    Not while names cannot be looked up: the rows named by name would look removed, and come back later
+    with their schedule restarted. A database keyed by names (schema 3) moves its history to the IDs.
+    """
+    if names.error is not None:
+        return
+    store = state_of(deps)
+    wanted = sheet_schedules(data.channels, deps.settings.timezone, names.ids)
+    rekey_channels(store, renamed_keys(wanted))
+    store.sync_sheet_schedules(wanted, now or deps.clock())
 
 
 @dataclass(frozen=True)
@@ -241,13 +261,15 @@ class Routing:
     fall back to every campaign; a digest never does).
     """
 
-    def __init__(self, report: Report, data: SheetData) -> None:
+    def __init__(self, report: Report, data: SheetData, names: ChannelNames) -> None:
         # Paused and done tests leave digests; they stay in status, backtest and the track record.
         self.tests = [t for t in report.tests if t.status == "running"]
         self.routes = data.channels
+        self.names = names.ids
 
     def tests_for(self, channel_id: str | None, name: str | None) -> list[TestResult]:
-        access = access_for(self.routes, Where(channel_id, name), home_team=None, fallback_to_all=False)
+        where = Where(channel_id, name)
+        access = access_for(self.routes, where, names=self.names, home_team=None, fallback_to_all=False)
         return list(access.tests(self.tests))
 
 
@@ -499,11 +521,13 @@ def _post_digests(
     lease = dt.timedelta(seconds=settings.digest_lease_seconds)
     run = DigestRun(now)
     data: SheetData | None = None
+    names: ChannelNames | None = None
     if refresh_schedules or (refresh_schedules is None and _sync_due(store, now, deps)):
         data, run.problem = _read_sheet(deps, store, now)
         run.sheet_read = True
         if data is not None:
-            sync_schedules(deps, data, now)
+            names = channel_names(deps, data)
+            sync_schedules(deps, data, names, now)
     plan = plan_run(store, now, grace, lease)
     run.due, run.waiting = len(plan.jobs), plan.waiting
     if dry_run:
@@ -513,10 +537,17 @@ def _post_digests(
     if plan.jobs and data is None and not run.sheet_read:
         data, run.problem = _read_sheet(deps, store, now)
         run.sheet_read = True
+    if data is not None and plan.jobs:
+        names = names or channel_names(deps, data)
+        if names.error is not None:
+            # Due slots are not claimed: a digest now would miss the campaigns of every row named by name.
+            run.problem = f"Digests wait: {names_unavailable(names.error)}."
+            store.set_meta(SHEET_ERROR, run.problem)
+            data = None
     runner = _runner(deps, store, now, pacer, settings.digest_skip_empty, sleep)
     tasks: list[Callable[[], Outcome | None]] = [partial(runner.close, row) for row in plan.closing]
-    if data is not None:
-        routing = Routing(_analyse(deps, data), data)
+    if data is not None and names is not None:
+        routing = Routing(_analyse(deps, data), data, names)
         if dry_run:
             for job in plan.jobs:
                 found = job.found
@@ -561,31 +592,36 @@ def _post_channel_digest(
     sleep: Callable[[float], None] | None,
 ) -> DigestRun:
     store = state_of(deps)
-    key = channel_key(channel)
-    if not key:
+    if not parse_channel(channel).channel_id and not parse_channel(channel).name:
         raise UserFacingError(f"“{channel}” is not a channel: give #name, name or a channel ID such as C0123ABCD.")
     run = DigestRun(now, due=1)
     data, run.problem = _read_sheet(deps, store, now)
     run.sheet_read = True
     if data is None:
         return run
+    names = list_channel_names(_client(deps)) if not parse_channel(channel).channel_id else channel_names(deps, data)
+    key = channel_id_of(channel, names.ids)
+    if key is None:
+        run.problem = (
+            f"Slack has no channel “{channel}” that microopt can see"
+            + (f" ({names.error})" if names.error else "")
+            + ": give its ID (C0123ABCD), or invite microopt if it is private."
+        )
+        return run
     if not dry_run:
-        sync_schedules(deps, data, now)
+        sync_schedules(deps, data, names, now)
     known = next((s for s in effective_schedules(store.schedules()) if s.channel == key), None)
-    ref = parse_channel(channel)
-    target = known.target if known else post_target(channel)
-    channel_id = known.channel_id if known else ref.channel_id
-    name = known.channel_name if known else ref.name
+    name = known.channel_name if known else parse_channel(channel).name
     timezone = known.timezone if known else deps.settings.timezone
-    routing = Routing(_analyse(deps, data), data)
-    digest = _digest(store, routing, key, target, channel_id, name, timezone)
+    routing = Routing(_analyse(deps, data), data, names)
+    digest = _digest(store, routing, key, key, key, name, timezone)
     if dry_run:
-        run.outcomes.append(Outcome(key, target, now, "preview", new=digest.new, digest=digest, kind=FORCED))
+        run.outcomes.append(Outcome(key, key, now, "preview", new=digest.new, digest=digest, kind=FORCED))
         return run
     runner = _runner(deps, store, now, pacer, False, sleep)
-    claim = store.claim(key, target, now, now, runner.lease, FORCED)
+    claim = store.claim(key, key, now, now, runner.lease, FORCED)
     if claim is None:
-        run.problem = f"A digest for {target} is already being posted."
+        run.problem = f"A digest for {label(key, name)} is already being posted."
         return run
     with runner.poster.keeper:
         run.outcomes.append(runner.deliver(claim, digest))

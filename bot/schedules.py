@@ -27,7 +27,8 @@ from analysis.cells import a1, normalise_header
 from analysis.models import ChannelRoute, Problem, Tab
 from bot.deps import Deps
 from bot.errors import UserFacingError
-from bot.routing import parse_channel
+from bot.routing import Names, channel_id_of, parse_channel
+from bot.state.channels import OFF, SET, SHEET, ScheduleChange, last_schedule_change, record_schedule_change
 from bot.state.store import ScheduleRow, SheetSchedule, StateStore
 
 logger = logging.getLogger("microopt.schedules")
@@ -100,18 +101,6 @@ class ChannelSchedule:
     timezone: str
     schedule: Schedule | None
     problem: str | None = None
-
-
-def channel_key(channel: str) -> str:
-    """One spelling per channel: an ID as is, a name without `#` and in lower case."""
-    ref = parse_channel(channel)
-    return ref.channel_id or ref.name or ""
-
-
-def post_target(channel: str) -> str:
-    """What chat.postMessage is given: the channel ID, else `#name`."""
-    ref = parse_channel(channel)
-    return ref.channel_id or f"#{ref.name or ''}"
 
 
 # Echoes of what someone typed are cut to this many characters, and always escaped (they are mrkdwn).
@@ -368,17 +357,24 @@ def due_slot(schedule: Schedule, now: dt.datetime, grace: dt.timedelta, since: d
 
 
 # -- effective schedules ----------------------------------------------------------------------------
-def sheet_schedules(routes: Iterable[ChannelRoute], default_timezone: str) -> list[SheetSchedule]:
-    """One schedule per channel from the Channels tab (the first row that gives one)."""
+def sheet_schedules(routes: Iterable[ChannelRoute], default_timezone: str, names: Names) -> list[SheetSchedule]:
+    """One schedule per channel ID from the Channels tab (the first row that gives one). A row whose
+    channel name does not resolve in `names` schedules nothing (`bot.routing.unresolved` names it)."""
     found: dict[str, SheetSchedule] = {}
     for route in routes:
         if not route.schedule:
             continue
-        key = channel_key(route.channel)
-        if key and key not in found:
+        channel_id = channel_id_of(route.channel, names)
+        if channel_id and channel_id not in found:
             timezone = route.timezone or default_timezone
-            found[key] = SheetSchedule(key, post_target(route.channel), route.schedule, timezone)
+            name = parse_channel(route.channel).name
+            found[channel_id] = SheetSchedule(channel_id, channel_id, route.schedule, timezone, name)
     return list(found.values())
+
+
+def renamed_keys(wanted: Iterable[SheetSchedule]) -> dict[str, str]:
+    """Name → ID for schedules a database of schema 3 or older keyed by the channel's name."""
+    return {w.channel_name: w.channel for w in wanted if w.channel_name and w.channel_name != w.channel}
 
 
 def _parsed(spec: str | None, timezone: str) -> tuple[Schedule | None, str | None]:
@@ -435,60 +431,34 @@ def schedule_problems(tabs: Sequence[Tab], default_timezone: str) -> list[Proble
     return problems
 
 
+def _in_force(row: ScheduleRow, chosen: ScheduleRow) -> ChannelSchedule:
+    schedule, problem = _parsed(chosen.spec, chosen.timezone)
+    return ChannelSchedule(
+        channel=row.channel,
+        target=row.target,
+        source=chosen.source,
+        since=chosen.since,
+        channel_id=parse_channel(row.channel).channel_id,
+        channel_name=row.channel_name or chosen.channel_name,
+        spec=chosen.spec,
+        timezone=chosen.timezone,
+        schedule=schedule,
+        problem=problem,
+    )
+
+
 def effective_schedules(rows: Iterable[ScheduleRow]) -> list[ChannelSchedule]:
-    """A `/microopt schedule` setting wins over the Channels tab for its channel (matched by ID or name)."""
+    """A `/microopt schedule` setting wins over the Channels tab for its channel (both keyed by channel ID)."""
     rows = list(rows)
-    slack = [r for r in rows if r.source == "slack"]
-    slack_by_key = {r.channel: r for r in slack}
-    slack_by_key.update({channel_key(r.channel_name): r for r in slack if r.channel_name})
-    used: set[str] = set()
-    out: list[ChannelSchedule] = []
-    for row in (r for r in rows if r.source == "sheet"):
-        override = slack_by_key.get(row.channel)
-        chosen = override or row
-        if override is not None:
-            used.add(override.channel)
-        schedule, problem = _parsed(chosen.spec, chosen.timezone)
-        ref = parse_channel(row.target)
-        out.append(
-            ChannelSchedule(
-                channel=row.channel,
-                target=row.target,
-                source=chosen.source,
-                since=chosen.since,
-                channel_id=ref.channel_id or (override.channel if override else None),
-                channel_name=ref.name or (override.channel_name if override else None),
-                spec=chosen.spec,
-                timezone=chosen.timezone,
-                schedule=schedule,
-                problem=problem,
-            )
-        )
-    for row in slack:
-        if row.channel in used:
-            continue
-        schedule, problem = _parsed(row.spec, row.timezone)
-        out.append(
-            ChannelSchedule(
-                channel=row.channel,
-                target=row.target,
-                source=row.source,
-                since=row.since,
-                channel_id=row.channel,
-                channel_name=row.channel_name,
-                spec=row.spec,
-                timezone=row.timezone,
-                schedule=schedule,
-                problem=problem,
-            )
-        )
-    return out
+    slack = {r.channel: r for r in rows if r.source == "slack"}
+    in_sheet = {r.channel for r in rows if r.source == "sheet"}
+    from_sheet = [_in_force(row, slack.get(row.channel, row)) for row in rows if row.source == "sheet"]
+    return from_sheet + [_in_force(row, row) for row in slack.values() if row.channel not in in_sheet]
 
 
-def schedule_for(store: StateStore, channel_id: str, channel_name: str) -> ChannelSchedule | None:
-    keys = {channel_key(channel_id), channel_key(channel_name)} - {""}
+def schedule_for(store: StateStore, channel_id: str) -> ChannelSchedule | None:
     for found in effective_schedules(store.schedules()):
-        if found.channel in keys:
+        if found.channel == channel_id:
             return found
     return None
 
@@ -505,15 +475,19 @@ def _when(moment: dt.datetime, zone: ZoneInfo) -> str:
     return f"{local:%a %-d %b}, {local:%H:%M}"
 
 
-def _show(found: ChannelSchedule | None, channel_name: str, now: dt.datetime) -> str:
-    where = f"#{channel_name.lstrip('#')}" if channel_name else "this channel"
+def _show(found: ChannelSchedule | None, channel_name: str, now: dt.datetime, change: ScheduleChange | None) -> str:
+    where = f"#{echo(channel_name.lstrip('#'))}" if channel_name else "this channel"
+    by = ""
+    if change is not None and found is not None and found.source == "slack":
+        who = _by(change.changed_by).strip()
+        by = (f" by {who}" if who else "") + f" on {change.changed_at:%a %-d %b}"
     if found is None or (found.spec is None and found.problem is None):
-        off = " (turned off here)" if found is not None else ""
+        off = f" (turned off here{by})" if found is not None else ""
         return (
             f"No digests are scheduled for {where}{off}. Start them with `/microopt schedule weekdays 09:00` "
             f"(or {EXAMPLES})."
         )
-    origin = "set in the Channels tab" if found.source == "sheet" else "set with /microopt schedule"
+    origin = "set in the Channels tab" if found.source == "sheet" else f"set with /microopt schedule{by}"
     if found.schedule is None:
         return f"The schedule for {where} ({origin}) does not work: {found.problem}"
     upcoming = next_slot(found.schedule, now)
@@ -524,13 +498,29 @@ def _show(found: ChannelSchedule | None, channel_name: str, now: dt.datetime) ->
     )
 
 
-def handle_schedule_command(deps: Deps, channel_id: str, channel_name: str, text: str, user_id: str = "") -> str:
+@dataclass(frozen=True)
+class ScheduleRequest:
+    """`/microopt schedule …` as Slack sent it: the channel by ID (its name only for wording), who asked,
+    and whether they are of another workspace or organisation than the installing one."""
+
+    channel_id: str
+    channel_name: str
+    text: str
+    user_id: str = ""
+    foreign: bool = False
+
+    @property
+    def where(self) -> str:
+        return f"#{echo(self.channel_name.lstrip('#'))}" if self.channel_name else "this channel"
+
+
+def handle_schedule_command(deps: Deps, request: ScheduleRequest) -> str:
     """`/microopt schedule [<when> | off | sheet]`: set, stop, or show this channel's digest schedule.
 
     Returns the reply (mrkdwn); never raises: a database failure becomes one sentence, traceback logged.
     """
     try:
-        return _schedule_command(deps, channel_id, channel_name, text, user_id)
+        return _schedule_command(deps, request)
     except UserFacingError as error:
         return str(error)
     except SQLAlchemyError:
@@ -544,33 +534,45 @@ def handle_schedule_command(deps: Deps, channel_id: str, channel_name: str, text
 NOT_AN_ADMIN = (
     "Only the people in MICROOPT_ADMINS change digest schedules; ask one of them, or ask whoever runs microopt."
 )
+NOT_OF_THIS_WORKSPACE = (
+    "Digest schedules are changed by people of the workspace microopt is installed in; ask one of them here."
+)
 
 
 def _by(user_id: str) -> str:
     return f"<@{user_id}> " if re.fullmatch(r"[UW][A-Z0-9]{2,20}", user_id) else ""
 
 
-def _schedule_command(deps: Deps, channel_id: str, channel_name: str, text: str, user_id: str = "") -> str:
+def _may_change(deps: Deps, request: ScheduleRequest) -> str | None:
+    """Why `request` may not change this channel's schedule, or None when it may."""
+    admins = deps.settings.admins
+    if admins:
+        return None if request.user_id in admins else NOT_AN_ADMIN
+    return NOT_OF_THIS_WORKSPACE if request.foreign else None
+
+
+def _schedule_command(deps: Deps, request: ScheduleRequest) -> str:
     store = state_of(deps)
     now = deps.clock()
-    words = " ".join(text.split())
+    words = " ".join(request.text.split())
     lowered = words.lower()
-    where = f"#{channel_name.lstrip('#')}" if channel_name else "this channel"
-    current = schedule_for(store, channel_id, channel_name)
+    where, channel_id, user_id = request.where, request.channel_id, request.user_id
+    current = schedule_for(store, channel_id)
     if lowered in {"", "show", "status"}:
-        return _show(current, channel_name, now)
+        return _show(current, request.channel_name, now, last_schedule_change(store, channel_id))
     if lowered in {"help", "?"}:
         return (
             f"`/microopt schedule <when>` sets when {where} gets its digest: {EXAMPLES}; a timezone name at the "
             "end sets the timezone. `/microopt schedule off` stops digests here, `/microopt schedule sheet` "
             "goes back to the Channels tab, `/microopt schedule` shows the schedule."
         )
-    admins = deps.settings.admins
-    if admins and user_id not in admins:
-        return NOT_AN_ADMIN
+    refusal = _may_change(deps, request)
+    if refusal:
+        return refusal
     if lowered in {"off", "stop", "none", "never"}:
         timezone = current.timezone if current else deps.settings.timezone
-        store.set_slack_schedule(channel_id, channel_name, None, timezone, now)
+        store.set_slack_schedule(channel_id, request.channel_name, None, timezone, now)
+        record_schedule_change(store, channel_id, user_id, OFF, None, timezone, now)
         logger.info("digests for %s turned off by %s", channel_id, user_id or "someone")
         again = "Turn them back on with `/microopt schedule weekdays 09:00`."
         if _by(user_id):
@@ -578,15 +580,17 @@ def _schedule_command(deps: Deps, channel_id: str, channel_name: str, text: str,
         return f"Digests for {where} are off. {again}"
     if lowered in {"sheet", "reset", "default"}:
         store.clear_slack_schedule(channel_id)
+        record_schedule_change(store, channel_id, user_id, SHEET, None, None, now)
         logger.info("digests for %s back to the sheet, by %s", channel_id, user_id or "someone")
         said = f"{_by(user_id)}put digests back on the Channels tab. " if _by(user_id) else ""
-        return said + _show(schedule_for(store, channel_id, channel_name), channel_name, now)
+        return said + _show(schedule_for(store, channel_id), request.channel_name, now, None)
     default_timezone = current.timezone if current else deps.settings.timezone
     try:
         schedule = parse_schedule(words, default_timezone)
     except UserFacingError as error:
         return str(error)
-    store.set_slack_schedule(channel_id, channel_name, schedule.spec, schedule.timezone, now)
+    store.set_slack_schedule(channel_id, request.channel_name, schedule.spec, schedule.timezone, now)
+    record_schedule_change(store, channel_id, user_id, SET, schedule.spec, schedule.timezone, now)
     logger.info("digests for %s set to %r by %s", channel_id, schedule.spec, user_id or "someone")
     upcoming = next_slot(schedule, now)
     after = f" First one: {_when(upcoming, schedule.zone)}." if upcoming else ""

@@ -146,9 +146,10 @@ def undated_looks(report: Report) -> pd.DataFrame:
             "variant": c.variant,
             "metric": c.metric,
             "visitors_control": c.control_visitors,
-            "conversions_control": c.control_conversions,
+            # The state tables hold whole counts; attribution's fractions are recorded truncated, as before.
+            "conversions_control": int(c.control_conversions),
             "visitors": c.variant_visitors,
-            "conversions": c.variant_conversions,
+            "conversions": int(c.variant_conversions),
             "decision": c.decision,
             "decision_p_value": c.decision_p_value,
         }

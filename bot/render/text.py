@@ -58,7 +58,7 @@ def _numbers(test: TestResult) -> Table:
     for c in test.comparisons:
         table.add_row(
             escape(c.variant),
-            escape(f"{c.metric} ({c.kind})"),
+            escape(f"{c.metric} ({c.kind})" + (" *" if c.fractional else "")),
             f"{percent(c.control_rate)} ({c.control_conversions:,}/{c.control_visitors:,})",
             f"{percent(c.variant_rate)} ({c.variant_conversions:,}/{c.variant_visitors:,})",
             signed_percent(c.lift) if c.lift is not None else "—",
@@ -70,10 +70,16 @@ def _numbers(test: TestResult) -> Table:
     return table
 
 
+FRACTIONAL_NOTE = "* fractional conversions (an attribution model's credit): see docs/methodology.md"
+
+
 def render_test(test: TestResult) -> RenderableType:
     title = Text(test.title, style="bold")
     verdict = Text(test.headline, style=VERDICT_STYLES[test.verdict])
-    return Group(title, verdict, Text(test.summary), _numbers(test), Text(""))
+    parts: list[RenderableType] = [title, verdict, Text(test.summary), _numbers(test)]
+    if any(c.fractional for c in test.comparisons):
+        parts.append(Text(FRACTIONAL_NOTE, style="dim"))
+    return Group(*parts, Text(""))
 
 
 def render_report(report: Report) -> RenderableType:

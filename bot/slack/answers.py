@@ -13,7 +13,7 @@ import re
 import secrets
 import threading
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import partial
 from typing import Any, Literal
 
@@ -22,8 +22,8 @@ from analysis.sheet import parse_workbook
 from bot.deps import Deps
 from bot.errors import UserFacingError
 from bot.render.chart import chart_filename, render_chart
-from bot.routing import Access, Where, access_for, same_campaign
-from bot.schedules import schedule_problems
+from bot.routing import Access, Where, access_for, channel_problems, names_unavailable, needs_names, same_campaign
+from bot.schedules import ScheduleRequest, handle_schedule_command, schedule_problems
 from bot.service import full_report, narrow
 from bot.slack.blocks import (
     COMMAND,
@@ -34,6 +34,7 @@ from bot.slack.blocks import (
     render_sheet_messages,
     render_status_posts,
 )
+from bot.slack.directory import NO_SLACK, ChannelNames
 
 logger = logging.getLogger("microopt.slack")
 
@@ -114,6 +115,9 @@ class Answer:
     visibility: Visibility = "in_channel"
     # Details for the asker only (ephemeral), after the posts: what a channel must not see.
     private: tuple[Post, ...] = ()
+    # The same details for MICROOPT_ADMINS (ephemeral in the channel, else in a direct message).
+    admins: tuple[str, ...] = ()
+    admin_post: Post | None = None
 
 
 DrawChart = Callable[[TestResult], bytes]
@@ -203,18 +207,26 @@ class Answers:
         deps: Deps,
         draw_chart: DrawChart | None = render_chart,
         home_team: Callable[[], str | None] = lambda: None,
+        channel_names: Callable[[], ChannelNames] = lambda: NO_SLACK,
     ) -> None:
         self.deps = deps
         self.draw_chart = draw_chart
         self.reports = SharedReports()
         # The workspace the bot token belongs to (auth.test); None when unknown: every request is then foreign.
         self.home_team = home_team
+        # The installing workspace's channel names → IDs (conversations.list), for Channels-tab rows by name.
+        self.channel_names = channel_names
+        self.alerts = AdminAlerts(deps.settings.admins, deps.clock)
 
-    def access(self, command: SlashCommand, routes: Sequence[ChannelRoute]) -> Access:
+    def names(self, routes: Sequence[ChannelRoute]) -> ChannelNames:
+        return self.channel_names() if needs_names(routes) else ChannelNames()
+
+    def access(self, command: SlashCommand, routes: Sequence[ChannelRoute], names: ChannelNames) -> Access:
         """What this channel may see: `bot.routing.access_for`, with status's fallback to every campaign."""
         return access_for(
             routes,
             command.where_from,
+            names=names.ids,
             home_team=self.home_team(),
             open_status=self.deps.settings.open_status,
             fallback_to_all=True,
@@ -233,7 +245,8 @@ class Answers:
         try:
             return handler(command)
         except UserFacingError as error:
-            return failure_answer(f":warning: {escape(error)}", command, self.deps.settings.sheet)
+            failed = failure_answer(f":warning: {escape(error)}", command, self.deps.settings.sheet)
+            return self.alerts.tell_admins(failed, command, f"{escape(error)}")
         except Exception as error:
             reference = secrets.token_hex(3)
             logger.exception(
@@ -250,11 +263,13 @@ class Answers:
     def status(self, command: SlashCommand) -> Answer:
         spec = self.deps.settings.sheet
         data, report = self.reports.get(self.deps, spec)
-        access = self.access(command, data.channels)
-        if access.reach == "foreign":
-            return Answer(posts=(Post(render_notice(FOREIGN)),), visibility="ephemeral")
-        if access.reach == "unrouted":
-            return Answer(posts=(Post(render_notice(unrouted_sentence(command.where))),), visibility="ephemeral")
+        names = self.names(data.channels)
+        access = self.access(command, data.channels, names)
+        if access.reach in ("foreign", "unrouted"):
+            sentence = FOREIGN if access.reach == "foreign" else unrouted_sentence(command.where)
+            if names.error is not None:
+                sentence += f" (Also: {escape(names_unavailable(names.error))}.)"
+            return Answer(posts=(Post(render_notice(sentence)),), visibility="ephemeral")
         selected, note = select_tests(report, command, access)
         read_at = self.deps.last_read(spec) or self.deps.clock()
         return status_answer(selected, note, read_at, self.draw_chart)
@@ -263,7 +278,7 @@ class Answers:
         spec = self.deps.settings.sheet
         notes = delivery_notes(self.deps)
         try:
-            _, report = self.reports.get(self.deps, spec)
+            data, report = self.reports.get(self.deps, spec)
         except UserFacingError as error:
             payloads = render_sheet_messages(
                 source=spec,
@@ -273,25 +288,58 @@ class Answers:
                 notes=[f":warning: {escape(error)}", *notes],
             )
             return Answer(posts=tuple(Post(p) for p in payloads), visibility="ephemeral")
+        names = self.names(data.channels)
         payloads = render_sheet_messages(
             source=spec,
             last_read=self.deps.last_read(spec) or self.deps.clock(),
-            problems=report.problems,
+            problems=(*report.problems, *channel_problems(data.channels, names.ids, names.error)),
             tests=len(report.tests),
             notes=notes,
+            tabs=report.tabs,
         )
         return Answer(posts=tuple(Post(p) for p in payloads), visibility="ephemeral")
 
     def schedule(self, command: SlashCommand) -> Answer:
-        try:
-            from bot.schedules import handle_schedule_command
-        except ImportError:
-            notice = render_notice("Schedules are not available in this version of microopt yet.")
-            return Answer((Post(notice),), "ephemeral")
-        reply = handle_schedule_command(
-            self.deps, command.channel_id, command.channel_name or "", command.argument, command.user_id
+        request = ScheduleRequest(
+            channel_id=command.channel_id,
+            channel_name=command.channel_name or "",
+            text=command.argument,
+            user_id=command.user_id,
+            foreign=command.team_id is not None and command.team_id != self.home_team(),
         )
+        reply = handle_schedule_command(self.deps, request)
         return Answer(posts=(Post(render_notice(reply)),), visibility="in_channel")
+
+
+class AdminAlerts:
+    """Sheet faults for MICROOPT_ADMINS, each fault at most once per `quiet` (a broken sheet would otherwise
+    message them on every command)."""
+
+    def __init__(
+        self, admins: frozenset[str], clock: Callable[[], dt.datetime], quiet: dt.timedelta = dt.timedelta(hours=1)
+    ) -> None:
+        self.admins = tuple(sorted(admins))
+        self.clock = clock
+        self.quiet = quiet
+        self._lock = threading.Lock()
+        self._told: dict[str, dt.datetime] = {}
+
+    def tell_admins(self, answer: Answer, command: SlashCommand, details: str) -> Answer:
+        others = tuple(a for a in self.admins if a != command.user_id)
+        if not others:
+            return answer
+        now = self.clock()
+        with self._lock:
+            last = self._told.get(details)
+            if last is not None and now - last < self.quiet:
+                return answer
+            self._told[details] = now
+        asker = f"<@{command.user_id}>" if re.fullmatch(r"[UW][A-Z0-9]{2,20}", command.user_id) else "Someone"
+        sentence = (
+            f":warning: {asker} ran `{COMMAND} {command.verb}` in {command.where} and microopt could not read the "
+            f"sheet: {details}"
+        )
+        return replace(answer, admins=others, admin_post=Post(render_notice(sentence)))
 
 
 def failure_answer(sentence: str, command: SlashCommand, sheet: str = "") -> Answer:

@@ -200,29 +200,26 @@ def wsgi_app(app: App, path: str = "/slack/events") -> WsgiApp:
     return application
 
 
-def connect_socket_mode(app: App, settings: Settings) -> SocketModeHandler:
-    """Open the Socket Mode connection without blocking; `handler.close()` ends it."""
+def socket_mode_handler(app: App, settings: Settings) -> SocketModeHandler:
+    """The Socket Mode handler for `app`, not yet connected (the app-level token is checked first)."""
     from slack_bolt.adapter.socket_mode import SocketModeHandler
 
     check_app_token(settings)
-    handler = SocketModeHandler(
+    return SocketModeHandler(
         app,
         app_token=settings.slack_app_token,
         web_client=create_web_client(settings, token=settings.slack_app_token),
         logger=logging.getLogger("microopt.slack.socket"),
     )
+
+
+def connect_socket_mode(app: App, settings: Settings) -> SocketModeHandler:
+    """Open the Socket Mode connection without blocking; `handler.close()` ends it."""
+    handler = socket_mode_handler(app, settings)
     handler.connect()  # type: ignore[no-untyped-call]  # slack_bolt leaves this method unannotated
     return handler
 
 
 def run_socket_mode(app: App, settings: Settings) -> None:
     """Serve the app over Socket Mode until the process is stopped."""
-    from slack_bolt.adapter.socket_mode import SocketModeHandler
-
-    check_app_token(settings)
-    SocketModeHandler(
-        app,
-        app_token=settings.slack_app_token,
-        web_client=create_web_client(settings, token=settings.slack_app_token),
-        logger=logging.getLogger("microopt.slack.socket"),
-    ).start()  # type: ignore[no-untyped-call]  # slack_bolt leaves this method unannotated
+    socket_mode_handler(app, settings).start()  # type: ignore[no-untyped-call]  # slack_bolt leaves it unannotated

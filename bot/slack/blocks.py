@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import PurePath
 from typing import Any
 
-from analysis.models import Comparison, Problem, Report, TestResult
+from analysis.models import Comparison, Problem, Report, TabReading, TestResult
 from analysis.verdict_words import interval_words, when
 from analysis.wording import percent, signed_percent
 from bot.sources import google_key
@@ -196,6 +196,8 @@ def comparison_line(test: TestResult, comparison: Comparison) -> str:
         f"({c.variant_conversions:,}/{c.variant_visitors:,} vs {c.control_conversions:,}/{c.control_visitors:,})"
     )
     called = f" · *called {c.call.replace('_', ' ')}*" if c.call is not None else ""
+    if c.fractional:
+        called = f" · _fractional conversions (attribution)_{called}"
     if c.call is not None and c.called_on is not None:
         called += f" on {when(c.called_on)}"
     return (
@@ -356,6 +358,13 @@ def render_help(unknown: str | None = None) -> Payload:
     return render_notice(help_text(unknown), heading="microopt")
 
 
+def tabs_text(tabs: Sequence[TabReading]) -> str:
+    """One line per tab: which layout was recognised and which column plays which role."""
+    lines = ["*How each tab was read*:"]
+    lines.extend(f"• {escape(reading.summary)}" for reading in tabs)
+    return "\n".join(lines)
+
+
 def render_sheet_messages(
     *,
     source: str,
@@ -363,8 +372,10 @@ def render_sheet_messages(
     problems: Sequence[Problem],
     tests: int,
     notes: Sequence[str] = (),
+    tabs: Sequence[TabReading] = (),
 ) -> list[Payload]:
-    """`/microopt sheet`: the linked sheet, when it was last read, every problem with its cell."""
+    """`/microopt sheet`: the linked sheet, when it was last read, how each tab was read, every problem with
+    its cell."""
     heading = "Linked sheet"
     read = f"last read {slack_time(last_read)}" if last_read else "not read since microopt started"
     units = [
@@ -373,6 +384,8 @@ def render_sheet_messages(
             f"{tests} test{'s' if tests != 1 else ''} found" + ("; no cells need a look." if not problems else ".")
         )
     ]
+    if tabs:
+        units.append(Unit(blocks=sections(tabs_text(tabs)), summary=f"{len(tabs)} tab(s) read."))
     if problems:
         units.append(problems_unit(problems))
     if notes:

@@ -111,6 +111,8 @@ def deliver(
         logger.exception("could not post an answer in channel %s", channel_id)
         _tell(respond, f":warning: microopt could not post here ({_error(error)}): try again in a minute.")
         return
+    finally:
+        tell_admins(client, channel_id, answer)
     if not pending:
         return
     if charts is None:
@@ -142,6 +144,22 @@ def _deliver_in_channel(answer: Answer, client: WebClient, respond: Respond, cha
     for post in fold(private, max(1, getattr(respond, "left", 1))):
         _reply(respond, post, "ephemeral")
     return charts
+
+
+def tell_admins(client: WebClient, channel_id: str, answer: Answer) -> None:
+    """The fault's details to each admin: ephemeral in the channel when they are in it, else by direct
+    message (chat.postMessage to the user's ID). A failure here is logged, never the asker's problem."""
+    if answer.admin_post is None:
+        return
+    payload = answer.admin_post.payload
+    for admin in answer.admins:
+        try:
+            try:
+                client.chat_postEphemeral(channel=channel_id, user=admin, **payload)
+            except SlackApiError:
+                client.chat_postMessage(channel=admin, unfurl_links=False, unfurl_media=False, **payload)
+        except SlackClientError as error:
+            logger.warning("could not tell admin %s about a sheet fault: %s", admin, _error(error))
 
 
 def post_charts(client: WebClient, respond: Respond, channel_id: str, charts: list[Chart]) -> None:

@@ -31,7 +31,6 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger("microopt.slack")
 
-RETRY_HEADER = "x-slack-retry-num"
 # Slack retries within minutes; a day of claims is plenty, and older ones are pruned.
 ANSWER_CLAIMS_KEPT = dt.timedelta(days=1)
 

@@ -86,11 +86,3 @@ class SheetCache:
         with self._lock:
             entry = self._entries.get(self._key(spec))
         return entry.read_at if entry else None
-
-    def forget(self, spec: str | None = None) -> None:
-        """Drop one sheet's cached tabs, or all; the next read goes to the source."""
-        with self._lock:
-            if spec is None:
-                self._entries.clear()
-            else:
-                self._entries.pop(self._key(spec), None)

@@ -1,6 +1,7 @@
 """A Google Sheet read with gspread: every tab in two requests, as the same `Tab`s a local file gives.
 
-1. `GET /v4/spreadsheets/{key}` with a field mask: the locale, every tab's title, id, size and merges.
+1. `GET /v4/spreadsheets/{key}` with a field mask: the locale, every tab's title, id, size and merges, and
+   each cell's number format (a Spend column entered as `€1,234.00` is in euros).
 2. `GET /v4/spreadsheets/{key}/values:batchGet` over all grid tabs at once, values unformatted (numbers as
    numbers, dates as serial numbers, text as typed, errors such as `#DIV/0!` as their text).
 
@@ -14,8 +15,9 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 import requests
@@ -23,7 +25,8 @@ from google.auth.exceptions import GoogleAuthError
 from gspread.exceptions import APIError
 from tenacity.wait import wait_base
 
-from analysis.models import Cell, Tab
+from analysis.cells import shows_currency
+from analysis.models import Cell, NumberFormat, Tab
 from bot.errors import SheetUnavailable
 from bot.settings import Settings
 from bot.sources.google_credentials import load_credentials
@@ -34,9 +37,13 @@ from bot.sources.merges import fill_vertical_merges
 logger = logging.getLogger("microopt.sheets")
 T = TypeVar("T")
 
+# With a field mask, `includeGridData` is ignored and the grid data the mask names is returned: here each
+# cell's user-entered number format alone (cells without one come back as `{}`), so a Spend column of plain
+# numbers shown as `€1,234.00` tells its currency in the same request.
 METADATA_FIELDS = (
     "properties(title,locale,timeZone),"
-    "sheets(properties(sheetId,title,index,sheetType,gridProperties(rowCount,columnCount)),merges)"
+    "sheets(properties(sheetId,title,index,sheetType,gridProperties(rowCount,columnCount)),merges,"
+    "data(startRow,startColumn,rowData(values(userEnteredFormat(numberFormat)))))"
 )
 VALUE_PARAMS = {
     "valueRenderOption": "UNFORMATTED_VALUE",
@@ -55,6 +62,7 @@ class SheetInfo:
     columns: int
     is_grid: bool
     merges: tuple[Mapping[str, int], ...] = ()
+    money_formats: Mapping[int, NumberFormat] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -72,6 +80,23 @@ def a1_range(title: str) -> str:
     return "'" + title.replace("'", "''") + "'"
 
 
+def money_formats(grid_data: Sequence[Mapping[str, Any]]) -> dict[int, NumberFormat]:
+    """Per column, the money format most of its cells are entered in (`CURRENCY`, or a pattern showing a
+    currency such as `[$€-407]#,##0.00`); columns of no money format are absent."""
+    seen: dict[int, Counter[NumberFormat]] = {}
+    for grid in grid_data:
+        first_column = int(grid.get("startColumn", 0))
+        for row in grid.get("rowData", []):
+            for offset, cell in enumerate(row.get("values", [])):
+                found = cell.get("userEnteredFormat", {}).get("numberFormat")
+                if not found:
+                    continue
+                number_format = NumberFormat(type=str(found.get("type", "")), pattern=str(found.get("pattern", "")))
+                if shows_currency(number_format):
+                    seen.setdefault(first_column + offset, Counter())[number_format] += 1
+    return {column: counts.most_common(1)[0][0] for column, counts in seen.items()}
+
+
 def workbook_from(key: str, metadata: Mapping[str, Any]) -> Workbook:
     sheets = []
     for sheet in metadata.get("sheets", []):
@@ -85,6 +110,7 @@ def workbook_from(key: str, metadata: Mapping[str, Any]) -> Workbook:
                 columns=int(grid.get("columnCount", 0)),
                 is_grid=props.get("sheetType", "GRID") == "GRID",
                 merges=tuple(sheet.get("merges", [])),
+                money_formats=money_formats(sheet.get("data", [])),
             )
         )
     locale = metadata.get("properties", {}).get("locale")
@@ -97,7 +123,7 @@ def tabs_from(workbook: Workbook, value_ranges: Sequence[Mapping[str, Any]]) -> 
     for sheet, value_range in zip(grids, value_ranges, strict=True):
         rows: list[list[Cell]] = [list(row) for row in value_range.get("values", [])]
         fill_vertical_merges(rows, sheet.merges)
-        tabs.append(Tab(name=sheet.title, rows=rows, locale=workbook.locale))
+        tabs.append(Tab(name=sheet.title, rows=rows, locale=workbook.locale, number_formats=sheet.money_formats))
     return tabs
 
 

@@ -60,6 +60,7 @@ class SheetSchedule:
     target: str
     spec: str
     timezone: str
+    channel_name: str | None = None  # the name the Channels tab gave, for messages
 
 
 @dataclass(frozen=True)
@@ -242,7 +243,8 @@ class StateStore:
                 )
             for channel, want in wanted_by_channel.items():
                 old = current.get(channel)
-                if old is not None and (old.spec, old.timezone, old.target) == (want.spec, want.timezone, want.target):
+                same = (old.spec, old.timezone, old.target, old.channel_name) if old is not None else None
+                if same == (want.spec, want.timezone, want.target, want.channel_name):
                     continue
                 changed = old is None or (old.spec, old.timezone) != (want.spec, want.timezone)
                 self._upsert(
@@ -251,7 +253,7 @@ class StateStore:
                     {
                         "channel": channel,
                         "source": t.SHEET,
-                        "channel_name": want.target.lstrip("#"),
+                        "channel_name": want.channel_name,
                         "target": want.target,
                         "spec": want.spec,
                         "timezone": want.timezone,

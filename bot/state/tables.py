@@ -4,11 +4,11 @@ the Slack requests being answered.
 Table names carry a `microopt_` prefix so the database can be shared with other apps. The schema is
 created when missing (see `bot.state.store.StateStore.ensure_schema`); `SCHEMA_VERSION` is recorded in
 `microopt_meta` so a later release can migrate from it. Versions: 1, the first four tables; 2 adds
-`microopt_answers`; 3 adds `microopt_looks` and `microopt_calls`; 5 adds four nullable columns to
-`microopt_digests` (`lease_until`, `retry_at`, `channel_id`, `arrival`: short renewed leases, retries with
-backoff, where Slack put the digest and whether it arrived). Tables are added by `create_all`, columns by
-`ALTER TABLE … ADD COLUMN` when an inspector finds them missing, so a database of any earlier version
-(4 included, whatever tables it added) is upgraded in place.
+`microopt_answers`; 3 adds `microopt_looks` and `microopt_calls`; 4 adds `microopt_schedule_changes`; 5 adds
+four nullable columns to `microopt_digests` (`lease_until`, `retry_at`, `channel_id`, `arrival`: short
+renewed leases, retries with backoff, where Slack put the digest and whether it arrived). Tables are added
+by `create_all`, columns by `ALTER TABLE … ADD COLUMN` when an inspector finds them missing, so a database
+of any earlier version is upgraded in place.
 """
 
 from __future__ import annotations
@@ -188,3 +188,17 @@ calls = Table(
     Column("conversions", BigInteger, nullable=False),
     Column("recorded_at", UtcDateTime, nullable=False),
 )
+
+# Every change made with `/microopt schedule`: who, when, to what (`action` set | off | sheet).
+schedule_changes = Table(
+    "microopt_schedule_changes",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("channel", String(200), nullable=False),
+    Column("changed_by", String(40), nullable=False),
+    Column("action", String(10), nullable=False),
+    Column("spec", String(200), nullable=True),
+    Column("timezone", String(64), nullable=True),
+    Column("changed_at", UtcDateTime, nullable=False),
+)
+Index("microopt_schedule_changes_channel", schedule_changes.c.channel, schedule_changes.c.changed_at)

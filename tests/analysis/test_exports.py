@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from analysis.exports import NO_MICRO, classify_action
 from analysis.models import Tab
 from analysis.report import analyse
 from analysis.sheet import parse_workbook
@@ -32,7 +33,72 @@ def read(name: str):
             "move_budget",
             "€",
         ),
-        ("meta_ad_set.csv", "Meta export", "Autumn Promo", ("Lookalike 1%", "Interest stack"), "keep_running", "$"),
+        ("meta_ad_set.csv", "Meta export", "Autumn Promo", ("Lookalike 1%", "Interest stack"), "move_budget", "$"),
+        (
+            "meta_campaign.csv",
+            "Meta export",
+            "meta_campaign",
+            ("Winter Sale - Video", "Winter Sale - Carousel"),
+            "move_budget",
+            "€",
+        ),
+        (
+            "meta_ad.csv",
+            "Meta export",
+            "Gift Guide",
+            ("Static - Red", "Static - Green", "UGC video"),
+            "keep_running",
+            "£",
+        ),
+        (
+            "google_ads_keyword.csv",
+            "Google Ads export",
+            "Spring Sale",
+            ("trail running shoes", "off road running shoes"),
+            "keep_running",
+            "$",
+        ),
+        (
+            "google_ads_campaign.csv",
+            "Google Ads export",
+            "google_ads_campaign",
+            ("Brand - Max conversions", "Brand - Target CPA"),
+            "keep_running",
+            "£",
+        ),
+        (
+            "google_ads_search_terms.csv",
+            "Google Ads export",
+            "Spring Sale",
+            ("running shoes women", "womens running shoes sale", "running shoes for women wide"),
+            "keep_running",
+            "$",
+        ),
+        (
+            "google_ads_conversion_action.csv",
+            "Google Ads export",
+            "Spring Sale",
+            ("Broad audience", "Lookalike 2%"),
+            "move_budget",
+            "€",
+        ),
+        (
+            "microsoft_ads_keyword.csv",
+            "Microsoft Ads export",
+            "Winter Boots",
+            ("winter boots", "snow boots"),
+            "move_budget",
+            "$",
+        ),
+        (
+            "microsoft_ads_search_term.csv",
+            "Microsoft Ads export",
+            "Winter Boots",
+            ("womens winter boots", "womens boots sale", "womens hiking boots"),
+            "keep_running",
+            "$",
+        ),
+        ("ga4_free_form_daily.csv", "GA4 export", "autumn_promo", ("banner_a", "banner_b"), "move_budget", "$"),
         ("ga4_free_form.csv", "GA4 export", "ga4_free_form", ("hero_video", "hero_carousel"), "move_budget", "$"),
         (
             "microsoft_ads_ad_group_utf16.csv",
@@ -141,3 +207,255 @@ def test_dashes_are_missing_not_bad_cells():
     sheet = parse_workbook([Tab(name="Ads", rows=rows)])
     assert not sheet.problems
     assert len(sheet.traffic) == 2
+
+
+def test_a_summary_over_a_period_is_undated_and_a_breakdown_by_day_is_dated():
+    header = ["Reporting starts", "Reporting ends", "Ad set name", "Link clicks", "Adds to cart", "Purchases"]
+    period = [header, ["2026-10-01", "2026-10-31", "A", 1000, 50, 10], ["2026-10-01", "2026-10-31", "B", 1000, 80, 12]]
+    daily = [header] + [
+        [f"2026-10-0{day}", f"2026-10-0{day}", arm, 300, 15 + day, 3] for day in (1, 2, 3) for arm in ("A", "B")
+    ]
+    assert parse_workbook([Tab(name="Meta", rows=period)]).traffic["date"].isna().all()
+    assert parse_workbook([Tab(name="Meta", rows=daily)]).traffic["date"].nunique() == 3
+
+
+def test_search_terms_are_the_variants_and_their_keyword_or_ad_group_the_test():
+    sheet, _ = read("microsoft_ads_search_term.csv")
+    (test,) = sheet.tests
+    assert (test.campaign, test.test) == ("Winter Boots", "womens boots")
+    assert sheet.tabs[0].summary.startswith(
+        "microsoft_ads_search_term: Microsoft Ads export · test = Keyword, variant = Search term, traffic = Clicks"
+    )
+    # no micro-conversion column: read on the macro one, and the tab line says what to add
+    assert sheet.tabs[0].summary.endswith(NO_MICRO)
+
+
+def test_a_zero_click_keyword_is_listed_but_left_out():
+    sheet, report = read("microsoft_ads_keyword.csv")
+    assert any("warm boots has no traffic" in p.message for p in sheet.problems)
+    assert report.tests[0].best_variant == "snow boots"
+
+
+def test_a_campaign_level_report_compares_the_campaigns():
+    sheet, report = read("meta_campaign.csv")
+    assert "variant = Campaign name (campaign level: each campaign is an arm)" in sheet.tabs[0].summary
+    assert report.tests[0].best_variant == "Winter Sale - Carousel"
+
+
+def test_a_dated_ga4_exploration_reads_yyyymmdd_days():
+    sheet, report = read("ga4_free_form_daily.csv")
+    assert sheet.traffic["date"].nunique() == 14
+    assert report.tests[0].path == "days" and report.tests[0].best_variant == "banner_b"
+
+
+# -- one row per conversion action ----------------------------------------------------------------------
+def test_a_report_segmented_by_conversion_action_is_pivoted_into_metrics():
+    sheet, report = read("google_ads_conversion_action.csv")
+    (reading,) = sheet.tabs
+    assert reading.summary == (
+        "google_ads_conversion_action: Google Ads export · variant = Ad group, traffic = Clicks, "
+        "micro = Add to cart, macro = Purchase, spend = Cost (EUR) · one row per Conversion action (All conv.), "
+        "traffic from its unsegmented rows · not read: Phone call (name it micro or macro in the Setup tab)"
+    )
+    assert (reading.actions, reading.action_counts, reading.traffic_tab, reading.not_read) == (
+        "Conversion action",
+        "All conv.",
+        None,
+        ("Phone call",),
+    )
+    totals = sheet.conversions.groupby(["metric", "variant"])["conversions"].sum().to_dict()
+    assert totals == {
+        ("Add to cart", "Broad audience"): 212,
+        ("Add to cart", "Lookalike 2%"): 339,
+        ("Purchase", "Broad audience"): 61.5,
+        ("Purchase", "Lookalike 2%"): 87.5,
+    }
+    assert sheet.traffic.groupby("variant")["visitors"].sum().to_dict() == {
+        "Broad audience": 4210,
+        "Lookalike 2%": 4188,
+    }
+    (test,) = report.tests
+    assert (test.verdict, test.best_variant) == ("move_budget", "Lookalike 2%")
+    marks = {c.metric: c.fractional for c in test.comparisons}
+    assert marks == {"Add to cart": False, "Purchase": True}
+    assert not sheet.problems
+
+
+def test_events_read_with_the_traffic_of_another_tab_with_the_same_variants():
+    tabs = read_local(str(EXPORTS / "ga4_events_by_ad_content.csv")) + read_local(
+        str(EXPORTS / "ga4_sessions_by_ad_content.csv")
+    )
+    sheet = parse_workbook(tabs)
+    events, sessions = sheet.tabs
+    assert events.summary == (
+        "ga4_events_by_ad_content: GA4 export · one row per Event name (Event count), micro = add_to_cart, "
+        "begin_checkout, macro = purchase, traffic from tab ga4_sessions_by_ad_content · not read: page_view, "
+        "session_start, user_engagement (name them micro or macro in the Setup tab)"
+    )
+    assert sessions.traffic_tab is None and events.traffic_tab == "ga4_sessions_by_ad_content"
+    assert "micro and macro from tab ga4_events_by_ad_content" in sessions.summary
+    (test,) = sheet.tests
+    assert test.variants == ("hero_video", "hero_carousel")
+    assert {(m.name, m.kind) for m in test.metrics} == {
+        ("add_to_cart", "micro"),
+        ("begin_checkout", "micro"),
+        ("purchase", "macro"),
+    }
+    report = analyse(sheet, source="ga4")
+    assert (report.tests[0].verdict, report.tests[0].best_variant) == ("move_budget", "hero_carousel")
+
+
+def test_events_with_no_traffic_anywhere_say_which_tab_to_add():
+    sheet = parse_workbook(read_local(str(EXPORTS / "ga4_events_by_ad_content.csv")))
+    assert not sheet.tests
+    (problem,) = sheet.problems
+    assert problem.message == (
+        "Tab ga4_events_by_ad_content has one row per Event name (add_to_cart, begin_checkout, purchase) but no "
+        "traffic: add a tab with Session manual ad content and Sessions for the same campaigns and variants "
+        "(the same report without Event name)"
+    )
+    assert sheet.tabs[0].summary.endswith(
+        "not analysed · not read: page_view, session_start, user_engagement (name them micro or macro in the Setup tab)"
+    )
+
+
+def _segmented(*extra_rows):
+    return Tab(
+        name="Ads",
+        rows=[
+            ["Campaign", "Ad group", "Conversion action", "Clicks", "Cost", "Conversions", "All conv."],
+            ["S", "A", "", "2,000", "800.00", "20.00", "120.00"],
+            ["S", "A", "Add to cart", "--", "--", "0.00", "100.00"],
+            ["S", "A", "Newsletter signup", "--", "--", "0.00", "20.00"],
+            ["S", "B", "", "2,000", "810.00", "31.00", "181.00"],
+            ["S", "B", "Add to cart", "--", "--", "0.00", "150.00"],
+            ["S", "B", "Newsletter signup", "--", "--", "0.00", "31.00"],
+            *extra_rows,
+        ],
+    )
+
+
+def test_the_setup_tab_names_what_a_conversion_action_is():
+    setup = Tab(name="Setup", rows=[["Column", "Role"], ["Newsletter signup", "macro"]])
+    sheet = parse_workbook([_segmented(), setup])
+    (test,) = sheet.tests
+    assert {(m.name, m.kind) for m in test.metrics} == {("Add to cart", "micro"), ("Newsletter signup", "macro")}
+    plain = parse_workbook([_segmented()])
+    assert {m.name for m in plain.tests[0].metrics} == {"Add to cart", "Newsletter signup"}
+    assert {m.kind for m in plain.tests[0].metrics} == {"micro"}  # a newsletter is a step, not a sale
+
+
+def test_an_action_absent_for_an_arm_counts_zero_and_a_bad_count_is_a_bad_cell():
+    sheet = parse_workbook(
+        [
+            _segmented(
+                ["S", "B", "Purchase", "--", "--", "12.00", "12.00"], ["S", "A", "Purchase", "--", "--", "x", "abc"]
+            )
+        ]
+    )
+    purchases = sheet.conversions[sheet.conversions["metric"] == "Purchase"]
+    assert purchases.set_index("variant")["conversions"].to_dict() == {"A": 0, "B": 12}
+    assert [(p.cell, p.message) for p in sheet.problems] == [("Ads!G9", '"abc" is not a number; row left out')]
+
+
+def test_actions_are_classified_by_the_words_in_their_names():
+    names = {
+        "add_to_cart": "micro",
+        "Website - Add to cart": "micro",
+        "begin_checkout": "micro",
+        "generate_lead": "micro",
+        "Demo request": "micro",
+        "purchase": "macro",
+        "Website - Purchase": "macro",
+        "sign_up": "macro",
+        "close_convert_lead": "macro",
+        "page_view": None,
+        "Phone call": None,
+    }
+    assert {name: classify_action(name) for name in names} == names
+    assert classify_action("Phone call", {"phone call": "macro"}) == "macro"
+
+
+def test_conversion_actions_go_onto_a_hand_made_tab_with_the_same_campaigns_and_variants():
+    results = Tab(
+        name="Results",
+        rows=[["Campaign", "Variant", "Clicks", "Cart views (micro)"], ["S", "A", 2000, 90], ["S", "B", 2000, 130]],
+    )
+    actions = Tab(
+        name="Actions",
+        rows=[
+            ["Campaign", "Ad group", "Conversion action", "All conv."],
+            ["S", "A", "Purchase", "20.5"],
+            ["S", "B", "Purchase", "31.25"],
+        ],
+    )
+    sheet = parse_workbook([results, actions])
+    assert not sheet.problems
+    (test,) = sheet.tests
+    assert {(m.name, m.kind) for m in test.metrics} == {("Cart views", "micro"), ("Purchase", "macro")}
+    purchases = sheet.conversions[sheet.conversions["metric"] == "Purchase"]
+    assert purchases.set_index("variant")["conversions"].to_dict() == {"A": 20.5, "B": 31.25}
+    assert [t.summary.split(" · ")[0] for t in sheet.tabs] == [
+        "Results: hand-made layout",
+        "Actions: Google Ads export",
+    ]
+
+
+def test_two_long_tabs_can_add_their_actions_to_the_same_traffic_tab():
+    traffic = Tab(name="Clicks", rows=[["Campaign", "Ad group", "Clicks"], ["S", "A", 2000], ["S", "B", 2000]])
+    carts = Tab(
+        name="Carts",
+        rows=[
+            ["Campaign", "Ad group", "Conversion action", "All conv."],
+            ["S", "A", "Add to cart", 90],
+            ["S", "B", "Add to cart", 140],
+        ],
+    )
+    buys = Tab(
+        name="Buys",
+        rows=[
+            ["Campaign", "Ad group", "Conversion action", "All conv."],
+            ["S", "A", "Purchase", 20],
+            ["S", "B", "Purchase", 31],
+        ],
+    )
+    sheet = parse_workbook([traffic, carts, buys])
+    totals = sheet.conversions.groupby(["metric", "variant"])["conversions"].sum().to_dict()
+    assert totals == {("Add to cart", "A"): 90, ("Add to cart", "B"): 140, ("Purchase", "A"): 20, ("Purchase", "B"): 31}
+
+
+def test_a_long_tab_of_unknown_actions_says_to_name_them():
+    tab = Tab(
+        name="Calls",
+        rows=[
+            ["Campaign", "Ad group", "Conversion action", "Clicks", "All conv."],
+            ["S", "A", "", 100, 5],
+            ["S", "A", "Phone call", "--", 5],
+        ],
+    )
+    (problem,) = parse_workbook([tab]).problems
+    assert problem.message.startswith(
+        "Tab Calls has one row per Conversion action, but none of its actions (Phone call)"
+    )
+
+
+def test_the_setup_tab_can_name_the_action_and_count_columns_of_a_long_table():
+    tab = Tab(
+        name="Funnel",
+        rows=[
+            ["Campaign", "Ad group", "Step", "Clicks", "Count"],
+            ["S", "A", "", 2000, ""],
+            ["S", "A", "add_to_cart", "", 90],
+            ["S", "A", "purchase", "", 20],
+            ["S", "B", "", 2000, ""],
+            ["S", "B", "add_to_cart", "", 140],
+            ["S", "B", "purchase", "", 31],
+        ],
+    )
+    setup = Tab(
+        name="Setup", rows=[["Column", "Role", "Tab"], ["Step", "action", "Funnel"], ["Count", "value", "Funnel"]]
+    )
+    sheet = parse_workbook([tab, setup])
+    (test,) = sheet.tests
+    assert {(m.name, m.kind) for m in test.metrics} == {("add_to_cart", "micro"), ("purchase", "macro")}
+    assert sheet.tabs[0].actions == "Step" and sheet.tabs[0].action_counts == "Count"

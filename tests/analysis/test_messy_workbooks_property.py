@@ -107,6 +107,12 @@ EXPORT_HEADERS = [
     "Session manual ad content",
     "Ecommerce purchases",
     "Conversion action",
+    "Event name",
+    "Event count",
+    "Goal",
+    "Search term",
+    "add_to_cart",
+    "Purchase (macro)",
     "Day",
     "Reporting starts",
 ]

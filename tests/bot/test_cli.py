@@ -96,6 +96,25 @@ def test_a_csv_with_a_messy_cell_is_still_analysed(tmp_path):
     assert report["tests"][0]["comparisons"][0]["variant_conversions"] == 161
 
 
+EXPORTS = Path(__file__).parents[1] / "fixtures" / "exports"
+
+
+def test_an_export_with_fractional_conversions_marks_those_comparisons_in_text_and_json():
+    sheet = str(EXPORTS / "google_ads_conversion_action.csv")
+    code, out, _ = status("--sheet", sheet, "--no-history")
+    assert code == 0
+    text = " ".join(out.split())
+    assert "Read google_ads_conversion_action: Google Ads export · variant = Ad group" in text
+    assert "* fractional conversions (an attribution model's credit): see docs/methodology.md" in text
+    assert "Purchase are not called yet (87.5 vs 61.5)" in text
+    code, out, _ = status("--sheet", sheet, "--no-history", "--format", "json")
+    comparisons = json.loads(out)["tests"][0]["comparisons"]
+    assert [(c["metric"], c["fractional"], c["variant_conversions"]) for c in comparisons] == [
+        ("Add to cart", False, 339),
+        ("Purchase", True, 87.5),
+    ]
+
+
 def test_campaign_filter():
     code, out, _ = status("--campaign", "brand", "--format", "json")
     assert code == 0

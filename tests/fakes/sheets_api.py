@@ -78,6 +78,9 @@ class Sheet:
     sheet_type: str = "GRID"
     row_count: int = 1000
     column_count: int = 26
+    # Each formatted cell's number format, as `CellFormat.numberFormat` holds it: (row, column) -> {"type":
+    # "CURRENCY", "pattern": "[$€-407]#,##0.00"}. Cells not here have no user-entered number format.
+    formats: dict[tuple[int, int], dict[str, str]] = field(default_factory=dict)
 
 
 @dataclass
@@ -230,6 +233,7 @@ class SheetsStandIn:
         merges: dict[str, list[dict[str, int]]] | None = None,
         charts: tuple[str, ...] = (),
         title: str = "Campaign tests",
+        formats: dict[str, dict[tuple[int, int], dict[str, str]]] | None = None,
     ) -> Spreadsheet:
         sheets = [
             Sheet(
@@ -237,6 +241,7 @@ class SheetsStandIn:
                 rows=[list(r) for r in rows],
                 sheet_id=next(self._sheet_ids),
                 merges=(merges or {}).get(name, []),
+                formats=dict((formats or {}).get(name, {})),
             )
             for name, rows in tabs.items()
         ]
@@ -339,7 +344,13 @@ class SheetsStandIn:
             return None, google_error(403, "The caller does not have permission", "PERMISSION_DENIED")
         return spreadsheet, None
 
-    def _metadata(self, spreadsheet: Spreadsheet) -> Scripted:
+    def _metadata(self, spreadsheet: Spreadsheet, params: dict[str, list[str]]) -> Scripted:
+        # A field mask naming grid data returns it whatever `includeGridData` says (the API ignores that
+        # parameter once `fields` is set); this stand-in knows cells' number formats and nothing else.
+        fields = params.get("fields", [""])[0]
+        formats_asked = next((f for f in ("userEnteredFormat", "effectiveFormat") if f in fields), None)
+        if fields and "numberFormat" not in fields:
+            formats_asked = None
         sheets = []
         for index, sheet in enumerate(spreadsheet.sheets):
             properties: dict[str, Any] = {
@@ -353,6 +364,8 @@ class SheetsStandIn:
             entry: dict[str, Any] = {"properties": properties}
             if sheet.merges:
                 entry["merges"] = [{"sheetId": sheet.sheet_id, **m} for m in sheet.merges]
+            if formats_asked and sheet.sheet_type == "GRID":
+                entry["data"] = [_grid_formats(sheet.formats, formats_asked)]
             sheets.append(entry)
         return Scripted(
             200,
@@ -479,7 +492,7 @@ class SheetsStandIn:
             return refusal or google_error(500, "unreachable", "INTERNAL")
         with self._lock:
             if route == "metadata":
-                return self._metadata(spreadsheet)
+                return self._metadata(spreadsheet, params)
             if route == "batchGet":
                 return self._batch_get(spreadsheet, params)
             if route == "valuesGet":  # one range, the way gspread's Worksheet.get_all_values asks
@@ -533,6 +546,26 @@ class SheetsStandIn:
                 self._serve("POST")
 
         return Handler
+
+
+def _grid_formats(formats: dict[tuple[int, int], dict[str, str]], which: str) -> dict[str, Any]:
+    """`GridData` under a mask of number formats alone: a row per sheet row up to the last formatted one,
+    `{}` for a cell (or a row) without one, trailing empty cells left out, as the API trims them."""
+    if not formats:
+        return {}
+    last_row = max(row for row, _ in formats)
+    row_data: list[dict[str, Any]] = []
+    for row in range(last_row + 1):
+        columns = [column for r, column in formats if r == row]
+        if not columns:
+            row_data.append({})
+            continue
+        values = [
+            {which: {"numberFormat": dict(formats[(row, column)])}} if (row, column) in formats else {}
+            for column in range(max(columns) + 1)
+        ]
+        row_data.append({"values": values})
+    return {"rowData": row_data}
 
 
 def _entered(value: dict[str, Any]) -> Any:

@@ -96,9 +96,20 @@ class SlackStandIn:
         token: str = "xoxb-test-token",
         channels: dict[str, str] | None = None,
         post_interval_seconds: float | None = None,
+        private: dict[str, str] | None = None,
+        scopes: frozenset[str] = frozenset({"commands", "chat:write", "files:write", "channels:read", "groups:read"}),
+        page_size: int | None = None,
     ) -> None:
         self.token = token
         self.channels = channels or {"C0SPRING": "spring-sale", "C0SEARCH": "search-team"}
+        # Private channels the bot was invited to: listed only with groups:read, like Slack.
+        self.private = private or {}
+        self.channels.update(self.private)
+        self.scopes = scopes
+        # At most this many channels per conversations.list page (Slack may return fewer than `limit`).
+        self.page_size = page_size
+        # Who is in which channel, where a test says so: chat.postEphemeral to anyone else fails like Slack's.
+        self.members: dict[str, set[str]] = {}
         self.post_interval_seconds = post_interval_seconds
         self.calls: list[Call] = []
         self.responses: list[tuple[str, dict[str, Any]]] = []
@@ -149,6 +160,10 @@ class SlackStandIn:
         """The next call of `method` gets this answer instead of the normal one."""
         self._script[method].append(Scripted(status, body or {"ok": False, "error": "scripted"}, headers))
 
+    def channel_id(self, channel: str) -> str | None:
+        """The ID a `#name`, name or ID means here (what chat.postMessage would post to)."""
+        return self._channel_id(channel)
+
     def calls_to(self, method: str) -> list[Call]:
         with self._lock:
             return [c for c in self.calls if c.method == method]
@@ -174,7 +189,10 @@ class SlackStandIn:
         return next((cid for cid, n in self.channels.items() if n == name), None)
 
     def _chat_postMessage(self, params: dict[str, Any]) -> Scripted:
-        channel = self._channel_id(str(params.get("channel", "")))
+        written = str(params.get("channel", ""))
+        if written[:1] in ("U", "W"):  # a user's ID: the app's direct message with them
+            return Scripted(200, {"ok": True, "channel": "D" + written[1:], "ts": f"{time.time():.6f}"})
+        channel = self._channel_id(written)
         if channel is None:
             return Scripted(200, {"ok": False, "error": "channel_not_found"})
         if self.post_interval_seconds is not None:
@@ -189,11 +207,30 @@ class SlackStandIn:
         return self._deliver(channel, params)
 
     def _chat_postEphemeral(self, params: dict[str, Any]) -> Scripted:
+        channel = self._channel_id(str(params.get("channel", "")))
+        if channel is None:
+            return Scripted(200, {"ok": False, "error": "channel_not_found"})
+        if channel in self.members and str(params.get("user", "")) not in self.members[channel]:
+            return Scripted(200, {"ok": False, "error": "user_not_in_channel"})
         return Scripted(200, {"ok": True, "message_ts": f"{time.time():.6f}"})
 
     def _conversations_list(self, params: dict[str, Any]) -> Scripted:
-        channels = [{"id": cid, "name": name, "is_member": True} for cid, name in self.channels.items()]
-        return Scripted(200, {"ok": True, "channels": channels, "response_metadata": {"next_cursor": ""}})
+        types = set(str(params.get("types", "public_channel")).split(","))
+        needed = {"public_channel": "channels:read", "private_channel": "groups:read"}
+        missing = [needed[kind] for kind in sorted(types) if kind in needed and needed[kind] not in self.scopes]
+        if missing:
+            return Scripted(200, {"ok": False, "error": "missing_scope", "needed": ",".join(missing)})
+        everything = [
+            {"id": cid, "name": name, "is_private": cid in self.private, "is_member": True}
+            for cid, name in self.channels.items()
+            if ("private_channel" if cid in self.private else "public_channel") in types
+        ]
+        limit = min(int(params.get("limit", 100)), self.page_size or 1000)
+        start = int(str(params.get("cursor") or "0").removeprefix("page:"))
+        page = everything[start : start + limit]
+        more = start + limit < len(everything)
+        cursor = f"page:{start + limit}" if more else ""
+        return Scripted(200, {"ok": True, "channels": page, "response_metadata": {"next_cursor": cursor}})
 
     def _conversations_info(self, params: dict[str, Any]) -> Scripted:
         channel = self._channel_id(str(params.get("channel", "")))

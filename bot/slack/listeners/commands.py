@@ -27,6 +27,7 @@ from bot.deps import Deps
 from bot.render.chart import render_chart
 from bot.slack.answers import Answers, DrawChart, SlashCommand, first_reply
 from bot.slack.delivery import deliver
+from bot.slack.directory import ChannelDirectory
 from bot.slack.retries import AnswerClaims
 
 # `/microopt`, and renamed copies such as `/microopt-staging` for a second app in the same workspace.
@@ -57,7 +58,8 @@ def home_team_of(client: WebClient) -> Callable[[], str | None]:
 
 
 def register(app: App, deps: Deps, charts: Executor, draw_chart: DrawChart | None = render_chart) -> None:
-    answers = Answers(deps, draw_chart, home_team_of(app.client))
+    directory = ChannelDirectory(lambda: app.client, deps.clock)
+    answers = Answers(deps, draw_chart, home_team_of(app.client), directory.names)
     claims = AnswerClaims(deps.state, deps.clock)
 
     def acknowledge(ack: Ack, command: dict[str, Any]) -> None:

@@ -64,8 +64,10 @@ class World:
         return self.slack.digest_copies()
 
     def posts(self, channel: str | None = None) -> list[dict[str, Any]]:
+        """Messages posted to `channel` (written as `#name` or ID; digests post to the ID)."""
         calls = [c.params for c in self.slack.calls_to("chat.postMessage")]
-        return [p for p in calls if channel is None or p["channel"] == channel]
+        wanted = None if channel is None else self.slack.channel_id(channel) or channel
+        return [p for p in calls if wanted is None or (self.slack.channel_id(p["channel"]) or p["channel"]) == wanted]
 
     def with_store(self, store: StateStore) -> Deps:
         """The same world seen by another process (its own connections)."""
@@ -100,3 +102,10 @@ def world(store: StateStore, slack: SlackStandIn) -> World:
         slack_client=lambda: create_web_client(settings),
     )
     return World(store, slack, sheet, deps, ChannelPacer(interval=0))
+
+
+def schedule_command(deps: Deps, channel_id: str, channel_name: str, text: str, user_id: str = "") -> str:
+    """`/microopt schedule <text>` as typed in `channel_id` by someone of the installing workspace."""
+    from bot.schedules import ScheduleRequest, handle_schedule_command
+
+    return handle_schedule_command(deps, ScheduleRequest(channel_id, channel_name, text, user_id))

@@ -12,9 +12,8 @@ import pytest
 
 from bot.digests import ChannelPacer, DigestRun, delivery_notes, post_channel_digest, post_digests
 from bot.errors import SheetUnavailable
-from bot.schedules import handle_schedule_command
 from bot.state.store import StateStore
-from tests.bot.digests.conftest import B_WINS, CLOSE, RESULTS_HEADER, SEARCH, World, settings_for
+from tests.bot.digests.conftest import B_WINS, CLOSE, RESULTS_HEADER, SEARCH, World, schedule_command, settings_for
 
 UTC = dt.UTC
 MONDAY = dt.datetime(2026, 3, 2, tzinfo=UTC)
@@ -40,7 +39,7 @@ def test_a_week_of_ticks_posts_each_slot_once_in_its_timezone(world: World):
     for now in ticks(MONDAY, MONDAY + dt.timedelta(days=7), dt.timedelta(minutes=30)):
         world.run(now)
     # weekdays 09:00 Europe/London (GMT in early March): Monday to Friday at 09:00 UTC
-    assert slots_posted(world, "spring-sale") == [at(MONDAY + dt.timedelta(days=d), 9) for d in range(5)]
+    assert slots_posted(world, "C0SPRING") == [at(MONDAY + dt.timedelta(days=d), 9) for d in range(5)]
     assert len(world.posts("#spring-sale")) == 5
     # daily 17:00 America/New_York: 22:00 UTC, then 21:00 UTC once New York moves its clocks on Sunday 8 March
     search = slots_posted(world, "C0SEARCH")
@@ -71,7 +70,7 @@ def test_a_daily_digest_fires_once_a_day_across_a_clock_change(
     start = first_day - dt.timedelta(hours=6)
     for now in ticks(start, first_day + dt.timedelta(days=3), dt.timedelta(minutes=15)):
         world.run(now)
-    posted = slots_posted(world, "spring-sale")
+    posted = slots_posted(world, "C0SPRING")
     assert [f"{s:%H:%M}" for s in posted] == expected_utc
     assert [s.date() for s in posted] == [(first_day + dt.timedelta(days=d)).date() for d in range(3)]
     assert len(world.posts()) == 3
@@ -94,17 +93,17 @@ def test_a_restart_between_claim_and_post_posts_the_slot_once_within_a_minute(wo
     world.run(at(MONDAY, 8))
     crashed = StateStore.open(database_url, worker="crashed-process")
     try:
-        claim = crashed.claim("spring-sale", "#spring-sale", at(MONDAY, 9), at(MONDAY, 9), LEASE)
+        claim = crashed.claim("C0SPRING", "C0SPRING", at(MONDAY, 9), at(MONDAY, 9), LEASE)
         assert claim is not None  # …and the process stopped here, before sending anything
     finally:
         crashed.close()
     assert world.run(at(MONDAY, 9) + dt.timedelta(seconds=30)).outcomes == []  # the claim is still leased
     assert world.posts() == []
     taken = world.run(at(MONDAY, 9, 1))
-    assert [(o.target, o.status) for o in taken.outcomes] == [("#spring-sale", "posted")]
+    assert [(o.label, o.status) for o in taken.outcomes] == [("#spring-sale", "posted")]
     assert world.run(at(MONDAY, 9, 2)).outcomes == []
     assert len(world.posts("#spring-sale")) == 1
-    (row,) = world.store.digest_rows("spring-sale")
+    (row,) = world.store.digest_rows("C0SPRING")
     assert (row.status, row.attempts, row.slot_at) == ("posted", 2, at(MONDAY, 9))
 
 
@@ -118,7 +117,7 @@ def test_a_restart_while_sending_asks_slack_and_posts_only_what_did_not_arrive(
     world.run(at(MONDAY, 8))
     crashed = StateStore.open(database_url, worker="crashed-process")
     try:
-        claim = crashed.claim("spring-sale", "#spring-sale", at(MONDAY, 9), at(MONDAY, 9), LEASE)
+        claim = crashed.claim("C0SPRING", "C0SPRING", at(MONDAY, 9), at(MONDAY, 9), LEASE)
         assert claim is not None and crashed.mark_sending(claim, at(MONDAY, 9))
         if arrived:  # its post reached Slack, and the process died before it heard back
             client = create_web_client(world.deps.settings)
@@ -129,10 +128,10 @@ def test_a_restart_while_sending_asks_slack_and_posts_only_what_did_not_arrive(
     assert [(o.status, o.found) for o in recovered.outcomes] == [("posted", 1 if arrived else 0)]
     world.run(at(MONDAY, 9, 30))
     assert world.copies() == {("C0SPRING", at(MONDAY, 9).isoformat(), 0): 1}
-    (row,) = world.store.digest_rows("spring-sale")
+    (row,) = world.store.digest_rows("C0SPRING")
     assert (row.status, row.arrival, row.channel_id) == ("posted", "arrived", "C0SPRING")
     history = world.slack.calls_to("conversations.history")
-    assert history and history[0].params["channel"] == "C0SPRING"  # found by name, asked by ID
+    assert history and history[0].params["channel"] == "C0SPRING"
     assert history[0].params["include_all_metadata"] in ("1", "true", "True")
 
 
@@ -164,17 +163,17 @@ def test_two_workers_at_once_post_each_slot_once(world: World, database_url: str
         for store in stores:
             store.close()
     assert len(world.posts("#spring-sale")) == 5
-    assert Counter(r.status for r in world.store.digest_rows("spring-sale")) == {"posted": 5}
+    assert Counter(r.status for r in world.store.digest_rows("C0SPRING")) == {"posted": 5}
 
 
 def test_a_slot_missed_while_down_is_posted_once_on_return_the_same_day_only(world: World):
     world.run(at(MONDAY, 8))  # up, then down from 08:00 to 11:00
     back = world.run(at(MONDAY, 11))
-    assert [(o.target, o.slot_at, o.status) for o in back.outcomes] == [("#spring-sale", at(MONDAY, 9), "posted")]
+    assert [(o.label, o.slot_at, o.status) for o in back.outcomes] == [("#spring-sale", at(MONDAY, 9), "posted")]
     assert world.run(at(MONDAY, 11, 1)).outcomes == []
     # down all Tuesday: Tuesday's digest is not posted on Wednesday morning…
     wednesday = MONDAY + dt.timedelta(days=2)
-    assert [o for o in world.run(at(wednesday, 8)).outcomes if o.target == "#spring-sale"] == []
+    assert [o for o in world.run(at(wednesday, 8)).outcomes if o.target == "C0SPRING"] == []
     # …and Wednesday's is, on time
     assert [o.slot_at for o in world.run(at(wednesday, 9)).outcomes] == [at(wednesday, 9)]
     assert len(world.posts("#spring-sale")) == 2
@@ -235,25 +234,25 @@ def test_an_empty_digest_can_be_skipped(world: World):
     skipped = world.run(at(MONDAY + dt.timedelta(days=1), 9))
     assert [o.status for o in skipped.outcomes] == ["skipped"]
     assert len(world.posts("#spring-sale")) == 1
-    assert [r.status for r in world.store.digest_rows("spring-sale")] == ["posted", "skipped"]
+    assert [r.status for r in world.store.digest_rows("C0SPRING")] == ["posted", "skipped"]
 
 
 def test_one_failing_channel_does_not_stop_the_others_and_is_reported(world: World):
     world.sheet.channels = [
-        ["Spring Sale", "#archived-sale", "weekdays 09:00", "UTC"],
+        ["Spring Sale", "C0DELETED", "weekdays 09:00", "UTC"],  # deleted since: Slack no longer knows it
         ["Spring Sale", "#spring-sale", "weekdays 09:00", "UTC"],
         ["Brand Search", "C0SEARCH", "weekdays 09:00", "UTC"],
     ]
     world.run(at(MONDAY, 8))
     run = world.run(at(MONDAY, 9))
-    assert sorted((o.target, o.status, o.error) for o in run.outcomes) == [
-        ("#archived-sale", "failed", "channel_not_found"),
+    assert sorted((o.label, o.status, o.error) for o in run.outcomes) == [
         ("#spring-sale", "posted", None),
+        ("C0DELETED", "failed", "channel_not_found"),
         ("C0SEARCH", "posted", None),
     ]
     notes = delivery_notes(replace(world.deps, clock=lambda: at(MONDAY, 10)))
     assert notes == [
-        "#archived-sale did not get its digest of Mon 2 Mar 09:00 UTC yet: Slack does not know the channel "
+        "C0DELETED did not get its digest of Mon 2 Mar 09:00 UTC yet: Slack does not know the channel "
         "(renamed, deleted or private): fix the Channels tab or invite the bot. microopt tries again from "
         "09:00 UTC until the digest's window closes."
     ]
@@ -274,13 +273,13 @@ def test_an_unreadable_sheet_claims_nothing_and_the_next_minute_tries_again(worl
 def test_a_schedule_set_in_slack_wins_over_the_sheet_and_off_stops_it(world: World):
     world.run(at(MONDAY, 8))
     world.deps = replace(world.deps, clock=lambda: at(MONDAY, 8, 5))
-    reply = handle_schedule_command(world.deps, "C0SPRING", "spring-sale", "daily 10:30")
+    reply = schedule_command(world.deps, "C0SPRING", "spring-sale", "daily 10:30")
     assert reply.startswith("Digests for #spring-sale: every day at 10:30 (Europe/London).")
     assert world.run(at(MONDAY, 9)).outcomes == []
     assert [o.slot_at for o in world.run(at(MONDAY, 10, 30)).outcomes] == [at(MONDAY, 10, 30)]
-    handle_schedule_command(world.deps, "C0SPRING", "spring-sale", "off")
+    schedule_command(world.deps, "C0SPRING", "spring-sale", "off")
     assert world.run(at(MONDAY + dt.timedelta(days=1), 10, 30)).outcomes == []
-    handle_schedule_command(world.deps, "C0SPRING", "spring-sale", "sheet")
+    schedule_command(world.deps, "C0SPRING", "spring-sale", "sheet")
     assert [o.slot_at for o in world.run(at(MONDAY + dt.timedelta(days=1), 9)).outcomes] == [
         at(MONDAY + dt.timedelta(days=1), 9)
     ]
@@ -289,7 +288,7 @@ def test_a_schedule_set_in_slack_wins_over_the_sheet_and_off_stops_it(world: Wor
 def test_a_channel_outside_the_channels_tab_can_schedule_its_own_digest(world: World):
     world.run(at(MONDAY, 8))
     world.deps = replace(world.deps, clock=lambda: at(MONDAY, 8, 5))
-    handle_schedule_command(world.deps, "C0OTHER", "other", "weekdays 12:00 UTC")
+    schedule_command(world.deps, "C0OTHER", "other", "weekdays 12:00 UTC")
     (outcome,) = [o for o in world.run(at(MONDAY, 12)).outcomes if o.target == "C0OTHER"]
     assert outcome.target == "C0OTHER" and outcome.status == "posted"
     assert outcome.digest is not None and "no tests are routed to this channel" in outcome.digest.text
@@ -297,11 +296,11 @@ def test_a_channel_outside_the_channels_tab_can_schedule_its_own_digest(world: W
 
 def test_a_forced_digest_posts_now_whatever_the_schedule(world: World):
     run = post_channel_digest(world.deps, "#spring-sale", at(MONDAY, 15), pacer=world.pacer)
-    assert [(o.target, o.status) for o in run.outcomes] == [("#spring-sale", "posted")]
+    assert [(o.label, o.status) for o in run.outcomes] == [("#spring-sale", "posted")]
     dry = post_channel_digest(world.deps, "spring-sale", at(MONDAY, 15, 1), dry_run=True)
     assert [o.status for o in dry.outcomes] == ["preview"]
     assert len(world.posts()) == 1
-    assert [r.kind for r in world.store.digest_rows("spring-sale")] == ["forced"]
+    assert [r.kind for r in world.store.digest_rows("C0SPRING")] == ["forced"]
 
 
 def test_a_dry_run_posts_and_records_nothing(world: World):

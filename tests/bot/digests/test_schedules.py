@@ -10,8 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.schedules import ScheduleError, handle_schedule_command, parse_schedule, slots_between
-from tests.bot.digests.conftest import World
+from bot.schedules import ScheduleError, parse_schedule, slots_between
+from tests.bot.digests.conftest import World, schedule_command
 
 UTC = dt.UTC
 FRIDAY_NOON = dt.datetime(2026, 3, 6, 12, tzinfo=UTC)
@@ -109,26 +109,24 @@ def test_a_daily_schedule_has_exactly_one_slot_per_local_day(zone: str, hour: in
 def test_schedule_command_shows_sets_and_stops(world: World):
     world.run(dt.datetime(2026, 3, 2, 8, tzinfo=UTC))
     deps = replace(world.deps, clock=lambda: dt.datetime(2026, 3, 6, 12, tzinfo=UTC))
-    shown = handle_schedule_command(deps, "C0SPRING", "spring-sale", "")
+    shown = schedule_command(deps, "C0SPRING", "spring-sale", "")
     assert shown.startswith("Digests for #spring-sale: weekdays at 09:00 (Europe/London), set in the Channels tab.")
     assert "Next digest: Mon 9 Mar, 09:00." in shown
-    assert handle_schedule_command(deps, "C0SPRING", "spring-sale", "mon 08:30") == (
+    assert schedule_command(deps, "C0SPRING", "spring-sale", "mon 08:30") == (
         "Digests for #spring-sale: mon at 08:30 (Europe/London). First one: Mon 9 Mar, 08:30."
     )
-    assert "set with /microopt schedule" in handle_schedule_command(deps, "C0SPRING", "spring-sale", "show")
-    assert handle_schedule_command(deps, "C0SPRING", "spring-sale", "off").startswith(
-        "Digests for #spring-sale are off"
-    )
-    assert "No digests are scheduled for #spring-sale (turned off here)" in handle_schedule_command(
+    assert "set with /microopt schedule" in schedule_command(deps, "C0SPRING", "spring-sale", "show")
+    assert schedule_command(deps, "C0SPRING", "spring-sale", "off").startswith("Digests for #spring-sale are off")
+    assert "No digests are scheduled for #spring-sale (turned off here on Fri 6 Mar)" in schedule_command(
         deps, "C0SPRING", "spring-sale", ""
     )
-    bad = handle_schedule_command(deps, "C0SPRING", "spring-sale", "whenever")
+    bad = schedule_command(deps, "C0SPRING", "spring-sale", "whenever")
     assert bad.startswith("“whenever” is not a schedule I understand") and "`weekdays 09:00`" in bad
-    assert "set in the Channels tab" in handle_schedule_command(deps, "C0SPRING", "spring-sale", "sheet")
+    assert "set in the Channels tab" in schedule_command(deps, "C0SPRING", "spring-sale", "sheet")
 
 
 def test_schedule_command_in_an_unscheduled_channel_explains_how_to_start(world: World):
-    reply = handle_schedule_command(world.deps, "C0OTHER", "other", "")
+    reply = schedule_command(world.deps, "C0OTHER", "other", "")
     assert reply.startswith("No digests are scheduled for #other. Start them with `/microopt schedule weekdays 09:00`")
 
 

@@ -58,10 +58,11 @@ def answers_to(slack: SlackStandIn) -> str:
             {"channel_id": "C0THEIRS", "channel_name": "spring-sale", "team_id": "T0OTHER"},
             "No campaigns are routed to this shared channel.",
         ),
-        # a Slack Connect user in our own #spring-sale: the sheet names it, not its ID, so no fallback
+        # our own workspace, a channel that carries the routed name but is not the channel named so today
+        # (the old #spring-sale after a rename and a new channel, or a forged request): matched by ID only
         (
-            {"channel_id": "C0SPRING", "channel_name": "spring-sale", "team_id": "T0OTHER"},
-            "No campaigns are routed to this shared channel.",
+            {"channel_id": "C0IMPOSTER", "channel_name": "spring-sale"},
+            "No campaigns are routed to #spring-sale.",
         ),
     ],
 )
@@ -89,6 +90,23 @@ def test_another_workspace_sees_only_what_is_routed_to_its_exact_channel_id(slac
 
     [message] = posted_messages(slack)
     assert titles(message) == ["Brand Search · Keyword test"]
+
+
+def test_a_slack_connect_user_in_a_channel_routed_by_name_sees_what_its_digests_show(
+    slack: SlackStandIn, book: Path
+) -> None:
+    """`#spring-sale` resolves (conversations.list) to C0SPRING; a member of another organisation in that
+    shared channel sees its campaigns, which its digests show them anyway, and nothing else."""
+    settings = settings_for(slack, book)
+    with serve(settings, deps_for(settings), draw_chart=tiny_chart) as served:
+        send_command(served, slack, "status", channel_id="C0SPRING", channel_name="spring-sale", team_id="T0OTHER")
+        send_command(served, slack, "status brand", channel_id="C0SPRING", channel_name="x", team_id="T0OTHER")
+        served.drain()
+
+    first, second = posted_messages(slack)
+    assert titles(first) == ["Spring Sale · Audience test", "Spring Sale · Ad copy test"]
+    assert "Brand Search" not in all_text(second)
+    assert slack.calls_to("conversations.list")  # names were resolved, not trusted from the request
 
 
 def test_open_status_restores_every_campaign_but_never_for_another_workspace(slack: SlackStandIn, book: Path) -> None:
@@ -204,8 +222,8 @@ def test_a_bad_schedule_cell_costs_only_its_channel(slack: SlackStandIn, book: P
     post_digests(deps, NOW - dt.timedelta(hours=2))  # the schedules take effect
     run = post_digests(deps, NOW)
 
-    assert [o.target for o in run.outcomes if o.status == "posted"] == ["#spring-sale"]
-    assert {m["channel"] for m in posted_messages(slack)} == {"#spring-sale"}
+    assert [o.label for o in run.outcomes if o.status == "posted"] == ["#spring-sale"]
+    assert {m["channel"] for m in posted_messages(slack)} == {"C0SPRING"}
 
     with serve(settings, deps, draw_chart=tiny_chart) as served:
         send_command(served, slack, "sheet", response="s1")

@@ -7,7 +7,7 @@ import datetime as dt
 from hypothesis import given
 from hypothesis import strategies as st
 
-from analysis.models import Problem
+from analysis.models import Problem, TabReading
 from bot.slack.blocks import (
     MAX_BLOCKS,
     MAX_HEADER_TEXT,
@@ -106,3 +106,22 @@ def test_split_text_keeps_every_word_and_respects_the_limit(text: str, limit: in
     assert "".join(escape(text).split()) == "".join("".join(chunks).split())
     for chunk in chunks:  # no entity cut in two
         assert not chunk.rstrip().endswith(("&", "&a", "&am", "&amp", "&l", "&lt", "&g", "&gt"))
+
+
+def test_a_comparison_on_fractional_conversions_is_marked_and_shows_them_as_credited() -> None:
+    fractional = comparison("B", "Purchases", "macro").model_copy(
+        update={"variant_conversions": 87.5, "control_conversions": 61.5, "fractional": True}
+    )
+    [payload] = render_status_messages(report(result(comparisons=(comparison("B"), fractional))))
+    lines = payload["blocks"][1]["text"]["text"].split("\n")
+    purchases = next(line for line in lines if "Purchases (macro)" in line)
+    carts = next(line for line in lines if "Cart views (micro)" in line)
+    assert "(87.5/2,000 vs 61.5/2,000)" in purchases and "_fractional conversions (attribution)_" in purchases
+    assert "fractional" not in carts
+
+
+def test_the_sheet_messages_say_how_each_tab_was_read() -> None:
+    reading = TabReading(tab="Ads", layout="Google Ads export", summary="Ads: Google Ads export · variant = Ad group")
+    payloads = render_sheet_messages(source="/tmp/campaigns.xlsx", last_read=None, problems=(), tests=1, tabs=[reading])
+    text = "\n".join(b["text"]["text"] for p in payloads for b in p["blocks"] if b["type"] == "section")
+    assert "*How each tab was read*:\n• Ads: Google Ads export · variant = Ad group" in text

@@ -318,6 +318,29 @@ def test_sheet_command_names_the_sheet_and_its_problem_cells(slack: SlackStandIn
     assert slack.calls_to("chat.postMessage") == []
 
 
+def test_sheet_command_says_how_each_tab_was_read(slack: SlackStandIn, write_sheet) -> None:
+    header = ["Campaign name", "Ad set name", "Link clicks", "Adds to cart", "Purchases", "Amount spent (USD)"]
+    rows = [
+        ["Autumn", "Lookalike", "3,050", 151, 41, "1,201.10"],
+        ["Autumn", "Interests", "3,070", 237, 55, "1,209.45"],
+    ]
+    settings = settings_for(slack, sheet=write_sheet(rows, header=header, name="Meta.csv"))
+    with serve(settings, deps_for(settings)) as served:
+        send_command(served, slack, "sheet")
+        wait_for(lambda: slack.responses)
+        served.drain()
+
+    [(_, payload)] = slack.responses
+    text = all_text(payload)
+    assert "*How each tab was read*:" in text
+    assert (
+        "• Meta: Meta export · test = Ad set name" not in text
+        and "• Meta: Meta export · variant = Ad set name, traffic = Link clicks, micro = Adds to cart, "
+        "macro = Purchases, spend = Amount spent (USD)"
+        in text
+    )
+
+
 def test_slow_sheet_reads_never_hold_back_acknowledgements(slack: SlackStandIn, book) -> None:
     """Thirty commands at once while the sheet hangs: every one is acknowledged before any answer,
     and all thirty share one sheet read."""

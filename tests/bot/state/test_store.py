@@ -191,7 +191,9 @@ def test_a_version_1_database_is_upgraded_in_place(database_url: str):
     store = StateStore.open(database_url, worker="upgrader")
     try:
         assert store.schema_version() == SCHEMA_VERSION == 5
-        assert "microopt_answers" in inspect(store.engine).get_table_names()
+        assert {"microopt_answers", "microopt_looks", "microopt_calls", "microopt_schedule_changes"} <= set(
+            inspect(store.engine).get_table_names()
+        )
         assert store.sheet_synced_at() == NOW  # what was there stays
         assert store.claim_answer("trigger_id:after-upgrade", NOW, dt.timedelta(days=1))
     finally:

@@ -1,0 +1,87 @@
+"""bot/'s import graph, read from the source: `python -m tests.architecture.imports` prints it, one module
+per line with the bot/ and analysis/ modules it imports and its layer (docs/architecture.md)."""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+# Top to bottom; a module may import its own layer and the ones below, never one above.
+LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("entry points", ("bot.__main__", "bot.cli", "bot.wsgi", "bot.scheduler")),
+    ("surfaces", ("bot.slack", "bot.digest")),
+    ("services", ("bot.service", "bot.routing", "bot.schedules", "bot.state", "bot.deps")),
+    ("rendering", ("bot.render",)),
+    ("sources", ("bot.sources",)),
+    ("analysis", ("analysis",)),
+    ("base", ("bot.settings", "bot.errors", "bot.sentences")),
+)
+
+
+def layer_of(module: str) -> int:
+    """The index in LAYERS of the longest prefix naming `module`: a package and what is in it, or modules
+    whose name starts so (`bot.digest` covers bot.digests and bot.digest_recovery). `bot` itself is base."""
+    if module == "bot":
+        return len(LAYERS) - 1
+    best, index = -1, len(LAYERS)
+    for i, (_, prefixes) in enumerate(LAYERS):
+        for prefix in prefixes:
+            if module.startswith(prefix) and len(prefix) > best:
+                best, index = len(prefix), i
+    return index
+
+
+def module_name(path: Path) -> str:
+    """`bot/slack/app.py` → `bot.slack.app`, `bot/state/__init__.py` → `bot.state`."""
+    parts = path.relative_to(ROOT).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _type_checking_blocks(tree: ast.AST) -> set[int]:
+    skipped: set[int] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
+            for child in node.body:
+                skipped.update(id(n) for n in ast.walk(child))
+    return skipped
+
+
+def _is_module(name: str) -> bool:
+    path = ROOT / Path(*name.split("."))
+    return path.with_suffix(".py").exists() or (path / "__init__.py").exists()
+
+
+def imports_of(path: Path) -> Iterator[str]:
+    """The modules `path` imports at run time, lazy imports included (the project uses no relative ones)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    skipped = _type_checking_blocks(tree)
+    for node in ast.walk(tree):
+        if id(node) in skipped:
+            continue
+        if isinstance(node, ast.ImportFrom) and node.module:
+            for alias in node.names:
+                candidate = f"{node.module}.{alias.name}"
+                yield candidate if _is_module(candidate) else node.module
+        elif isinstance(node, ast.Import):
+            yield from (alias.name for alias in node.names)
+
+
+def graph() -> dict[str, set[str]]:
+    edges: dict[str, set[str]] = {}
+    for path in sorted((ROOT / "bot").rglob("*.py")):
+        name = module_name(path)
+        edges[name] = {m for m in imports_of(path) if m.split(".")[0] in ("bot", "analysis") and m != name}
+    return edges
+
+
+def main() -> None:
+    for module, targets in graph().items():
+        layer = LAYERS[layer_of(module)][0]
+        print(f"{module} [{layer}] -> {', '.join(sorted(targets)) or '-'}")
+
+
+if __name__ == "__main__":
+    main()
