@@ -108,8 +108,9 @@ def process_env(
     return env
 
 
-def prime_schedules(database: str, sheet: Path, now: dt.datetime) -> None:
-    """The scheduler has known these schedules for an hour (a schedule first seen now counts from now on)."""
+def prime_schedules(database: str, sheet: Path, now: dt.datetime, channels: dict[str, str]) -> None:
+    """The scheduler has known these schedules for an hour (a schedule first seen now counts from now on);
+    `channels` is Slack's ID → name, as conversations.list would resolve the sheet's names."""
     from analysis.sheet import parse_workbook
     from bot.schedules import sheet_schedules
     from bot.settings import Settings
@@ -119,7 +120,9 @@ def prime_schedules(database: str, sheet: Path, now: dt.datetime) -> None:
     store = StateStore.open(database, worker="fault-setup")
     try:
         data = parse_workbook(read_tabs(str(sheet), Settings(MICROOPT_SHEET=str(sheet))))
-        store.sync_sheet_schedules(sheet_schedules(data.channels, "UTC"), now - dt.timedelta(hours=1))
+        store.sync_sheet_schedules(
+            sheet_schedules(data.channels, "UTC", {n: i for i, n in channels.items()}), now - dt.timedelta(hours=1)
+        )
     finally:
         store.close()
 
@@ -155,7 +158,7 @@ def run_fault(
         now = dt.datetime.now(dt.UTC)
     slot = now.replace(second=0, microsecond=0).isoformat()
     sheet = write_sheet(workdir / "campaigns.xlsx", names, now)
-    prime_schedules(database, sheet, now)
+    prime_schedules(database, sheet, now, names)
     result = FaultResult(fault, channels)
     with SlackStandIn(channels=names) as slack:
         faults = slack.faults

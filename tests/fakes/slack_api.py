@@ -17,6 +17,7 @@ import json
 import threading
 import time
 from collections import Counter, defaultdict, deque
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -97,7 +98,7 @@ class SlackStandIn:
         channels: dict[str, str] | None = None,
         post_interval_seconds: float | None = None,
         private: dict[str, str] | None = None,
-        scopes: frozenset[str] = frozenset({"commands", "chat:write", "files:write", "channels:read", "groups:read"}),
+        scopes: Iterable[str] = ALL_SCOPES,
         page_size: int | None = None,
     ) -> None:
         self.token = token
@@ -105,7 +106,8 @@ class SlackStandIn:
         # Private channels the bot was invited to: listed only with groups:read, like Slack.
         self.private = private or {}
         self.channels.update(self.private)
-        self.scopes = scopes
+        # The bot token's scopes: methods that need another answer missing_scope, like Slack's.
+        self.scopes: set[str] = set(scopes)
         # At most this many channels per conversations.list page (Slack may return fewer than `limit`).
         self.page_size = page_size
         # Who is in which channel, where a test says so: chat.postEphemeral to anyone else fails like Slack's.
@@ -120,7 +122,6 @@ class SlackStandIn:
         self._lock = threading.Lock()
         self._ids = itertools.count(1)
         self.faults = PostFaults()
-        self.scopes: set[str] = set(ALL_SCOPES)
         self.stored: dict[str, list[dict[str, Any]]] = defaultdict(list)
         self._stored_changed = threading.Condition(self._lock)
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())

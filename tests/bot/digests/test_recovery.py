@@ -27,7 +27,7 @@ def ready(world: World) -> None:
     world.run(MONDAY.replace(hour=8))
 
 
-def row(world: World, channel: str = "spring-sale"):  # type: ignore[no-untyped-def]  # a DigestRow
+def row(world: World, channel: str = "C0SPRING"):  # type: ignore[no-untyped-def]  # a DigestRow
     (found,) = world.store.digest_rows(channel)
     return found
 
@@ -74,7 +74,7 @@ def test_a_failing_channel_is_retried_with_backoff_and_posted_once_it_recovers(w
     assert not first.ok
     # Before its retry time nothing is sent; the run says the digest waits.
     early = world.run(NINE + dt.timedelta(seconds=5))
-    assert early.outcomes == [] and [r.channel for r in early.waiting] == ["spring-sale"] and not early.ok
+    assert early.outcomes == [] and [r.channel for r in early.waiting] == ["C0SPRING"] and not early.ok
     delays = []
     now = NINE
     for _ in range(4):  # still failing: each retry waits longer, at most 2 minutes
@@ -143,7 +143,7 @@ def test_a_run_stopped_just_before_midnight_is_finished_after_it(world: World, d
     slot = MONDAY.replace(hour=23, minute=59)
     crashed = StateStore.open(database_url, worker="crashed-process")
     try:
-        claim = crashed.claim("spring-sale", "#spring-sale", slot, slot, dt.timedelta(seconds=45))
+        claim = crashed.claim("C0SPRING", "C0SPRING", slot, slot, dt.timedelta(seconds=45))
         assert claim is not None and crashed.mark_sending(claim, slot)
     finally:
         crashed.close()
