@@ -109,7 +109,7 @@ def status(
         if output is StatusFormat.json:
             sys.stdout.write(json.dumps(report.model_dump(mode="json"), indent=2) + "\n")
         elif output is StatusFormat.slack:
-            from bot.slack.blocks import render_status_messages
+            from bot.render.blocks import render_status_messages
 
             sys.stdout.write(json.dumps(render_status_messages(report), indent=2) + "\n")
         else:

@@ -9,6 +9,7 @@ from functools import cache, partial
 from typing import TYPE_CHECKING
 
 from analysis.models import Problem, Report, Tab
+from bot.errors import UserFacingError
 from bot.settings import Settings
 from bot.sources import read_tabs
 from bot.sources.cache import SheetCache
@@ -44,6 +45,13 @@ class Deps:
     write_verdicts: Callable[[str, Report], Problem | None] | None = None
 
 
+def state_of(deps: Deps) -> StateStore:
+    """The state store, or one sentence when microopt has none."""
+    if deps.state is None:
+        raise UserFacingError("microopt has no database configured: set DATABASE_URL (or leave it unset for SQLite).")
+    return deps.state()
+
+
 def state_factory(settings: Settings) -> Callable[[], StateStore]:
     @cache
     def open_state() -> StateStore:
@@ -57,7 +65,7 @@ def state_factory(settings: Settings) -> Callable[[], StateStore]:
 def slack_client_factory(settings: Settings) -> Callable[[], WebClient]:
     @cache
     def client() -> WebClient:
-        from bot.slack.client import create_web_client
+        from bot.slack_api.client import create_web_client
 
         return create_web_client(settings)
 

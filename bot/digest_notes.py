@@ -11,9 +11,9 @@ import datetime as dt
 import logging
 from typing import Protocol
 
-from bot.deps import Deps
-from bot.schedules import effective_schedules, state_of
-from bot.slack.blocks import escape
+from bot.deps import Deps, state_of
+from bot.render.blocks import escape
+from bot.schedules import effective_schedules
 from bot.state.store import DigestRow
 from bot.state.tables import ARRIVED, FAILED, MISSED, NOT_ARRIVED, NOT_KNOWN, SCHEDULED, UNKNOWN
 

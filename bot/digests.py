@@ -27,7 +27,7 @@ from slack_sdk import WebClient
 from sqlalchemy.exc import InterfaceError, OperationalError
 
 from analysis.models import Report, SheetData, TestResult
-from bot.deps import Deps
+from bot.deps import Deps, state_of
 from bot.digest_notes import SHEET_ERROR, delivery_notes, label
 from bot.digest_posting import TAKEN, Delivery, Poster
 from bot.digest_recovery import LeaseKeeper, LookupFailed, RunClock, find_parts, retry_delay, window_open
@@ -40,10 +40,9 @@ from bot.schedules import (
     effective_schedules,
     renamed_keys,
     sheet_schedules,
-    state_of,
 )
 from bot.service import full_report, load_sheet
-from bot.slack.directory import ChannelNames, list_channel_names
+from bot.slack_api.directory import ChannelNames, list_channel_names
 from bot.state.channels import rekey_channels
 from bot.state.engine import unavailable_sentence
 from bot.state.store import Claim, DigestRow, StateStore, takeable
@@ -302,7 +301,7 @@ def _analyse(deps: Deps, data: SheetData) -> Report:
 def _client(deps: Deps) -> WebClient:
     if deps.slack_client is not None:
         return deps.slack_client()
-    from bot.slack.client import create_web_client
+    from bot.slack_api.client import create_web_client
 
     return create_web_client(deps.settings)
 

@@ -4,7 +4,7 @@ A Channels-tab cell may name a channel as people write it: `#spring-sale`, `spri
 a channel ID (`C0123ABCD`), a Slack mention (`<#C0123ABCD|spring-sale>`) or a channel link
 (`https://team.slack.com/archives/C0123ABCD`). A campaign of `*` (a row with no campaign) routes every
 campaign to that channel. A channel is matched by ID only: a name counts through the ID it has in the
-installing workspace (resolved by `bot.slack.directory`), never through the name a request carries.
+installing workspace (resolved by `bot.slack_api.directory`), never through the name a request carries.
 """
 
 from __future__ import annotations
@@ -43,7 +43,7 @@ def parse_channel(written: str) -> ChannelRef:
     return ChannelRef(None, name or None)
 
 
-# Lower-case channel name → channel ID, from the installing workspace (`bot.slack.directory`).
+# Lower-case channel name → channel ID, from the installing workspace (`bot.slack_api.directory`).
 Names = Mapping[str, str]
 
 

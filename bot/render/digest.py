@@ -12,8 +12,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from analysis.models import TestResult
-from bot.slack.blocks import VERDICT_EMOJI, Payload, Unit, escape, pack, sections, to_payloads
-from bot.state.store import SaidVerdict, VerdictRecord
+from bot.render.blocks import VERDICT_EMOJI, Payload, Unit, escape, pack, sections, to_payloads
+from bot.said import SaidVerdict, VerdictRecord
 
 SHORT_SENTENCE = 140
 

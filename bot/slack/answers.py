@@ -21,11 +21,7 @@ from analysis.models import ChannelRoute, Report, SheetData, Tab, TestResult
 from analysis.sheet import parse_workbook
 from bot.deps import Deps
 from bot.errors import UserFacingError
-from bot.render.chart import chart_filename, render_chart
-from bot.routing import Access, Where, access_for, channel_problems, names_unavailable, needs_names, same_campaign
-from bot.schedules import ScheduleRequest, handle_schedule_command, schedule_problems
-from bot.service import full_report, narrow
-from bot.slack.blocks import (
+from bot.render.blocks import (
     COMMAND,
     Payload,
     escape,
@@ -34,7 +30,12 @@ from bot.slack.blocks import (
     render_sheet_messages,
     render_status_posts,
 )
-from bot.slack.directory import NO_SLACK, ChannelNames
+from bot.render.chart import chart_filename, render_chart
+from bot.routing import Access, Where, access_for, channel_problems, names_unavailable, needs_names, same_campaign
+from bot.schedules import schedule_problems
+from bot.service import full_report, narrow
+from bot.slack.schedule_command import ScheduleRequest, handle_schedule_command
+from bot.slack_api.directory import NO_SLACK, ChannelNames
 
 logger = logging.getLogger("microopt.slack")
 

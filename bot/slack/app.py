@@ -28,9 +28,9 @@ from bot.errors import ConfigurationError
 from bot.render.chart import render_chart
 from bot.settings import Settings
 from bot.slack.answers import DrawChart
-from bot.slack.client import create_web_client
 from bot.slack.listeners import commands
 from bot.slack.retries import Deliveries, drop_repeats
+from bot.slack_api.client import create_web_client
 
 if TYPE_CHECKING:
     from slack_bolt.adapter.socket_mode import SocketModeHandler

@@ -16,8 +16,8 @@ from typing import Any
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
+from bot.render.blocks import COMMAND, render_notice
 from bot.slack.answers import Answer, Chart, Post
-from bot.slack.blocks import COMMAND, render_notice
 
 logger = logging.getLogger("microopt.slack")
 

@@ -28,6 +28,8 @@ from typing import Any
 from sqlalchemy import Connection, Engine, and_, delete, func, insert, inspect, or_, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 
+from bot.said import SaidVerdict, VerdictRecord
+from bot.schedules import ScheduleRow, SheetSchedule
 from bot.state import tables as t
 from bot.state.engine import create_state_engine, redacted
 
@@ -38,29 +40,6 @@ PRUNE_ANSWERS_EVERY = dt.timedelta(minutes=10)  # how often a process deletes ex
 
 def worker_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
-
-
-@dataclass(frozen=True)
-class ScheduleRow:
-    channel: str
-    source: str
-    channel_name: str | None
-    target: str
-    spec: str | None
-    timezone: str
-    since: dt.datetime
-    updated_at: dt.datetime
-
-
-@dataclass(frozen=True)
-class SheetSchedule:
-    """A Channels-tab row reduced to what scheduling needs."""
-
-    channel: str
-    target: str
-    spec: str
-    timezone: str
-    channel_name: str | None = None  # the name the Channels tab gave, for messages
 
 
 @dataclass(frozen=True)
@@ -127,23 +106,6 @@ def needs_check(row: DigestRow) -> bool:
         or row.messages > 0
         or (row.error or "") in UNCERTAIN_ERRORS
     )
-
-
-@dataclass(frozen=True)
-class VerdictRecord:
-    campaign: str
-    test: str
-    verdict: str
-    best_variant: str | None
-    signature: str
-    headline: str
-    changed: bool = False
-
-
-@dataclass(frozen=True)
-class SaidVerdict(VerdictRecord):
-    channel: str = ""
-    said_at: dt.datetime | None = None
 
 
 class StateStore:

@@ -15,8 +15,8 @@ from rich.console import Console
 from analysis.models import Tab
 from analysis.report import analyse
 from analysis.sheet import parse_workbook
+from bot.render.blocks import render_status_messages
 from bot.render.text import render_report
-from bot.slack.blocks import render_status_messages
 
 HOSTILE = [
     "",

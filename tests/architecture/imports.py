@@ -15,9 +15,9 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("surfaces", ("bot.slack", "bot.digest")),
     ("services", ("bot.service", "bot.routing", "bot.schedules", "bot.state", "bot.deps")),
     ("rendering", ("bot.render",)),
-    ("sources", ("bot.sources",)),
+    ("sources and clients", ("bot.sources", "bot.slack_api")),
     ("analysis", ("analysis",)),
-    ("base", ("bot.settings", "bot.errors", "bot.sentences")),
+    ("base", ("bot.settings", "bot.errors", "bot.sentences", "bot.said")),
 )
 
 

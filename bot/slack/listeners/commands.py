@@ -27,8 +27,8 @@ from bot.deps import Deps
 from bot.render.chart import render_chart
 from bot.slack.answers import Answers, DrawChart, SlashCommand, first_reply
 from bot.slack.delivery import deliver
-from bot.slack.directory import ChannelDirectory
 from bot.slack.retries import AnswerClaims
+from bot.slack_api.directory import ChannelDirectory
 
 # `/microopt`, and renamed copies such as `/microopt-staging` for a second app in the same workspace.
 COMMAND = re.compile(r"^/microopt(?:-[a-z0-9_-]+)?$")

@@ -12,7 +12,7 @@ from analysis.models import Tab
 from bot.deps import Deps
 from bot.digests import ChannelPacer, DigestRun, post_digests
 from bot.settings import Settings
-from bot.slack.client import create_web_client
+from bot.slack_api.client import create_web_client
 from bot.state.store import StateStore
 from tests.fakes.slack_api import SlackStandIn
 
@@ -106,6 +106,6 @@ def world(store: StateStore, slack: SlackStandIn) -> World:
 
 def schedule_command(deps: Deps, channel_id: str, channel_name: str, text: str, user_id: str = "") -> str:
     """`/microopt schedule <text>` as typed in `channel_id` by someone of the installing workspace."""
-    from bot.schedules import ScheduleRequest, handle_schedule_command
+    from bot.slack.schedule_command import ScheduleRequest, handle_schedule_command
 
     return handle_schedule_command(deps, ScheduleRequest(channel_id, channel_name, text, user_id))

@@ -112,7 +112,7 @@ def test_a_restart_while_sending_asks_slack_and_posts_only_what_did_not_arrive(
     world: World, database_url: str, arrived: bool
 ):
     from bot.digest_recovery import metadata
-    from bot.slack.client import create_web_client
+    from bot.slack_api.client import create_web_client
 
     world.run(at(MONDAY, 8))
     crashed = StateStore.open(database_url, worker="crashed-process")

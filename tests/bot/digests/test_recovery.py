@@ -12,7 +12,7 @@ from sqlalchemy.exc import OperationalError
 
 from bot.digests import delivery_notes, post_channel_digest
 from bot.errors import DatabaseUnavailable
-from bot.slack.client import create_web_client
+from bot.slack_api.client import create_web_client
 from bot.state.store import StateStore
 from tests.bot.digests.conftest import World, settings_for
 from tests.fakes.slack_api import FAIL, STORE_THEN_500, STORE_THEN_STALL

@@ -13,8 +13,8 @@ from sqlalchemy import insert
 from analysis.models import Tab
 from bot.digests import post_digests
 from bot.errors import UserFacingError
-from bot.slack.client import create_web_client
-from bot.slack.directory import ChannelDirectory, list_channel_names
+from bot.slack_api.client import create_web_client
+from bot.slack_api.directory import ChannelDirectory, list_channel_names
 from bot.state import tables
 from bot.state.channels import last_schedule_change
 from bot.state.store import StateStore

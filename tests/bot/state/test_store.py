@@ -5,8 +5,10 @@ import datetime as dt
 import pytest
 from sqlalchemy import insert, inspect, text
 
+from bot.said import VerdictRecord
+from bot.schedules import SheetSchedule
 from bot.state.engine import create_state_engine, database_url, redacted
-from bot.state.store import SheetSchedule, StateStore, VerdictRecord
+from bot.state.store import StateStore
 from bot.state.tables import FAILED, POSTED, SCHEMA_VERSION
 
 NOW = dt.datetime(2026, 3, 9, 9, 0, tzinfo=dt.UTC)
