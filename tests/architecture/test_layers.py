@@ -1,0 +1,63 @@
+"""The one-way rule of docs/architecture.md: imports in bot/ only run down the layers, and never in a circle.
+
+Every import counts, lazy ones inside functions too; imports under `if TYPE_CHECKING:` (annotations, never
+executed) are left out. `python -m tests.architecture.imports` prints the graph.
+"""
+
+from __future__ import annotations
+
+import graphlib
+
+from tests.architecture.imports import LAYERS, graph, layer_of
+
+
+def test_every_bot_module_has_a_layer() -> None:
+    assert [m for m in graph() if layer_of(m) >= len(LAYERS)] == []
+
+
+def test_imports_only_run_down_the_layers() -> None:
+    upward = [
+        f"{module} ({LAYERS[layer_of(module)][0]}) imports {target} ({LAYERS[layer_of(target)][0]})"
+        for module, targets in graph().items()
+        for target in sorted(targets)
+        if layer_of(target) < layer_of(module)
+    ]
+    assert upward == []
+
+
+def test_no_module_imports_itself_in_a_circle() -> None:
+    edges = {m: {t for t in targets if t in graph()} for m, targets in graph().items()}
+    graphlib.TopologicalSorter(edges).prepare()  # raises CycleError naming the circle
+
+
+def test_rendering_touches_neither_slack_nor_state() -> None:
+    rendering = {m: t for m, t in graph().items() if m.startswith("bot.render")}
+    assert {m: sorted(x for x in t if x.startswith(("bot.slack", "bot.state"))) for m, t in rendering.items()} == {
+        m: [] for m in rendering
+    }
+
+
+def test_the_layer_check_catches_a_back_import() -> None:
+    """The rule can fail: the entry layer is above the Slack surface, which is above the services."""
+    assert layer_of("bot.cli.status") < layer_of("bot.slack.answers") < layer_of("bot.schedules")
+    assert layer_of("bot.schedules") < layer_of("bot.render.blocks") < layer_of("bot.sources.google")
+    assert layer_of("bot.digest_recovery") == layer_of("bot.digests") == layer_of("bot.slack.app")
+
+
+def _package(module: str) -> str:
+    """The unit a reader thinks in: a package (`bot.slack`), the digest engine's modules as one."""
+    parts = module.split(".")
+    if parts[0] == "analysis":
+        return "analysis"
+    name = ".".join(parts[:2])
+    return "bot.digests" if name.startswith("bot.digest") else name
+
+
+def test_no_two_packages_import_each_other() -> None:
+    """Module cycles are not the only tangle: the Slack edge and the digest engine must not lean on each other."""
+    edges: dict[str, set[str]] = {}
+    for module, targets in graph().items():
+        edges.setdefault(_package(module), set()).update(
+            _package(t) for t in targets if _package(t) != _package(module)
+        )
+    graphlib.TopologicalSorter(edges).prepare()
