@@ -22,7 +22,8 @@ Cell = str | int | float | bool | dt.date | dt.datetime | None
 
 
 class Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    # Infinities and NaN written as Python's json writes them (bot.render.as_json keeps that contract).
+    model_config = ConfigDict(frozen=True, ser_json_inf_nan="constants")
 
 
 class Problem(Frozen):

@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from analysis.bayes import chance_to_beat, shrunk_lifts
+from analysis.comparison_models import comparisons
 from analysis.decision import DecisionSettings, decide_comparisons
 from analysis.models import (
     ArmTotals,
-    CallRecord,
     Comparison,
     ComparisonRef,
     PathKind,
@@ -104,72 +103,11 @@ def _optional_int(value: float) -> int | None:
 
 
 def _comparisons(table: pd.DataFrame) -> dict[int, tuple[Comparison, ...]]:
-    """Every comparison, grouped by its test's index (one pass over the table)."""
+    """Every comparison, grouped by its test's index."""
     grouped: dict[int, list[Comparison]] = {}
-    for r in table.to_dict("records"):
-        grouped.setdefault(int(r["test_index"]), []).append(_comparison(r))
+    for index, comparison in zip(table["test_index"].tolist(), comparisons(table), strict=True):
+        grouped.setdefault(index, []).append(comparison)
     return {index: tuple(items) for index, items in grouped.items()}
-
-
-def _when(value: Any) -> dt.datetime | dt.date | None:
-    """A look's time: the day of a dated look, the moment of a recorded one."""
-    if value is None or value is pd.NaT or (isinstance(value, float) and math.isnan(value)):
-        return None
-    stamp = pd.Timestamp(value)
-    return stamp.to_pydatetime() if stamp.tzinfo is not None else stamp.date()
-
-
-def _call(r: dict[Any, Any]) -> CallRecord | None:
-    if r["call"] is None or (isinstance(r["call"], float) and math.isnan(r["call"])):
-        return None
-    nc, xc, nv, xv = (r[f"call_{name}"] for name in COUNTS)
-    return CallRecord(
-        call=r["call"],
-        called_on=_when(r.get("called_at")),
-        looks=int(r["call_looks"]),
-        control_visitors=int(nc),
-        control_conversions=int(xc),
-        variant_visitors=int(nv),
-        variant_conversions=int(xv),
-        lift=(xv / nv) / (xc / nc) - 1 if nv and nc and xc else None,
-    )
-
-
-def _comparison(r: dict[Any, Any]) -> Comparison:
-    at_call = _call(r)
-    return Comparison(
-        variant=r["variant"],
-        metric=r["metric"],
-        kind=r["kind"],
-        control_visitors=int(r["visitors_control"]),
-        control_conversions=int(r["conversions_control"]),
-        variant_visitors=int(r["visitors"]),
-        variant_conversions=int(r["conversions"]),
-        control_rate=float(r["control_rate"]),
-        variant_rate=float(r["variant_rate"]),
-        lift=_optional(r["lift"]),
-        lift_ci=(_optional(r["lift_low"]), _optional(r["lift_high"])),
-        p_value=float(r["p_value"]),
-        test_used="fisher" if r["used_fisher"] else "z",
-        significant=bool(r["significant"]),
-        visitors_needed=_optional_int(r["visitors_needed"]),
-        decision=r["decision"],
-        decision_rule=r["decision_rule"],
-        decision_p_value=_optional(r["decision_p_value"]),
-        adjusted_p_value=_optional(r["adjusted_p_value"]),
-        decision_ci=(_optional(r["decision_low"]), _optional(r["decision_high"])),
-        planned_visitors=_optional_int(r["planned_visitors"]),
-        information_fraction=_optional(r["information_fraction"]),
-        chance_to_beat=_optional(r["chance_to_beat"]),
-        shrunk_lift=_optional(r["shrunk_lift"]),
-        visitors_to_go=_optional_int(r["visitors_to_go"]),
-        days_to_go=_optional_int(r["days_to_go"]),
-        spend_to_go=_optional(r["spend_to_go"]),
-        call=at_call.call if at_call else None,
-        called_on=at_call.called_on if at_call else None,
-        looks=at_call.looks if at_call else int(r["looks"]),
-        at_call=at_call,
-    )
 
 
 def _ref(c: Comparison | None) -> ComparisonRef | None:

@@ -12,12 +12,9 @@ from typing import Annotated, TypeVar
 
 import typer
 from pydantic import ValidationError
-from rich.console import Console
-from rich.markup import escape
 
 from bot.deps import Deps, create_deps
 from bot.errors import UserFacingError
-from bot.render.text import render_report
 from bot.service import status_report
 from bot.settings import Settings
 
@@ -50,12 +47,17 @@ def run_for_user(action: Callable[[], T], debug: bool = False) -> T:
     try:
         return action()
     except UserFacingError as error:
+        from rich.console import Console
+        from rich.markup import escape
+
         Console(stderr=True, soft_wrap=True).print(f"[red]{escape(str(error))}[/red]", highlight=False)
         raise typer.Exit(1) from error
     except Exception as error:
         if debug:
             raise
         logger.debug("unexpected error", exc_info=True)
+        from rich.console import Console
+
         Console(stderr=True, soft_wrap=True).print(
             f"[red]microopt hit an unexpected error ({type(error).__name__}); run again with --debug for details.[/red]"
         )
@@ -107,12 +109,18 @@ def status(
     def run() -> None:
         report = status_report(load_deps(), sheet=sheet, query=campaign, as_of=day, record=history)
         if output is StatusFormat.json:
-            sys.stdout.write(json.dumps(report.model_dump(mode="json"), indent=2) + "\n")
+            from bot.render.as_json import as_json
+
+            sys.stdout.write(as_json(report) + "\n")
         elif output is StatusFormat.slack:
             from bot.slack.blocks import render_status_messages
 
             sys.stdout.write(json.dumps(render_status_messages(report), indent=2) + "\n")
         else:
+            from rich.console import Console
+
+            from bot.render.text import render_report
+
             Console().print(render_report(report))
 
     run_for_user(run, debug)

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from enum import StrEnum
 from typing import Annotated
 
 import typer
-from rich.console import Console
 
 from bot.cli import DebugOption, SheetOption, load_deps, run_for_user
-from bot.render.text import render_backtest
+from bot.render.as_json import as_json
 from bot.service import backtest_report
 
 
@@ -32,8 +30,12 @@ def register(app: typer.Typer) -> None:
         def run() -> None:
             result = backtest_report(load_deps(), sheet=sheet)
             if output is BacktestFormat.json:
-                sys.stdout.write(json.dumps(result.model_dump(mode="json"), indent=2) + "\n")
+                sys.stdout.write(as_json(result) + "\n")
             else:
+                from rich.console import Console
+
+                from bot.render.text import render_backtest
+
                 Console().print(render_backtest(result))
 
         run_for_user(run, debug)
