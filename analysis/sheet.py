@@ -39,6 +39,7 @@ from analysis.models import (
     TabReading,
     TestSpec,
     TestStatus,
+    built,
 )
 
 TRAFFIC_HEADERS = ("visitors", "sessions", "users", "clicks")
@@ -469,18 +470,21 @@ def _test_specs(
         if named not in metric_specs:
             metric_specs[named] = tuple(MetricSpec(name=n, kind=k) for n, k in named)
         specs.append(
-            TestSpec(
-                campaign=key[0],
-                test=key[1],
-                control=str(control),
-                variants=(control, *[v for v in variants if v != control]),
-                metrics=metric_specs[named],
-                traffic_label=labels[key],
-                currency=currencies[key],
-                has_dates=bool(has_dates > 0),
-                has_spend=bool(has_spend > 0),
-                planned_visitors=None if np.isnan(planned) else int(planned),
-                status=statuses.get(key, "running"),
+            built(
+                TestSpec,
+                {
+                    "campaign": key[0],
+                    "test": key[1],
+                    "control": str(control),
+                    "variants": (control, *[v for v in variants if v != control]),
+                    "metrics": metric_specs[named],
+                    "traffic_label": labels[key],
+                    "has_dates": bool(has_dates > 0),
+                    "has_spend": bool(has_spend > 0),
+                    "planned_visitors": None if np.isnan(planned) else int(planned),
+                    "currency": currencies[key],
+                    "status": statuses.get(key, "running"),
+                },
             )
         )
     return specs, problems

@@ -15,8 +15,11 @@ import re
 
 from pydantic import BaseModel
 
-_SMALL = re.compile(r"(?<= )-?0\.0000\d+(?=,?$)", re.MULTILINE)
-_SHORT_EXPONENT = re.compile(r"(?<=\de-)(\d)(?=,?$)", re.MULTILINE)
+# Each pattern starts with its literal text, so that the search skips ahead to it (a pattern that starts with
+# a look-behind is tried at every character of a file of 100 MB). A sign stays where it is: repr(-x) is "-"
+# and repr(x).
+_SMALL = re.compile(r"0(?<=[ -]0)\.0000\d+(?=,?$)", re.MULTILINE)
+_SHORT_EXPONENT = re.compile(r"e-(?<=\de-)(\d)(?=,?$)", re.MULTILINE)
 
 
 def _repr(match: re.Match[str]) -> str:
@@ -29,5 +32,5 @@ def as_json(model: BaseModel) -> str:
     if "0.0000" in text:
         text = _SMALL.sub(_repr, text)
     if "e-" in text:
-        text = _SHORT_EXPONENT.sub(r"0\1", text)
+        text = _SHORT_EXPONENT.sub(r"e-0\1", text)
     return text

@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from rich.console import Console
 
-from analysis.models import Tab
+from analysis.models import Report, Tab
 from analysis.report import analyse
 from analysis.sheet import parse_workbook
 from bot.render.text import render_report
@@ -152,6 +152,9 @@ def test_no_messy_workbook_crashes_a_read_or_a_renderer(workbook: list[Tab]) -> 
     sheet = parse_workbook(workbook)
     report = analyse(sheet, source="generated")
     _no_bad_floats(report.model_dump(mode="json"))
+    # Models built without validation (analysis.models.built) are what validation would make of them.
+    assert Report.model_validate(report.model_dump()) == report
+    report.model_dump_json(warnings="error")
     Console(file=io.StringIO(), width=100).print(render_report(report))
     for payload in render_status_messages(report):
         _no_bad_floats(payload)
