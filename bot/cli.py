@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+import os
+import shutil
 import sys
 from collections.abc import Callable
 from enum import StrEnum
@@ -117,11 +119,11 @@ def status(
 
             sys.stdout.write(json.dumps(render_status_messages(report), indent=2) + "\n")
         else:
-            from rich.console import Console
+            from bot.render.text import DEFAULT_WIDTH, render_report
 
-            from bot.render.text import render_report
-
-            Console().print(render_report(report))
+            width = shutil.get_terminal_size((DEFAULT_WIDTH, 24)).columns
+            color = sys.stdout.isatty() and "NO_COLOR" not in os.environ
+            sys.stdout.write(render_report(report, width, color))
 
     run_for_user(run, debug)
 

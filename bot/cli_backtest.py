@@ -34,7 +34,7 @@ def register(app: typer.Typer) -> None:
             else:
                 from rich.console import Console
 
-                from bot.render.text import render_backtest
+                from bot.render.backtest_text import render_backtest
 
                 Console().print(render_backtest(result))
 
