@@ -53,7 +53,10 @@ def write_undated_sheet(
     rng = np.random.default_rng(seed)
     names = [chr(ord("A") + v) for v in range(variants)]
     metrics = [f"Micro {m + 1} (micro)" for m in range(micro)] + [f"Macro {m + 1} (macro)" for m in range(macro)]
-    visitors = rng.integers(2_000, 20_000, size=(tests, variants))
+    # An even split of each test's traffic (a broken split would make every verdict "check tracking").
+    visitors = rng.binomial(
+        rng.integers(2_000, 20_000, size=(tests, 1)) * variants, 1 / variants, size=(tests, variants)
+    )
     base = rng.uniform(0.02, 0.08, size=(tests, 1))
     lift = rng.choice([0.0, 0.0, 0.1, 0.2], size=(tests, variants))
     lift[:, 0] = 0.0
