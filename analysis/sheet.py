@@ -452,15 +452,15 @@ def _test_specs(
         key = (str(campaign), str(test))
         marked = marked_of.get((campaign, test), ())
         control = marked[0] if marked else variants[0]
-        title = f"{campaign} · {test}" if test else str(campaign)
         if len(marked) > 1:
             problems.append(
                 Problem(
-                    cell=title,
+                    cell=f"{campaign} · {test}" if test else str(campaign),
                     message=f"{len(marked)} variants are marked as control ({', '.join(marked)}); using {control}",
                 )
             )
         if len(variants) < 2:
+            title = f"{campaign} · {test}" if test else str(campaign)
             problems.append(
                 Problem(cell=title, message=f"only one variant ({variants[0]}); there is nothing to compare yet")
             )

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import json
 import logging
 import os
 import shutil
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from enum import StrEnum
 from typing import Annotated, TypeVar
 
@@ -66,6 +68,19 @@ def run_for_user(action: Callable[[], T], debug: bool = False) -> T:
         raise typer.Exit(2) from error
 
 
+@contextmanager
+def one_shot() -> Iterator[None]:
+    """A command that runs once makes hundreds of thousands of objects on a large sheet and frees them at
+    the end: the cyclic garbage collector, run meanwhile, would only slow it (by 40% of the analysis)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def parse_day(value: str | None) -> dt.date | None:
     if value is None:
         return None
@@ -109,21 +124,23 @@ def status(
     day = parse_day(as_of)
 
     def run() -> None:
-        report = status_report(load_deps(), sheet=sheet, query=campaign, as_of=day, record=history)
-        if output is StatusFormat.json:
-            from bot.render.as_json import as_json
+        with one_shot():
+            report = status_report(load_deps(), sheet=sheet, query=campaign, as_of=day, record=history)
+            if output is StatusFormat.json:
+                from bot.render.as_json import as_json
 
-            sys.stdout.write(as_json(report) + "\n")
-        elif output is StatusFormat.slack:
-            from bot.slack.blocks import render_status_messages
+                sys.stdout.write(as_json(report))
+                sys.stdout.write("\n")
+            elif output is StatusFormat.slack:
+                from bot.slack.blocks import render_status_messages
 
-            sys.stdout.write(json.dumps(render_status_messages(report), indent=2) + "\n")
-        else:
-            from bot.render.text import DEFAULT_WIDTH, render_report
+                sys.stdout.write(json.dumps(render_status_messages(report), indent=2) + "\n")
+            else:
+                from bot.render.text import DEFAULT_WIDTH, render_report
 
-            width = shutil.get_terminal_size((DEFAULT_WIDTH, 24)).columns
-            color = sys.stdout.isatty() and "NO_COLOR" not in os.environ
-            sys.stdout.write(render_report(report, width, color))
+                width = shutil.get_terminal_size((DEFAULT_WIDTH, 24)).columns
+                color = sys.stdout.isatty() and "NO_COLOR" not in os.environ
+                sys.stdout.write(render_report(report, width, color))
 
     run_for_user(run, debug)
 

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from bot.cli import DebugOption, SheetOption, load_deps, run_for_user
+from bot.cli import DebugOption, SheetOption, load_deps, one_shot, run_for_user
 from bot.render.as_json import as_json
 from bot.service import backtest_report
 
@@ -28,9 +28,11 @@ def register(app: typer.Typer) -> None:
         """Replay every day of the dated tests: when each comparison was first called, and what was spent by then."""
 
         def run() -> None:
-            result = backtest_report(load_deps(), sheet=sheet)
+            with one_shot():
+                result = backtest_report(load_deps(), sheet=sheet)
             if output is BacktestFormat.json:
-                sys.stdout.write(as_json(result) + "\n")
+                sys.stdout.write(as_json(result))
+                sys.stdout.write("\n")
             else:
                 from rich.console import Console
 

@@ -28,7 +28,9 @@ def _repr(match: re.Match[str]) -> str:
 
 def as_json(model: BaseModel) -> str:
     """`model` as indented JSON, byte for byte as the standard library writes its `model_dump(mode="json")`."""
-    text = model.model_dump_json(indent=2, ensure_ascii=True).replace("\x7f", "\\u007f")
+    text = model.model_dump_json(indent=2, ensure_ascii=True)
+    if "\x7f" in text:
+        text = text.replace("\x7f", "\\u007f")
     if "0.0000" in text:
         text = _SMALL.sub(_repr, text)
     if "e-" in text:
