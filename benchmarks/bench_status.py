@@ -47,7 +47,7 @@ SHAPES = (
 def line(label: str, done: Run, tests: int, floor: Run | None) -> str:
     ratio = f", {done.seconds / floor.seconds:4.1f}x the floor" if floor is not None else ""
     per_test = 1000 * done.seconds / tests
-    return f"  {label:<34} {done.seconds:6.2f} s  {per_test:6.3f} ms/test  peak {done.peak_mb:5.0f} MB{ratio}"
+    return f"  {label:<42} {done.seconds:6.2f} s  {per_test:6.3f} ms/test  peak {done.peak_mb:5.0f} MB{ratio}"
 
 
 def bench_shape(shape: Shape, folder: Path, repeats: int) -> None:

@@ -18,12 +18,14 @@ class Run:
     stdout: str
 
 
-def run(command: list[str], cwd: str | None = None) -> Run:
+def run(command: list[str], cwd: str | None = None, keep_output: bool = True) -> Run:
     """Runs a command to its exit (in `cwd`, where its state database, if any, is made): wall seconds, its
-    peak resident memory and what it printed. Fails if it fails."""
+    peak resident memory and what it printed (unless not kept: a child forked from a process holding
+    hundreds of MB of earlier output would count them in its own peak). Fails if it fails."""
     with tempfile.TemporaryFile("w+") as out:
         started = time.perf_counter()
-        process = subprocess.Popen(command, stdout=out, stderr=subprocess.PIPE, text=True, cwd=cwd)
+        target = out if keep_output else subprocess.DEVNULL
+        process = subprocess.Popen(command, stdout=target, stderr=subprocess.PIPE, text=True, cwd=cwd)
         _, status, usage = os.wait4(process.pid, 0)
         seconds = time.perf_counter() - started
         process.returncode = os.waitstatus_to_exitcode(status)
@@ -48,6 +50,6 @@ def median_run(
     for _ in range(repeats):
         if before is not None:
             before()
-        runs.append(run(command, cwd))
+        runs.append(run(command, cwd, keep_output=False))
     middle = statistics.median_low([r.seconds for r in runs])
     return next(r for r in runs if r.seconds == middle)

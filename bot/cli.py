@@ -127,10 +127,9 @@ def status(
         with one_shot():
             report = status_report(load_deps(), sheet=sheet, query=campaign, as_of=day, record=history)
             if output is StatusFormat.json:
-                from bot.render.as_json import as_json
+                from bot.render.as_json import write_json
 
-                sys.stdout.write(as_json(report))
-                sys.stdout.write("\n")
+                write_json(report, sys.stdout)
             elif output is StatusFormat.slack:
                 from bot.slack.blocks import render_status_messages
 

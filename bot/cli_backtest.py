@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from bot.cli import DebugOption, SheetOption, load_deps, one_shot, run_for_user
-from bot.render.as_json import as_json
+from bot.render.as_json import write_json
 from bot.service import backtest_report
 
 
@@ -31,8 +31,7 @@ def register(app: typer.Typer) -> None:
             with one_shot():
                 result = backtest_report(load_deps(), sheet=sheet)
             if output is BacktestFormat.json:
-                sys.stdout.write(as_json(result))
-                sys.stdout.write("\n")
+                write_json(result, sys.stdout)
             else:
                 from rich.console import Console
 

@@ -12,8 +12,12 @@ end a line without its closing quote, so the patterns below only ever meet numbe
 from __future__ import annotations
 
 import re
+from typing import TextIO
 
 from pydantic import BaseModel
+
+# Written a piece at a time (whole lines), so that a 150 MB report is never copied whole.
+PIECE_CHARS = 8_000_000
 
 # Each pattern starts with its literal text, so that the search skips ahead to it (a pattern that starts with
 # a look-behind is tried at every character of a file of 100 MB). A sign stays where it is: repr(-x) is "-"
@@ -28,7 +32,23 @@ def _repr(match: re.Match[str]) -> str:
 
 def as_json(model: BaseModel) -> str:
     """`model` as indented JSON, byte for byte as the standard library writes its `model_dump(mode="json")`."""
+    return _standard(model.model_dump_json(indent=2, ensure_ascii=True))
+
+
+def write_json(model: BaseModel, out: TextIO) -> None:
+    """`as_json(model)` and a newline written to `out`, piece by piece."""
     text = model.model_dump_json(indent=2, ensure_ascii=True)
+    start = 0
+    while start < len(text):
+        end = text.find("\n", start + PIECE_CHARS)
+        end = len(text) if end < 0 else end + 1
+        out.write(_standard(text[start:end]))
+        start = end
+    out.write("\n")
+
+
+def _standard(text: str) -> str:
+    """pydantic's JSON text (whole lines of it) as the standard library writes it."""
     if "\x7f" in text:
         text = text.replace("\x7f", "\\u007f")
     if "0.0000" in text:

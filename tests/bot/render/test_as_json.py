@@ -55,3 +55,15 @@ def test_every_float_of_the_small_and_exponent_ranges_is_written_alike() -> None
 def test_the_bundled_example_report_is_unchanged(tmp_path) -> None:
     report = status_report(create_deps(Settings(DATABASE_URL=f"sqlite:///{tmp_path}/s.db")), record=False)
     assert as_json(report) == standard(report)
+
+
+def test_written_piece_by_piece_it_is_the_same_text(tmp_path, monkeypatch) -> None:
+    import io
+
+    from bot.render import as_json as module
+
+    report = status_report(create_deps(Settings(DATABASE_URL=f"sqlite:///{tmp_path}/s.db")), record=False)
+    monkeypatch.setattr(module, "PIECE_CHARS", 1_000)
+    out = io.StringIO()
+    module.write_json(report, out)
+    assert out.getvalue() == standard(report) + "\n"
