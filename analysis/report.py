@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from analysis.bayes import chance_to_beat, shrunk_lifts
+from analysis.comparison_models import comparisons, ints, optional_floats
 from analysis.decision import DecisionSettings, decide_comparisons
 from analysis.models import (
     ArmTotals,
-    CallRecord,
     Comparison,
     ComparisonRef,
     PathKind,
@@ -21,6 +20,7 @@ from analysis.models import (
     SheetData,
     TestResult,
     TestSpec,
+    built,
 )
 from analysis.pace import test_pace
 from analysis.paths import KEYS, comparison_paths, rows_as_of, spec_frame
@@ -32,13 +32,12 @@ from analysis.verdict_words import headline, one_look_note, summary
 
 def _order(specs: tuple[TestSpec, ...], frame: pd.DataFrame, column: str, values: str) -> pd.Series:
     """Position of each row's variant or metric within its test, for sheet-order output."""
-    positions = {
-        (i, name): position for i, spec in enumerate(specs) for position, name in enumerate(getattr(spec, values))
-    }
-    return pd.Series(
-        [positions.get((i, n), 0) for i, n in zip(frame["test_index"], frame[column], strict=True)],
-        index=frame.index,
+    positions = pd.DataFrame(
+        [(i, name, position) for i, spec in enumerate(specs) for position, name in enumerate(getattr(spec, values))],
+        columns=["test_index", column, "position"],
     )
+    found = frame[["test_index", column]].merge(positions, on=["test_index", column], how="left")
+    return pd.Series(found["position"].fillna(0).to_numpy(dtype=np.int64), index=frame.index)
 
 
 def in_sheet_order(specs: tuple[TestSpec, ...], frame: pd.DataFrame) -> pd.DataFrame:
@@ -99,104 +98,60 @@ def _optional(value: float) -> float | None:
     return float(value) if math.isfinite(value) else None
 
 
-def _optional_int(value: float) -> int | None:
-    return int(value) if math.isfinite(value) else None
-
-
 def _comparisons(table: pd.DataFrame) -> dict[int, tuple[Comparison, ...]]:
-    """Every comparison, grouped by its test's index (one pass over the table)."""
+    """Every comparison, grouped by its test's index."""
     grouped: dict[int, list[Comparison]] = {}
-    for r in table.to_dict("records"):
-        grouped.setdefault(int(r["test_index"]), []).append(_comparison(r))
+    for index, comparison in zip(table["test_index"].tolist(), comparisons(table), strict=True):
+        grouped.setdefault(index, []).append(comparison)
     return {index: tuple(items) for index, items in grouped.items()}
 
 
-def _when(value: Any) -> dt.datetime | dt.date | None:
-    """A look's time: the day of a dated look, the moment of a recorded one."""
-    if value is None or value is pd.NaT or (isinstance(value, float) and math.isnan(value)):
-        return None
-    stamp = pd.Timestamp(value)
-    return stamp.to_pydatetime() if stamp.tzinfo is not None else stamp.date()
-
-
-def _count(value: float) -> int | float:
-    """A count as the sheet gave it: whole counts stay integers, attribution's fractions (`61.5`) stay."""
-    number = float(value)
-    return int(number) if number.is_integer() else number
-
-
-def _call(r: dict[Any, Any]) -> CallRecord | None:
-    if r["call"] is None or (isinstance(r["call"], float) and math.isnan(r["call"])):
-        return None
-    nc, xc, nv, xv = (r[f"call_{name}"] for name in COUNTS)
-    return CallRecord(
-        call=r["call"],
-        called_on=_when(r.get("called_at")),
-        looks=int(r["call_looks"]),
-        control_visitors=int(nc),
-        control_conversions=_count(xc),
-        variant_visitors=int(nv),
-        variant_conversions=_count(xv),
-        lift=(xv / nv) / (xc / nc) - 1 if nv and nc and xc else None,
-    )
-
-
-def _comparison(r: dict[Any, Any]) -> Comparison:
-    at_call = _call(r)
-    return Comparison(
-        variant=r["variant"],
-        metric=r["metric"],
-        kind=r["kind"],
-        control_visitors=int(r["visitors_control"]),
-        control_conversions=_count(r["conversions_control"]),
-        variant_visitors=int(r["visitors"]),
-        variant_conversions=_count(r["conversions"]),
-        control_rate=float(r["control_rate"]),
-        variant_rate=float(r["variant_rate"]),
-        lift=_optional(r["lift"]),
-        lift_ci=(_optional(r["lift_low"]), _optional(r["lift_high"])),
-        p_value=float(r["p_value"]),
-        test_used="fisher" if r["used_fisher"] else "z",
-        significant=bool(r["significant"]),
-        visitors_needed=_optional_int(r["visitors_needed"]),
-        decision=r["decision"],
-        decision_rule=r["decision_rule"],
-        decision_p_value=_optional(r["decision_p_value"]),
-        adjusted_p_value=_optional(r["adjusted_p_value"]),
-        decision_ci=(_optional(r["decision_low"]), _optional(r["decision_high"])),
-        planned_visitors=_optional_int(r["planned_visitors"]),
-        information_fraction=_optional(r["information_fraction"]),
-        chance_to_beat=_optional(r["chance_to_beat"]),
-        shrunk_lift=_optional(r["shrunk_lift"]),
-        visitors_to_go=_optional_int(r["visitors_to_go"]),
-        days_to_go=_optional_int(r["days_to_go"]),
-        spend_to_go=_optional(r["spend_to_go"]),
-        call=at_call.call if at_call else None,
-        called_on=at_call.called_on if at_call else None,
-        looks=at_call.looks if at_call else int(r["looks"]),
-        at_call=at_call,
-        fractional=not (float(r["conversions_control"]).is_integer() and float(r["conversions"]).is_integer()),
-    )
-
-
 def _ref(c: Comparison | None) -> ComparisonRef | None:
-    return None if c is None else ComparisonRef(variant=c.variant, metric=c.metric, kind=c.kind)
+    return None if c is None else _REF.validate_python({"variant": c.variant, "metric": c.metric, "kind": c.kind})
+
+
+# Models of a few fields validate faster than `built` constructs them.
+_ARM, _REF = ArmTotals.__pydantic_validator__, ComparisonRef.__pydantic_validator__
 
 
 def _funnel_pairs(pairs: pd.DataFrame) -> dict[int, tuple[FunnelPair, ...]]:
     grouped: dict[int, list[FunnelPair]] = {}
-    for r in pairs.to_dict("records"):
-        grouped.setdefault(int(r["test_index"]), []).append(
-            FunnelPair(
-                variant=str(r["variant"]),
-                micro=str(r["metric_micro"]),
-                macro=str(r["metric_macro"]),
-                control_funnel=_optional(r["funnel_control"]),
-                variant_funnel=_optional(r["funnel_variant"]),
-                p_value=_optional(r["funnel_p_value"]),
-            )
-        )
+    if pairs.empty:
+        return {}
+    columns = zip(
+        pairs["test_index"].tolist(),
+        pairs["variant"].astype(str).tolist(),
+        pairs["metric_micro"].astype(str).tolist(),
+        pairs["metric_macro"].astype(str).tolist(),
+        optional_floats(pairs["funnel_control"]),
+        optional_floats(pairs["funnel_variant"]),
+        optional_floats(pairs["funnel_p_value"]),
+        strict=True,
+    )
+    for index, *fields in columns:
+        grouped.setdefault(int(index), []).append(FunnelPair(*fields))
     return {index: tuple(items) for index, items in grouped.items()}
+
+
+def _arm_totals(specs: tuple[TestSpec, ...], arms: pd.DataFrame) -> list[tuple[ArmTotals, ...]]:
+    """Each test's arms in its variants' order (no rows yet: no visitors)."""
+    keys = zip(arms["test_index"].tolist(), arms["variant"].tolist(), strict=True)
+    figures = dict(zip(keys, zip(ints(arms["visitors"]), optional_floats(arms["spend"]), strict=True), strict=True))
+    return [
+        tuple(
+            _ARM.validate_python({"variant": v, "visitors": visitors, "spend": spend})
+            for v in spec.variants
+            for visitors, spend in (figures.get((i, v), (0, None)),)
+        )
+        for i, spec in enumerate(specs)
+    ]
+
+
+def _test_paces(specs: pd.DataFrame, pace: pd.DataFrame) -> tuple[list[int], list[float | None], list[float | None]]:
+    """Days, daily visitors and cost per visitor of each test, by its index (0 days, None without)."""
+    found = specs[[*KEYS]].merge(pace, on=KEYS, how="left")
+    days = found["days"].fillna(0).to_numpy(dtype=np.int64).tolist()
+    return days, optional_floats(found["daily_visitors"]), optional_floats(found["cost_per_visitor"])
 
 
 def analyse(
@@ -233,11 +188,8 @@ def analyse(
     present = np.unique(arms["test_index"].to_numpy())
     srm_by_test[present] = srm[present] if srm.size else 1.0
     by_test = _comparisons(table)
-    arm_figures = {
-        (r["test_index"], r["variant"]): (r["visitors"], r["spend"])
-        for r in arms[["test_index", "variant", "visitors", "spend"]].to_dict("records")
-    }
-    pace = {(r["campaign"], r["test"]): r for r in test_pace(rows_as_of(sheet.traffic, as_of)).to_dict("records")}
+    arm_totals = _arm_totals(sheet.tests, arms)
+    days_of, daily_visitors, cost_per_visitor = _test_paces(specs, test_pace(traffic))
 
     pairs = micro_macro_pairs(table)
     broken = frozenset(int(i) for i in np.flatnonzero(srm_by_test < SRM_ALPHA))
@@ -245,54 +197,50 @@ def analyse(
     funnels = _funnel_pairs(pairs)
 
     looks_so_far = table.groupby("test_index")["looks"].max().to_dict()
+    srm_of = srm_by_test.tolist()
     results = []
     for index, spec in enumerate(sheet.tests):
-        arm_totals = tuple(
-            ArmTotals(
-                variant=v,
-                visitors=int(arm_figures.get((index, v), (0, np.nan))[0]),
-                spend=_optional(float(arm_figures.get((index, v), (0, np.nan))[1])),
-            )
-            for v in spec.variants
-        )
         comparisons = by_test.get(index, ())
-        speed = pace.get((spec.campaign, spec.test), {})
-        days = int(speed.get("days", 0))
+        days = days_of[index]
         context = TestContext(
             settings=settings,
             days=days,
-            daily_visitors=_optional(float(speed.get("daily_visitors", np.nan))),
-            cost_per_visitor=_optional(float(speed.get("cost_per_visitor", np.nan))),
+            daily_visitors=daily_visitors[index],
+            cost_per_visitor=cost_per_visitor[index],
             funnels=funnels.get(index, ()),
             proxies=proxies,
         )
-        verdict = decide(spec, arm_totals, comparisons, float(srm_by_test[index]), context)
+        verdict = decide(spec, arm_totals[index], comparisons, srm_of[index], context)
         path: PathKind = "days" if days else ("one_look" if history is None else "looks")
-        rules = {c.decision_rule for c in comparisons}
         results.append(
-            TestResult(
-                campaign=spec.campaign,
-                test=spec.test,
-                title=spec.title,
-                control=spec.control,
-                traffic_label=spec.traffic_label,
-                srm_p_value=float(srm_by_test[index]),
-                verdict=verdict.code,
-                headline=headline(spec, verdict),
-                summary=summary(spec, arm_totals, verdict, context) + one_look_note(path),
-                best_variant=verdict.best_variant,
-                arms=arm_totals,
-                comparisons=comparisons,
-                decision_rule="sequential" if "sequential" in rules else "fixed_horizon",
-                days=days or None,
-                currency=spec.currency,
-                path=path,
-                looks=int(looks_so_far.get(index, 1)),
-                status=spec.status,
-                reason=verdict.reason,
-                rests_on=_ref(verdict.rests_on),
-                to_confirm=_ref(verdict.to_confirm),
-                called_on=verdict.called_on,
+            built(
+                TestResult,
+                {
+                    "campaign": spec.campaign,
+                    "test": spec.test,
+                    "title": spec.title,
+                    "control": spec.control,
+                    "traffic_label": spec.traffic_label,
+                    "srm_p_value": srm_of[index],
+                    "verdict": verdict.code,
+                    "headline": headline(spec, verdict),
+                    "summary": summary(spec, arm_totals[index], verdict, context) + one_look_note(path),
+                    "best_variant": verdict.best_variant,
+                    "arms": arm_totals[index],
+                    "comparisons": comparisons,
+                    "decision_rule": "sequential"
+                    if any(c.decision_rule == "sequential" for c in comparisons)
+                    else "fixed_horizon",
+                    "days": days or None,
+                    "currency": spec.currency,
+                    "path": path,
+                    "looks": int(looks_so_far.get(index, 1)),
+                    "status": spec.status,
+                    "reason": verdict.reason,
+                    "rests_on": _ref(verdict.rests_on),
+                    "to_confirm": _ref(verdict.to_confirm),
+                    "called_on": verdict.called_on,
+                },
             )
         )
     # Running tests first, then paused, then done, each in sheet order.

@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import cast
 
 import numpy as np
 import pandas as pd
@@ -48,6 +48,7 @@ from analysis.models import (
     TabReading,
     TestSpec,
     TestStatus,
+    built,
 )
 
 TRAFFIC_HEADERS = ("visitors", "sessions", "users", "clicks")
@@ -428,6 +429,15 @@ def _statuses(frame: pd.DataFrame, keys: list[str]) -> dict[tuple[str, str], Tes
     return {(str(campaign), str(test)): status for (campaign, test), status in keyed.items()}
 
 
+def _grouped_variants(frame: pd.DataFrame, keys: list[str]) -> dict[tuple[str, str], list[str]]:
+    """Each test's distinct variants in sheet order, tests in the order they first appear."""
+    arms = frame.drop_duplicates([*keys, "variant"])
+    grouped: dict[tuple[str, str], list[str]] = {}
+    for campaign, test, variant in zip(arms[keys[0]], arms[keys[1]], arms["variant"], strict=True):
+        grouped.setdefault((campaign, test), []).append(variant)
+    return grouped
+
+
 def _test_specs(
     frame: pd.DataFrame,
     metrics: dict[tuple[str, str], dict[str, Kind]],
@@ -439,47 +449,58 @@ def _test_specs(
     if frame.empty:
         return specs, problems
     keys = ["campaign", "test"]
-    arms = frame.drop_duplicates([*keys, "variant"])
-    variants_of = arms.groupby(keys, sort=False)["variant"].agg(tuple)
-    marked_of = frame[frame["control"]].drop_duplicates([*keys, "variant"]).groupby(keys)["variant"].agg(tuple)
-    summary: dict[Any, dict[Any, Any]] = (
-        frame.groupby(keys, sort=False)
-        .agg(planned=("planned", "max"), has_dates=("date", "count"), has_spend=("spend", "count"))
-        .to_dict("index")
+    variants_of = _grouped_variants(frame, keys)
+    marked_of = _grouped_variants(frame[frame["control"]], keys)
+    summary = frame.groupby(keys, sort=False).agg(
+        planned=("planned", "max"), has_dates=("date", "count"), has_spend=("spend", "count")
+    )
+    figures = dict(
+        zip(
+            summary.index,
+            zip(summary["planned"], summary["has_dates"], summary["has_spend"], strict=True),
+            strict=True,
+        )
     )
     statuses = _statuses(frame, keys)
-    for group_key, variants in variants_of.items():
-        campaign, test = cast(tuple[str, str], group_key)
+    # Tests of one tab share their metrics: one tuple of MetricSpec per distinct set.
+    metric_specs: dict[tuple[tuple[str, Kind], ...], tuple[MetricSpec, ...]] = {}
+    for (campaign, test), variants in variants_of.items():
         key = (str(campaign), str(test))
-        marked: tuple[str, ...] = marked_of.get((campaign, test), ())
+        marked = marked_of.get((campaign, test), ())
         control = marked[0] if marked else variants[0]
-        title = f"{campaign} · {test}" if test else str(campaign)
         if len(marked) > 1:
             problems.append(
                 Problem(
-                    cell=title,
+                    cell=f"{campaign} · {test}" if test else str(campaign),
                     message=f"{len(marked)} variants are marked as control ({', '.join(marked)}); using {control}",
                 )
             )
         if len(variants) < 2:
+            title = f"{campaign} · {test}" if test else str(campaign)
             problems.append(
                 Problem(cell=title, message=f"only one variant ({variants[0]}); there is nothing to compare yet")
             )
             continue
-        row = summary[(campaign, test)]
+        planned, has_dates, has_spend = figures[(campaign, test)]
+        named = tuple(metrics[key].items())
+        if named not in metric_specs:
+            metric_specs[named] = tuple(MetricSpec(name=n, kind=k) for n, k in named)
         specs.append(
-            TestSpec(
-                campaign=key[0],
-                test=key[1],
-                control=str(control),
-                variants=(control, *[v for v in variants if v != control]),
-                metrics=tuple(MetricSpec(name=n, kind=k) for n, k in metrics[key].items()),
-                traffic_label=labels[key],
-                currency=currencies[key],
-                has_dates=bool(row["has_dates"] > 0),
-                has_spend=bool(row["has_spend"] > 0),
-                planned_visitors=None if np.isnan(row["planned"]) else int(row["planned"]),
-                status=statuses.get(key, "running"),
+            built(
+                TestSpec,
+                {
+                    "campaign": key[0],
+                    "test": key[1],
+                    "control": str(control),
+                    "variants": (control, *[v for v in variants if v != control]),
+                    "metrics": metric_specs[named],
+                    "traffic_label": labels[key],
+                    "has_dates": bool(has_dates > 0),
+                    "has_spend": bool(has_spend > 0),
+                    "planned_visitors": None if np.isnan(planned) else int(planned),
+                    "currency": currencies[key],
+                    "status": statuses.get(key, "running"),
+                },
             )
         )
     return specs, problems

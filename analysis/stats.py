@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from scipy import stats
+from scipy import special
 
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
@@ -64,7 +64,7 @@ def rates(visitors: FloatArray, conversions: FloatArray) -> FloatArray:
 
 def z_test_p_values(nc: FloatArray, xc: FloatArray, nv: FloatArray, xv: FloatArray) -> FloatArray:
     """Two-sided pooled two-proportion z-test; 1.0 where the test has no variance."""
-    p_values: FloatArray = 2 * stats.norm.sf(np.abs(z_statistics(nc, xc, nv, xv)))
+    p_values: FloatArray = 2 * special.ndtr(-np.abs(z_statistics(nc, xc, nv, xv)))
     return p_values
 
 
@@ -80,11 +80,13 @@ def min_expected_count(nc: FloatArray, xc: FloatArray, nv: FloatArray, xv: Float
 def _fisher_p_value(a: float, b: float, c: float, d: float) -> float:
     if a + c <= 0:
         return 1.0
+    from scipy.stats import fisher_exact  # scipy.stats takes longer to import than the rest of the analysis
+
     # Fisher's test counts whole events: attribution's fractional conversions (61.5) are rounded to the
     # nearest whole conversion, and the traffic with them, so each row of the table keeps its total.
     try:
         n_c, x_c, n_v, x_v = round(a), round(b), round(c), round(d)
-        return float(stats.fisher_exact([[x_c, n_c - x_c], [x_v, n_v - x_v]]).pvalue)
+        return float(fisher_exact([[x_c, n_c - x_c], [x_v, n_v - x_v]]).pvalue)
     except (OverflowError, ValueError):
         # Counts past what the hypergeometric terms hold: the table is far from small, so NaN tells the
         # caller to keep its z-test p-value.
@@ -101,8 +103,8 @@ def sample_size_per_arm(
     control_rate: FloatArray, variant_rate: FloatArray, alpha: float = 0.05, power: float = 0.8
 ) -> FloatArray:
     """Visitors per arm to detect control_rate -> variant_rate, two-sided; NaN where rates are equal."""
-    z_alpha = stats.norm.ppf(1 - alpha / 2)
-    z_beta = stats.norm.ppf(power)
+    z_alpha = special.ndtri(1 - alpha / 2)
+    z_beta = special.ndtri(power)
     mean = (control_rate + variant_rate) / 2
     spread = z_alpha * np.sqrt(2 * mean * (1 - mean)) + z_beta * np.sqrt(
         control_rate * (1 - control_rate) + variant_rate * (1 - variant_rate)
@@ -125,7 +127,7 @@ def compare_proportions(
     control_rate, variant_rate = rates(nc, xc), rates(nv, xv)
     lift_defined = (control_rate > 0) & (nv > 0)
     lift = np.divide(variant_rate, control_rate, out=np.full_like(nc, np.nan), where=lift_defined) - 1
-    low, high = risk_ratio_interval_at(nc, xc, nv, xv, np.full_like(nc, stats.norm.isf(alpha / 2)))
+    low, high = risk_ratio_interval_at(nc, xc, nv, xv, np.full_like(nc, -special.ndtri(alpha / 2)))
     low, high = np.where(lift_defined, low, np.nan), np.where(lift_defined, high, np.nan)
 
     p_value = z_test_p_values(nc, xc, nv, xv)
@@ -163,7 +165,7 @@ def srm_p_values(visitors: npt.ArrayLike, groups: npt.ArrayLike) -> FloatArray:
     chi_square = np.bincount(labels, weights=contributions, minlength=n_groups).astype(np.float64)
     dof = arms - 1
     defined = (dof > 0) & (totals > 0)
-    return np.where(defined, stats.chi2.sf(chi_square, np.maximum(dof, 1)), 1.0)
+    return np.where(defined, special.chdtrc(np.maximum(dof, 1), chi_square), 1.0)
 
 
 def log_lifts(nc: FloatArray, xc: FloatArray, nv: FloatArray, xv: FloatArray) -> tuple[FloatArray, FloatArray]:

@@ -49,8 +49,8 @@ def served_app() -> Any:
     from bot.settings import Settings
     from bot.slack.answers import Answers, SlashCommand
     from bot.slack.app import create_app, wsgi_app
-    from bot.slack.client import create_web_client
     from bot.slack.delivery import deliver
+    from bot.slack_api.client import create_web_client
     from bot.sources import read_tabs
     from bot.sources.cache import SheetCache
 

@@ -37,7 +37,7 @@ from analysis.models import Tab
 from bot.deps import Deps
 from bot.digests import ChannelPacer, post_digests
 from bot.settings import Settings
-from bot.slack.client import create_web_client
+from bot.slack_api.client import create_web_client
 from bot.state.store import StateStore
 from tests.fakes.slack_api import SlackStandIn
 

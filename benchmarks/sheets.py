@@ -43,3 +43,31 @@ def write_dated_sheet(path: Path, experiments: int = 2000, days: int = 30, seed:
                     )
                     rows += 1
     return rows
+
+
+def write_undated_sheet(
+    path: Path, tests: int = 60_000, variants: int = 2, micro: int = 1, macro: int = 0, seed: int = 11
+) -> int:
+    """Writes tests x variants undated rows (running totals, one row per arm), `micro` and `macro` metric
+    columns; returns the number of rows."""
+    rng = np.random.default_rng(seed)
+    names = [chr(ord("A") + v) for v in range(variants)]
+    metrics = [f"Micro {m + 1} (micro)" for m in range(micro)] + [f"Macro {m + 1} (macro)" for m in range(macro)]
+    # An even split of each test's traffic (a broken split would make every verdict "check tracking").
+    visitors = rng.binomial(
+        rng.integers(2_000, 20_000, size=(tests, 1)) * variants, 1 / variants, size=(tests, variants)
+    )
+    base = rng.uniform(0.02, 0.08, size=(tests, 1))
+    lift = rng.choice([0.0, 0.0, 0.1, 0.2], size=(tests, variants))
+    lift[:, 0] = 0.0
+    rates = base * (1 + lift)
+    counts = [rng.binomial(visitors, rates * (0.1 if m >= micro else 1.0)) for m in range(len(metrics))]
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["Campaign", "Test", "Variant", "Visitors", *metrics])
+        for t in range(tests):
+            for v in range(variants):
+                writer.writerow(
+                    [f"Campaign {t // 4}", f"Test {t % 4}", names[v], visitors[t, v], *(c[t, v] for c in counts)]
+                )
+    return tests * variants

@@ -1,14 +1,55 @@
-"""Wall-clock helpers shared by the benchmarks."""
+"""Wall-clock and peak-memory helpers shared by the benchmarks."""
 
 from __future__ import annotations
 
+import os
+import statistics
 import subprocess
+import tempfile
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Run:
+    seconds: float
+    peak_mb: float
+    stdout: str
+
+
+def run(command: list[str], cwd: str | None = None, keep_output: bool = True) -> Run:
+    """Runs a command to its exit (in `cwd`, where its state database, if any, is made): wall seconds, its
+    peak resident memory and what it printed (unless not kept: a child forked from a process holding
+    hundreds of MB of earlier output would count them in its own peak). Fails if it fails."""
+    with tempfile.TemporaryFile("w+") as out:
+        started = time.perf_counter()
+        target = out if keep_output else subprocess.DEVNULL
+        process = subprocess.Popen(command, stdout=target, stderr=subprocess.PIPE, text=True, cwd=cwd)
+        _, status, usage = os.wait4(process.pid, 0)
+        seconds = time.perf_counter() - started
+        process.returncode = os.waitstatus_to_exitcode(status)
+        if process.returncode != 0:
+            raise subprocess.CalledProcessError(process.returncode, command, stderr=process.stderr.read())
+        process.stderr.close()
+        out.seek(0)
+        return Run(seconds, usage.ru_maxrss / 1024, out.read())
 
 
 def timed(command: list[str], cwd: str | None = None) -> tuple[float, str]:
-    """Seconds a command takes from start to exit, and what it printed (run in `cwd`, where its state
-    database, if any, is made)."""
-    started = time.perf_counter()
-    done = subprocess.run(command, capture_output=True, text=True, check=True, cwd=cwd)
-    return time.perf_counter() - started, done.stdout
+    """Seconds a command takes from start to exit, and what it printed."""
+    done = run(command, cwd)
+    return done.seconds, done.stdout
+
+
+def median_run(
+    command: list[str], repeats: int, cwd: str | None = None, before: Callable[[], None] | None = None
+) -> Run:
+    """The run of median time of `repeats` (each after `before`, e.g. a fresh state database)."""
+    runs = []
+    for _ in range(repeats):
+        if before is not None:
+            before()
+        runs.append(run(command, cwd, keep_output=False))
+    middle = statistics.median_low([r.seconds for r in runs])
+    return next(r for r in runs if r.seconds == middle)

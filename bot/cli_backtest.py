@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from enum import StrEnum
 from typing import Annotated
 
 import typer
-from rich.console import Console
 
-from bot.cli import DebugOption, SheetOption, load_deps, run_for_user
-from bot.render.text import render_backtest
+from bot.cli import DebugOption, SheetOption, load_deps, one_shot, run_for_user
+from bot.render.as_json import write_json
 from bot.service import backtest_report
 
 
@@ -30,10 +28,15 @@ def register(app: typer.Typer) -> None:
         """Replay every day of the dated tests: when each comparison was first called, and what was spent by then."""
 
         def run() -> None:
-            result = backtest_report(load_deps(), sheet=sheet)
+            with one_shot():
+                result = backtest_report(load_deps(), sheet=sheet)
             if output is BacktestFormat.json:
-                sys.stdout.write(json.dumps(result.model_dump(mode="json"), indent=2) + "\n")
+                write_json(result, sys.stdout)
             else:
+                from rich.console import Console
+
+                from bot.render.backtest_text import render_backtest
+
                 Console().print(render_backtest(result))
 
         run_for_user(run, debug)

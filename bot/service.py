@@ -7,7 +7,6 @@ import logging
 from typing import TYPE_CHECKING
 
 import pandas as pd
-from sqlalchemy.exc import SQLAlchemyError
 
 from analysis.backtest import backtest
 from analysis.calls import reopened, same_calls
@@ -18,7 +17,6 @@ from analysis.report import analyse
 from analysis.sheet import parse_workbook
 from bot.deps import Deps
 from bot.errors import UserFacingError
-from bot.state.history import read_calls, read_looks, record_calls, record_looks
 
 if TYPE_CHECKING:
     from bot.state.store import StateStore
@@ -105,6 +103,10 @@ def _replayed(state: StateStore | None, source: str, as_of: dt.date | None) -> p
     """For `--as-of`: the looks recorded by the end of that day (UTC), if any are kept."""
     if state is None or as_of is None:
         return None
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from bot.state.history import read_looks
+
     try:
         looks = read_looks(state, source)
     except SQLAlchemyError:
@@ -116,6 +118,10 @@ def _replayed(state: StateStore | None, source: str, as_of: dt.date | None) -> p
 
 def _recorded(state: StateStore, data: SheetData, source: str, settings: DecisionSettings, now: dt.datetime) -> Report:
     """Analyse over the recorded looks, then record this look and the calls it makes."""
+    from sqlalchemy.exc import SQLAlchemyError  # the database is imported only when a read is recorded
+
+    from bot.state.history import read_calls, read_looks, record_calls, record_looks
+
     try:
         stored = read_looks(state, source)
         recorded_calls = read_calls(state, source)

@@ -1,24 +1,101 @@
-"""The terminal report: a verdict first, then the numbers behind it."""
+"""The terminal report: a verdict first, then the numbers behind it, at any width from about 40 columns.
+
+Plain strings, wrapped here: no number, metric name or variant name is ever cut. A comparison is one row of
+a table when the table fits the width, and stacked on a few lines (fields broken between, never inside)
+when it does not. A sheet of many tests starts with the verdict counts and the tests that need action.
+Colour is ANSI codes, only when asked for (a terminal, and NO_COLOR unset).
+"""
 
 from __future__ import annotations
 
-import statistics
+from collections import Counter
+from collections.abc import Iterable
 
-from rich.console import Group, RenderableType
-from rich.markup import escape
-from rich.table import Table
-from rich.text import Text
+from analysis.models import Comparison, Report, TestResult
+from analysis.wording import chance, percent, signed_percent
 
-from analysis.models import Backtest, BacktestComparison, Comparison, Report, TestResult
-from analysis.wording import chance, money, percent, plural, signed_percent
-
-VERDICT_STYLES = {
-    "move_budget": "bold green",
-    "keep_running": "bold yellow",
-    "no_difference": "bold blue",
-    "conflict": "bold magenta",
-    "check_tracking": "bold red",
+DEFAULT_WIDTH = 80
+# From this many tests the report opens with a summary, and lists at most ACTION_LINES tests needing action.
+SUMMARY_FROM = 50
+ACTION_LINES = 30
+GAP = "  "
+VERDICT_ORDER = ("move_budget", "conflict", "check_tracking", "no_difference", "keep_running")
+VERDICT_WORDS = {
+    "move_budget": "move budget",
+    "conflict": "conflict",
+    "check_tracking": "check tracking",
+    "no_difference": "no difference (stop)",
+    "keep_running": "keep running",
 }
+NEEDS_ACTION = frozenset({"move_budget", "conflict", "check_tracking", "no_difference"})
+STYLES = {
+    "bold": "1",
+    "dim": "2",
+    "alert": "1;31",
+    "move_budget": "1;32",
+    "keep_running": "1;33",
+    "no_difference": "1;34",
+    "conflict": "1;35",
+    "check_tracking": "1;31",
+}
+DECISION_WORDS = {
+    "better": "better",
+    "worse": "worse",
+    "no_difference": "no diff.",
+    "keep_running": "running",
+    "too_early": "too early",
+}
+FOOTNOTE = (
+    "Likely range and p: the decision's own, valid however often the sheet is looked at (p adjusted for "
+    "several variants); a call is final, with its day, and the figures after it are later data. The % is "
+    "how much of the planned sample is in; chance: that the variant beats the control, flat prior."
+)
+
+
+def wrap(text: str, width: int, indent: str = "", first: str | None = None) -> list[str]:
+    """Greedy word wrap that never breaks a word (a word longer than the line stands alone on it)."""
+    lead = indent if first is None else first
+    lines: list[str] = []
+    line, size = lead, len(lead)
+    bare = True
+    for word in text.split():
+        if not bare and size + 1 + len(word) > width:
+            lines.append(line)
+            line, size, bare = indent + word, len(indent) + len(word), False
+        else:
+            line = line + word if bare else f"{line} {word}"
+            size += len(word) + (0 if bare else 1)
+            bare = False
+    lines.append(line)
+    return lines
+
+
+def _fields(fields: Iterable[str], width: int, indent: str) -> list[str]:
+    """Fields joined by two spaces, broken between fields; a field too long for a line wraps by words."""
+    lines: list[str] = []
+    line = ""
+    for item in fields:
+        if line and len(line) + len(GAP) + len(item) <= width:
+            line += GAP + item
+            continue
+        if line:
+            lines.append(line)
+        if len(indent) + len(item) <= width:
+            line = indent + item
+        else:
+            *full, line = wrap(item, width, indent)
+            lines.extend(full)
+    if line:
+        lines.append(line)
+    return lines
+
+
+class _Painter:
+    def __init__(self, color: bool) -> None:
+        self.color = color
+
+    def __call__(self, text: str, style: str) -> str:
+        return f"\x1b[{STYLES[style]}m{text}\x1b[0m" if self.color and text else text
 
 
 def _range(low: float | None, high: float | None) -> str:
@@ -29,174 +106,152 @@ def _p_value(p: float) -> str:
     return "<0.001" if p < 0.001 else f"{p:.3f}"
 
 
-DECISION_WORDS = {
-    "better": "better",
-    "worse": "worse",
-    "no_difference": "no diff.",
-    "keep_running": "running",
-    "too_early": "too early",
-}
+def _decision(c: Comparison) -> str:
+    words = DECISION_WORDS[c.decision]
+    if c.called_on is not None:
+        words += f" {c.called_on:%-d %b}"
+    if c.information_fraction is not None and c.call is None:
+        words += f" {min(c.information_fraction, 9.99) * 100:.0f}%"
+    return words
 
 
-def _when_called(c: Comparison) -> str:
-    if c.called_on is None:
-        return ""
-    return f" {c.called_on:%-d %b}"
+def _cells(c: Comparison) -> tuple[str, ...]:
+    return (
+        c.variant,
+        f"{c.metric} ({c.kind})" + (" *" if c.fractional else ""),
+        f"{percent(c.control_rate)} ({c.control_conversions:,}/{c.control_visitors:,})",
+        f"{percent(c.variant_rate)} ({c.variant_conversions:,}/{c.variant_visitors:,})",
+        signed_percent(c.lift) if c.lift is not None else "—",
+        _range(*c.decision_ci),
+        _p_value(c.adjusted_p_value if c.adjusted_p_value is not None else 1.0),
+        chance(c.chance_to_beat) if c.chance_to_beat is not None else "—",
+        _decision(c),
+    )
 
 
-def _progress(c: Comparison) -> str:
-    if c.information_fraction is None or c.call is not None:
-        return ""
-    return f" {min(c.information_fraction, 9.99) * 100:.0f}%"
+def _table(header: tuple[str, ...], rows: list[tuple[str, ...]], width: int, paint: _Painter) -> list[str] | None:
+    """Aligned columns (the first two left, the rest right), or None when they do not fit `width`."""
+    sizes = [max(len(row[i]) for row in (header, *rows)) for i in range(len(header))]
+    if sum(sizes) + len(GAP) * (len(sizes) - 1) > width:
+        return None
+
+    def line(row: tuple[str, ...]) -> str:
+        cells = [
+            cell.ljust(size) if i < 2 else cell.rjust(size)
+            for i, (cell, size) in enumerate(zip(row, sizes, strict=True))
+        ]
+        return GAP.join(cells).rstrip()
+
+    return [paint(line(header), "dim"), *(line(row) for row in rows)]
 
 
-def _numbers(test: TestResult) -> Table:
-    table = Table(show_edge=False, pad_edge=False, box=None, header_style="dim")
-    columns = ("variant", "metric", test.control, "variant rate", "lift", "likely range", "p", "chance", "decision")
-    for column in columns:
-        table.add_column(escape(column), justify="left" if column in ("variant", "metric") else "right")
-    for c in test.comparisons:
-        table.add_row(
-            escape(c.variant),
-            escape(f"{c.metric} ({c.kind})" + (" *" if c.fractional else "")),
-            f"{percent(c.control_rate)} ({c.control_conversions:,}/{c.control_visitors:,})",
-            f"{percent(c.variant_rate)} ({c.variant_conversions:,}/{c.variant_visitors:,})",
-            signed_percent(c.lift) if c.lift is not None else "—",
-            _range(*c.decision_ci),
-            _p_value(c.adjusted_p_value if c.adjusted_p_value is not None else 1.0),
-            chance(c.chance_to_beat) if c.chance_to_beat is not None else "—",
-            DECISION_WORDS[c.decision] + _when_called(c) + _progress(c),
+def _stacked(test: TestResult, rows: list[tuple[str, ...]], width: int) -> list[str]:
+    """One comparison per block: what it is and its decision, then its figures, each labelled."""
+    lines: list[str] = []
+    for variant, metric, control, rate, lift, likely, p, beats, decision in rows:
+        lines.extend(wrap(f"{variant} · {metric}: {decision}", width, "    ", first="  "))
+        figures = (
+            f"{test.control} {control}",
+            f"{variant} {rate}",
+            f"lift {lift}",
+            f"likely {likely}",
+            f"p {p}",
+            f"chance {beats}",
         )
-    return table
+        lines.extend(_fields(figures, width, "    "))
+    return lines
+
+
+def _numbers(test: TestResult, width: int, paint: _Painter) -> list[str]:
+    header = ("variant", "metric", test.control, "variant rate", "lift", "likely range", "p", "chance", "decision")
+    rows = [_cells(c) for c in test.comparisons]
+    if not rows:
+        return []
+    return _table(header, rows, width, paint) or _stacked(test, rows, width)
 
 
 FRACTIONAL_NOTE = "* fractional conversions (an attribution model's credit): see docs/methodology.md"
 
 
-def render_test(test: TestResult) -> RenderableType:
-    title = Text(test.title, style="bold")
-    verdict = Text(test.headline, style=VERDICT_STYLES[test.verdict])
-    parts: list[RenderableType] = [title, verdict, Text(test.summary), _numbers(test)]
-    if any(c.fractional for c in test.comparisons):
-        parts.append(Text(FRACTIONAL_NOTE, style="dim"))
-    return Group(*parts, Text(""))
+def render_test(test: TestResult, width: int = DEFAULT_WIDTH, color: bool = False) -> list[str]:
+    paint = _Painter(color)
+    note = wrap(FRACTIONAL_NOTE, width) if any(c.fractional for c in test.comparisons) else []
+    return [
+        *(paint(line, "bold") for line in wrap(test.title, width)),
+        *(paint(line, test.verdict) for line in wrap(test.headline, width)),
+        *wrap(test.summary, width),
+        *_numbers(test, width, paint),
+        *(paint(line, "dim") for line in note),
+        "",
+    ]
 
 
-def render_report(report: Report) -> RenderableType:
-    parts: list[RenderableType] = [Text(f"microopt · {report.source}", style="dim")]
+def _overview(tests: tuple[TestResult, ...], width: int, paint: _Painter) -> list[str]:
+    """Verdict counts, then the running tests that need action (at most ACTION_LINES of them)."""
+    counts: Counter[str] = Counter(t.verdict for t in tests)
+    parts = [f"{counts[code]:,} {VERDICT_WORDS[code]}" for code in VERDICT_ORDER if counts[code]]
+    lines = [paint(line, "bold") for line in wrap(f"{len(tests):,} tests: " + ", ".join(parts) + ".", width)]
+    action = [t for t in tests if t.verdict in NEEDS_ACTION and t.status == "running"]
+    action.sort(key=lambda t: VERDICT_ORDER.index(t.verdict))
+    if action:
+        lines.append(f"Need action ({len(action):,}):")
+        for t in action[:ACTION_LINES]:
+            lines.extend(wrap(f"{t.title}: {t.headline}", width, "    ", first="  "))
+        if len(action) > ACTION_LINES:
+            lines.append(f"  … and {len(action) - ACTION_LINES:,} more; every test follows in detail.")
+    lines.append("")
+    return lines
+
+
+def render_report(report: Report, width: int = DEFAULT_WIDTH, color: bool = False) -> str:
+    """The whole report as text lines at most `width` long (save a single word longer than that)."""
+    paint = _Painter(color)
+    lines = [paint(line, "dim") for line in wrap(f"microopt · {report.source}", width)]
     if report.as_of:
-        parts.append(Text(f"As of {report.as_of.isoformat()}", style="dim"))
-    parts.extend(Text(f"Read {reading.summary}", style="dim") for reading in report.tabs)
-    parts.append(Text(""))
+        lines.append(paint(f"As of {report.as_of.isoformat()}", "dim"))
+    for reading in report.tabs:
+        lines.extend(paint(line, "dim") for line in wrap(f"Read {reading.summary}", width, "  "))
+    lines.append("")
     if not report.tests:
-        parts.append(
-            Text(
+        lines.extend(
+            wrap(
                 "No tests found. Each Results tab needs Campaign, Variant, a traffic column and a metric "
-                "column marked (micro) or (macro)."
+                "column marked (micro) or (macro).",
+                width,
             )
         )
-    parts.extend(render_test(test) for test in report.tests if test.status == "running")
+    if len(report.tests) >= SUMMARY_FROM:
+        lines.extend(_overview(report.tests, width, paint))
+    for test in report.tests:
+        if test.status == "running":
+            lines.extend(render_test(test, width, color))
     resting = [test for test in report.tests if test.status != "running"]
     if resting:
-        parts.append(Text("Paused or done (not in digests):", style="bold"))
-        parts.extend(Text(f"  {t.title} ({t.status}): {t.headline}") for t in resting)
-        parts.append(Text(""))
+        lines.append(paint("Paused or done (not in digests):", "bold"))
+        for t in resting:
+            lines.extend(wrap(f"{t.title} ({t.status}): {t.headline}", width, "    ", first="  "))
+        lines.append("")
     if report.problems:
-        parts.append(Text(f"{len(report.problems)} cell(s) need a look (their rows were left out):", style="bold red"))
-        parts.extend(Text(f"  {problem}") for problem in report.problems)
+        heading = f"{len(report.problems)} cell(s) need a look (their rows were left out):"
+        lines.extend(paint(line, "alert") for line in wrap(heading, width))
+        for problem in report.problems:
+            lines.extend(wrap(str(problem), width, "    ", first="  "))
     if report.proxies:
-        parts.append(Text("How well micro metrics have tracked macro metrics in this sheet:", style="bold"))
+        lines.extend(paint(line, "bold") for line in wrap(PROXIES_HEADING, width))
         for proxy in report.proxies:
             correlation = (
                 f"; lifts correlate {proxy.correlation:.2f} across {proxy.correlation_tests} tests (noise removed)"
                 if proxy.correlation is not None
                 else f"; too few or too noisy tests for a correlation ({proxy.correlation_tests})"
             )
-            parts.append(
-                Text(
-                    f"  {proxy.micro} → {proxy.macro}: same direction in {proxy.agreeing_tests} of "
-                    f"{proxy.finished_tests} finished tests{correlation}",
-                )
+            text = (
+                f"{proxy.micro} → {proxy.macro}: same direction in {proxy.agreeing_tests} of "
+                f"{proxy.finished_tests} finished tests{correlation}"
             )
-        parts.append(Text(""))
-    parts.append(
-        Text(
-            "Likely range and p: the decision's own, valid however often the sheet is looked at (p adjusted for "
-            "several variants); a call is final, with its day, and the figures after it are later data. The % is "
-            "how much of the planned sample is in; chance: that the variant beats the control, flat prior.",
-            style="dim",
-        )
-    )
-    return Group(*parts)
+            lines.extend(wrap(text, width, "    ", first="  "))
+        lines.append("")
+    lines.extend(paint(line, "dim") for line in wrap(FOOTNOTE, width))
+    return "\n".join(lines) + "\n"
 
 
-def _call(c: BacktestComparison) -> str:
-    if c.call is None or c.first_call_date is None:
-        return f"not called in {c.days_run} days ({DECISION_WORDS[c.final_decision]})"
-    spent = f", {money(c.spend_to_call, c.currency)} spent" if c.spend_to_call is not None else ""
-    return f"{c.call} on {c.first_call_date.isoformat()} (day {c.days_to_call}{spent})"
-
-
-def _backtest_summary(backtest: Backtest) -> list[Text]:
-    early = [t for t in backtest.tests if t.micro_call_date is not None and t.days_sooner is not None]
-    if not backtest.tests:
-        return []
-    lines = [
-        Text(
-            f"Micro metrics called {len(early)} of {len(backtest.tests)} dated tests"
-            + (
-                f", a median {statistics.median(t.days_sooner or 0 for t in early):.0f} days"
-                + (
-                    f" and {money(statistics.median(t.spend_sooner or 0 for t in early), early[0].currency)}"
-                    if all(t.spend_sooner is not None for t in early) and len({t.currency for t in early}) == 1
-                    else ""
-                )
-                + " sooner than macro metrics (where the macro metric never got there, until the last day)."
-                if early
-                else "."
-            ),
-            style="bold",
-        )
-    ]
-    checked = [c for c in backtest.comparisons if c.confirmed_by_macro is not None]
-    if checked:
-        confirmed = sum(1 for c in checked if c.confirmed_by_macro)
-        lines.append(Text(f"{confirmed} of {len(checked)} early micro calls were later confirmed by the macro metric."))
-    return lines
-
-
-def render_backtest(backtest: Backtest) -> RenderableType:
-    parts: list[RenderableType] = [Text(f"microopt backtest · {backtest.source}", style="dim")]
-    if backtest.method is not None:
-        parts.append(
-            Text(
-                "Every day of each dated test replayed through the status rule "
-                f"(alpha {backtest.method.alpha:g}, minimum effect {backtest.method.minimum_effect * 100:.0f}%).",
-                style="dim",
-            )
-        )
-    parts.append(Text(""))
-    if not backtest.comparisons:
-        parts.append(Text("No dated tests to replay: add a Date column with one row per variant per day."))
-        return Group(*parts)
-    table = Table(show_edge=False, pad_edge=False, box=None, header_style="dim")
-    for column in ("test", "variant", "metric", "first call"):
-        table.add_column(column)
-    for c in backtest.comparisons:
-        table.add_row(
-            escape(f"{c.campaign} · {c.test}"), escape(c.variant), escape(f"{c.metric} ({c.kind})"), escape(_call(c))
-        )
-    parts.extend([table, Text("")])
-    for test in backtest.tests:
-        if test.micro_call_date is None or test.days_sooner is None:
-            continue
-        spend = f" and {money(test.spend_sooner, test.currency)}" if test.spend_sooner is not None else ""
-        qualifier = "" if test.macro_called else "at least "
-        parts.append(
-            Text(
-                f"{test.campaign} · {test.test}: micro called it "
-                f"{qualifier}{plural(test.days_sooner, 'day')}{spend} sooner."
-            )
-        )
-    parts.extend(_backtest_summary(backtest))
-    return Group(*parts)
+PROXIES_HEADING = "How well micro metrics have tracked macro metrics in this sheet:"

@@ -26,7 +26,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Connection, Engine, and_, delete, func, insert, inspect, or_, select, text, update
-from sqlalchemy.dialects import postgresql, sqlite
 
 from bot.said import SaidVerdict, VerdictRecord
 from bot.schedules import ScheduleRow, SheetSchedule
@@ -36,6 +35,17 @@ from bot.state.engine import create_state_engine, redacted
 logger = logging.getLogger("microopt.state")
 SCHEMA_LOCK = 7_310_624  # PostgreSQL advisory lock key: one process creates the tables at a time
 PRUNE_ANSWERS_EVERY = dt.timedelta(minutes=10)  # how often a process deletes expired answer claims
+
+
+def _upserts(conn: Connection) -> Any:
+    """The dialect module whose `insert` has `on_conflict_*` (imported on first use: they cost start-up)."""
+    if conn.dialect.name == "postgresql":
+        from sqlalchemy.dialects import postgresql
+
+        return postgresql
+    from sqlalchemy.dialects import sqlite
+
+    return sqlite
 
 
 def worker_name() -> str:
@@ -177,7 +187,7 @@ class StateStore:
             self._upsert(conn, t.meta, {"key": key, "value": value}, ["key"])
 
     def _upsert(self, conn: Any, table: Any, values: dict[str, Any], keys: Sequence[str]) -> None:
-        dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+        dialect = _upserts(conn)
         statement = dialect.insert(table).values(**values)
         changes = {k: statement.excluded[k] for k in values if k not in keys}
         conn.execute(statement.on_conflict_do_update(index_elements=list(keys), set_=changes))
@@ -300,7 +310,7 @@ class StateStore:
             "messages": 0,
         }
         with self._writing() as conn:
-            dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+            dialect = _upserts(conn)
             statement = (
                 dialect.insert(t.digests)
                 .values(**values)
@@ -478,7 +488,7 @@ class StateStore:
             self.prune_answers(now - keep)
             self._answers_pruned_at = now
         with self._writing() as conn:
-            dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+            dialect = _upserts(conn)
             statement = (
                 dialect.insert(t.answers)
                 .values(key=_answer_key(key), worker=self.worker, claimed_at=now)

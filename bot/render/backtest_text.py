@@ -1,0 +1,86 @@
+"""The terminal report of `microopt backtest`: each comparison's first call, then what micro metrics saved."""
+
+from __future__ import annotations
+
+import statistics
+
+from rich.console import Group, RenderableType
+from rich.markup import escape
+from rich.table import Table
+from rich.text import Text
+
+from analysis.models import Backtest, BacktestComparison
+from analysis.wording import money, plural
+from bot.render.text import DECISION_WORDS
+
+
+def _call(c: BacktestComparison) -> str:
+    if c.call is None or c.first_call_date is None:
+        return f"not called in {c.days_run} days ({DECISION_WORDS[c.final_decision]})"
+    spent = f", {money(c.spend_to_call, c.currency)} spent" if c.spend_to_call is not None else ""
+    return f"{c.call} on {c.first_call_date.isoformat()} (day {c.days_to_call}{spent})"
+
+
+def _backtest_summary(backtest: Backtest) -> list[Text]:
+    early = [t for t in backtest.tests if t.micro_call_date is not None and t.days_sooner is not None]
+    if not backtest.tests:
+        return []
+    lines = [
+        Text(
+            f"Micro metrics called {len(early)} of {len(backtest.tests)} dated tests"
+            + (
+                f", a median {statistics.median(t.days_sooner or 0 for t in early):.0f} days"
+                + (
+                    f" and {money(statistics.median(t.spend_sooner or 0 for t in early), early[0].currency)}"
+                    if all(t.spend_sooner is not None for t in early) and len({t.currency for t in early}) == 1
+                    else ""
+                )
+                + " sooner than macro metrics (where the macro metric never got there, until the last day)."
+                if early
+                else "."
+            ),
+            style="bold",
+        )
+    ]
+    checked = [c for c in backtest.comparisons if c.confirmed_by_macro is not None]
+    if checked:
+        confirmed = sum(1 for c in checked if c.confirmed_by_macro)
+        lines.append(Text(f"{confirmed} of {len(checked)} early micro calls were later confirmed by the macro metric."))
+    return lines
+
+
+def render_backtest(backtest: Backtest) -> RenderableType:
+    parts: list[RenderableType] = [Text(f"microopt backtest · {backtest.source}", style="dim")]
+    if backtest.method is not None:
+        parts.append(
+            Text(
+                "Every day of each dated test replayed through the status rule "
+                f"(alpha {backtest.method.alpha:g}, minimum effect {backtest.method.minimum_effect * 100:.0f}%).",
+                style="dim",
+            )
+        )
+    parts.append(Text(""))
+    if not backtest.comparisons:
+        parts.append(Text("No dated tests to replay: add a Date column with one row per variant per day."))
+        return Group(*parts)
+    table = Table(show_edge=False, pad_edge=False, box=None, header_style="dim")
+    for column in ("test", "variant", "metric", "first call"):
+        table.add_column(column)
+    for c in backtest.comparisons:
+        table.add_row(
+            escape(f"{c.campaign} · {c.test}"), escape(c.variant), escape(f"{c.metric} ({c.kind})"), escape(_call(c))
+        )
+    parts.extend([table, Text("")])
+    for test in backtest.tests:
+        if test.micro_call_date is None or test.days_sooner is None:
+            continue
+        spend = f" and {money(test.spend_sooner, test.currency)}" if test.spend_sooner is not None else ""
+        qualifier = "" if test.macro_called else "at least "
+        parts.append(
+            Text(
+                f"{test.campaign} · {test.test}: micro called it "
+                f"{qualifier}{plural(test.days_sooner, 'day')}{spend} sooner."
+            )
+        )
+    parts.extend(_backtest_summary(backtest))
+    return Group(*parts)
