@@ -43,7 +43,7 @@ def ints(values: pd.Series) -> list[int]:
     return ints_
 
 
-def counts(values: pd.Series) -> list[int | float]:
+def conversion_counts(values: pd.Series) -> list[int | float]:
     """Counts as the sheet gave them: whole ones as ints, attribution's fractions (`61.5`) as they are."""
     numbers = values.to_numpy(dtype=np.float64)
     whole = numbers == np.floor(numbers)
@@ -79,7 +79,8 @@ def _calls(table: pd.DataFrame) -> list[CallRecord | None]:
         return calls
     made = table[called]
     nc, xc, nv, xv = (
-        ints(made[f"call_{name}"]) if name.startswith("visitors") else counts(made[f"call_{name}"]) for name in COUNTS
+        ints(made[f"call_{name}"]) if name.startswith("visitors") else conversion_counts(made[f"call_{name}"])
+        for name in COUNTS
     )
     moments = made["called_at"].tolist() if "called_at" in made else [None] * len(made)
     for i, call, moment, looks, *counts in zip(
@@ -116,9 +117,9 @@ def comparisons(table: pd.DataFrame) -> list[Comparison]:
         "metric": table["metric"].tolist(),
         "kind": table["kind"].tolist(),
         "control_visitors": ints(table["visitors_control"]),
-        "control_conversions": counts(table["conversions_control"]),
+        "control_conversions": conversion_counts(table["conversions_control"]),
         "variant_visitors": ints(table["visitors"]),
-        "variant_conversions": counts(table["conversions"]),
+        "variant_conversions": conversion_counts(table["conversions"]),
         "control_rate": table["control_rate"].to_numpy(dtype=np.float64).tolist(),
         "variant_rate": table["variant_rate"].to_numpy(dtype=np.float64).tolist(),
         "lift": optional_floats(table["lift"]),
