@@ -28,6 +28,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot.routing import parse_channel
 from bot.schedules import ChannelSchedule, due_slot
+from bot.slack_api.directory import CONNECTION, list_channel_names
 from bot.state.store import Claim, DigestRow, StateStore
 from bot.state.tables import CLAIMED, FORCED, SENDING, UNKNOWN
 
@@ -115,7 +116,8 @@ def find_parts(client: WebClient, channel_id: str, claim: Claim) -> Found:
 
 
 class ChannelIds:
-    """A channel's ID for `conversations.history`: known, written as an ID, or looked up once per run by name."""
+    """A channel's ID for `conversations.history`: known, written as an ID, or looked up once per run by name
+    (rows kept from before channels were keyed by ID)."""
 
     def __init__(self, client: WebClient) -> None:
         self._client = client
@@ -137,23 +139,10 @@ class ChannelIds:
         return found
 
     def _list(self) -> dict[str, str]:
-        names: dict[str, str] = {}
-        cursor: str | None = None
-        try:
-            while True:
-                response = self._client.conversations_list(
-                    types="public_channel,private_channel", exclude_archived=True, limit=1000, cursor=cursor
-                )
-                for channel in response.get("channels") or []:
-                    names[str(channel.get("name", "")).lower()] = str(channel["id"])
-                cursor = (response.get("response_metadata") or {}).get("next_cursor") or None
-                if not cursor:
-                    return names
-        except SlackApiError as error:
-            code = str(error.response.get("error") or "slack_error") if error.response is not None else "slack_error"
-            raise LookupFailed(code) from error
-        except OSError as error:
-            raise LookupFailed("not_checked") from error
+        found = list_channel_names(self._client)
+        if found.error is not None:
+            raise LookupFailed("not_checked" if found.error == CONNECTION else found.error)
+        return dict(found.ids)
 
 
 # -- windows, retries, leases -----------------------------------------------------------------------

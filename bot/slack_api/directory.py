@@ -38,12 +38,13 @@ class ChannelNames:
 
 
 NO_SLACK = ChannelNames(error="no Slack client is configured")
+CONNECTION = "connection_error"  # Slack could not be reached at all
 
 
-def _error(error: SlackClientError) -> str:
+def _error(error: Exception) -> str:
     if isinstance(error, SlackApiError):
         return str(error.response.get("error", "unknown_error"))
-    return type(error).__name__
+    return CONNECTION if isinstance(error, OSError) else type(error).__name__
 
 
 def _pages(client: WebClient, types: str) -> dict[str, str]:
@@ -70,13 +71,13 @@ def list_channel_names(client: WebClient) -> ChannelNames:
     """Every channel name microopt can see, once: public and, when `groups:read` is granted, private ones."""
     try:
         ids = _pages(client, "public_channel")
-    except SlackClientError as error:
+    except (SlackClientError, OSError) as error:
         logger.warning("could not list Slack channels: %s", _error(error))
         return ChannelNames(error=_error(error))
     try:
         for name, channel_id in _pages(client, "private_channel").items():
             ids.setdefault(name, channel_id)
-    except SlackClientError as error:
+    except (SlackClientError, OSError) as error:
         # Without groups:read, private channels must be written as IDs; public names still resolve.
         logger.info("private channel names do not resolve: %s", _error(error))
     return ChannelNames(MappingProxyType(ids))

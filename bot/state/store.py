@@ -25,7 +25,7 @@ from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, Engine, and_, delete, func, insert, inspect, or_, select, text, update
+from sqlalchemy import Connection, Engine, delete, func, insert, inspect, select, text, update
 
 from bot.said import SaidVerdict, VerdictRecord
 from bot.schedules import ScheduleRow, SheetSchedule
@@ -607,19 +607,6 @@ class StateStore:
                 continue  # a later digest reached the channel: the problem is over
             out.append(DigestRow(**row._mapping))
         return out
-
-    def stale_claims(self, now: dt.datetime, lease: dt.timedelta) -> list[DigestRow]:
-        self.ensure_schema()
-        with self.engine.connect() as conn:
-            rows = conn.execute(
-                select(t.digests).where(
-                    and_(
-                        or_(t.digests.c.status == t.CLAIMED, t.digests.c.status == t.SENDING),
-                        t.digests.c.claimed_at < now - lease,
-                    )
-                )
-            ).all()
-        return [DigestRow(**row._mapping) for row in rows]
 
 
 def _add_missing_columns(conn: Connection) -> None:

@@ -39,7 +39,6 @@ SCHEMA_VERSION = 5
 # or → unknown (Slack's answer never came: it may have arrived, so Slack's history is asked before anything is
 # sent again). Claimed and sending rows carry a lease their owner renews; a row whose lease ran out is taken
 # over. When a slot's window closes before it was posted it ends `missed`. Final: posted, skipped, missed.
-DigestStatus = str
 CLAIMED, SENDING, POSTED, FAILED, SKIPPED, UNKNOWN = "claimed", "sending", "posted", "failed", "skipped", "unknown"
 MISSED = "missed"
 OPEN_STATUSES = (CLAIMED, SENDING, FAILED, UNKNOWN)

@@ -11,7 +11,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from bot.cli import DebugOption, load_deps, run_for_user
+from bot.cli.options import DebugOption, load_deps, run_for_user
 from bot.errors import UserFacingError
 
 logger = logging.getLogger("microopt")

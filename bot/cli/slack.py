@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 import typer
 
-from bot.cli import DebugOption, load_deps, run_for_user
+from bot.cli.options import DebugOption, load_deps, run_for_user
 from bot.settings import Settings
 
 

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from bot.cli import DebugOption, SheetOption, load_deps, one_shot, run_for_user
+from bot.cli.options import DebugOption, SheetOption, load_deps, one_shot, run_for_user
 from bot.render.as_json import write_json
 from bot.service import backtest_report
 

@@ -1,0 +1,84 @@
+"""What every `microopt` command shares: its options, how settings are loaded, and how a failure is told
+(one sentence on stderr and exit 1; a bug a short apology and exit 2)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import gc
+import logging
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Annotated, TypeVar
+
+import typer
+from pydantic import ValidationError
+
+from bot.deps import Deps, create_deps
+from bot.errors import UserFacingError
+from bot.settings import Settings
+
+logger = logging.getLogger("microopt")
+T = TypeVar("T")
+
+
+def settings_sentence(error: ValidationError) -> str:
+    first = error.errors()[0]
+    name = first["loc"][0] if first["loc"] else "a setting"
+    return f"The setting {name} is invalid ({first['msg']}): fix it in the environment or .env."
+
+
+def load_deps() -> Deps:
+    try:
+        return create_deps(Settings())
+    except ValidationError as error:
+        raise UserFacingError(settings_sentence(error)) from error
+
+
+def run_for_user(action: Callable[[], T], debug: bool = False) -> T:
+    """Run `action`; a user-facing error becomes one sentence on stderr and exit 1, a bug a short apology."""
+    try:
+        return action()
+    except UserFacingError as error:
+        from rich.console import Console
+        from rich.markup import escape
+
+        Console(stderr=True, soft_wrap=True).print(f"[red]{escape(str(error))}[/red]", highlight=False)
+        raise typer.Exit(1) from error
+    except Exception as error:
+        if debug:
+            raise
+        logger.debug("unexpected error", exc_info=True)
+        from rich.console import Console
+
+        Console(stderr=True, soft_wrap=True).print(
+            f"[red]microopt hit an unexpected error ({type(error).__name__}); run again with --debug for details.[/red]"
+        )
+        raise typer.Exit(2) from error
+
+
+@contextmanager
+def one_shot() -> Iterator[None]:
+    """A command that runs once makes hundreds of thousands of objects on a large sheet and frees them at
+    the end: the cyclic garbage collector, run meanwhile, would only slow it (by 40% of the analysis)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def parse_day(value: str | None) -> dt.date | None:
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError as error:
+        raise typer.BadParameter(f"{value!r} is not a date; use YYYY-MM-DD, e.g. 2026-03-09.") from error
+
+
+SheetOption = Annotated[
+    str | None, typer.Option("--sheet", help="A .csv/.xlsx path or a Google Sheet URL or key (default MICROOPT_SHEET).")
+]
+DebugOption = Annotated[bool, typer.Option("--debug", help="Show tracebacks of unexpected errors.")]
