@@ -13,7 +13,7 @@ from typing import Protocol
 
 from bot.deps import Deps, state_of
 from bot.render.blocks import escape
-from bot.schedules import effective_schedules
+from bot.schedules import EXAMPLES, effective_schedules
 from bot.state.store import DigestRow
 from bot.state.tables import ARRIVED, FAILED, MISSED, NOT_ARRIVED, NOT_KNOWN, SCHEDULED, UNKNOWN
 
@@ -155,7 +155,7 @@ def delivery_notes(deps: Deps) -> list[str]:
                 origin = "in the Channels tab" if found.source == "sheet" else "set with /microopt schedule"
                 notes.append(
                     f"The digest schedule for {where} {origin} (“{found.spec}”, {found.timezone}) does not work, "
-                    "so no digests go there: use e.g. `weekdays 09:00`, `mon 08:30` or cron `0 9 * * 1-5`."
+                    f"so no digests go there: use e.g. {EXAMPLES}."
                 )
         return [escape(note) for note in notes]
     except Exception:

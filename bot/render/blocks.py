@@ -18,6 +18,7 @@ from typing import Any
 from analysis.models import Comparison, Problem, Report, TabReading, TestResult
 from analysis.verdict_words import interval_words, when
 from analysis.wording import percent, signed_percent
+from bot.sentences import NO_TESTS
 from bot.sources import google_key
 
 Block = dict[str, Any]
@@ -274,12 +275,6 @@ def report_footer(report: Report, read_at: dt.datetime | None) -> Block:
         f"as of {report.as_of.isoformat()}" if report.as_of else "",
         "Fisher: exact test for small counts" if fisher else "",
     )
-
-
-NO_TESTS = (
-    "No tests found in the sheet. Each Results tab needs `Campaign`, `Variant`, a traffic column "
-    "(`Visitors`, `Sessions`, `Users` or `Clicks`) and a metric column marked `(micro)` or `(macro)`."
-)
 
 
 # -- whole messages ------------------------------------------------------------------------------

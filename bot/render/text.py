@@ -13,6 +13,7 @@ from collections.abc import Iterable
 
 from analysis.models import Comparison, Report, TestResult
 from analysis.wording import chance, percent, signed_percent
+from bot.sentences import NO_TESTS
 
 DEFAULT_WIDTH = 80
 # From this many tests the report opens with a summary, and lists at most ACTION_LINES tests needing action.
@@ -213,13 +214,7 @@ def render_report(report: Report, width: int = DEFAULT_WIDTH, color: bool = Fals
         lines.extend(paint(line, "dim") for line in wrap(f"Read {reading.summary}", width, "  "))
     lines.append("")
     if not report.tests:
-        lines.extend(
-            wrap(
-                "No tests found. Each Results tab needs Campaign, Variant, a traffic column and a metric "
-                "column marked (micro) or (macro).",
-                width,
-            )
-        )
+        lines.extend(wrap(NO_TESTS, width))
     if len(report.tests) >= SUMMARY_FROM:
         lines.extend(_overview(report.tests, width, paint))
     for test in report.tests:

@@ -65,3 +65,14 @@ def test_wrap_never_breaks_a_word():
     assert wrap("a (100/2,000) b", 5) == ["a", "(100/2,000)", "b"]
     assert wrap("one two three", 80, "    ", first="  ") == ["  one two three"]
     assert wrap("one two three", 9, "    ", first="  ") == ["  one two", "    three"]
+
+
+def test_an_empty_sheet_says_what_a_results_tab_needs_in_the_terminal_and_in_slack():
+    from analysis.models import Report
+    from bot.render.blocks import render_status_messages
+    from bot.sentences import NO_TESTS
+
+    empty = Report(source="empty.csv", tests=(), problems=())
+    terminal = " ".join(render_report(empty, 80, False).split())
+    assert NO_TESTS in terminal
+    assert any(NO_TESTS in str(message) for message in render_status_messages(empty))
