@@ -86,9 +86,11 @@ def reopened(
     if recorded.empty:
         return (), today[today["call"].notna()]
     paired = recorded.merge(today, on=COMPARISON, how="inner", suffixes=("", "_now"))
-    changed = paired["call"] != paired["call_now"]
-    for name in ("called_on", *COUNTS):
-        changed |= paired[name].astype(str) != paired[f"{name}_now"].astype(str)
+    changed = (paired["call"] != paired["call_now"]) | (
+        paired["called_on"].astype(str) != paired["called_on_now"].astype(str)
+    )
+    for name in COUNTS:  # numbers as numbers: a recorded 50.0 is today's 50
+        changed |= paired[name].astype("float64") != paired[f"{name}_now"].astype("float64")
     tests = {(t.campaign, t.test): t for t in report.tests}
     problems = []
     for r in paired[changed].to_dict("records"):
@@ -108,6 +110,7 @@ def same_calls(recorded: pd.DataFrame, made: pd.DataFrame) -> bool:
         return False
 
     def rows(frame: pd.DataFrame) -> set[tuple[str, ...]]:
-        return {tuple(str(v) for v in r) for r in frame[CALL_COLUMNS].itertuples(index=False)}
+        numbers = frame.astype({name: "float64" for name in COUNTS})  # a recorded 50.0 is today's 50
+        return {tuple(str(v) for v in r) for r in numbers[CALL_COLUMNS].itertuples(index=False)}
 
     return rows(recorded) == rows(made)

@@ -114,11 +114,21 @@ def _look_rows(source: str, current: pd.DataFrame, now: dt.datetime, sqlite: boo
         [source_id(source)] * size,
         *(current[name].astype(str).tolist() for name in COMPARISON),
         [moment] * size,
-        *(current[name].to_numpy(dtype=np.float64).astype(np.int64).tolist() for name in COUNTS),
+        *(_counts(current[name], name) for name in COUNTS),
         current["decision"].astype(str).tolist(),
         boxed.tolist(),
     ]
     return list(zip(*columns, strict=True))
+
+
+def _counts(values: pd.Series, name: str) -> list[int] | list[float]:
+    """Visitors as whole numbers; conversions as given, attribution's fractions (61.5) included."""
+    numbers = values.to_numpy(dtype=np.float64)
+    if name.startswith("visitors"):
+        whole: list[int] = numbers.astype(np.int64).tolist()
+        return whole
+    given: list[float] = numbers.tolist()
+    return given
 
 
 def read_calls(store: StateStore, source: str) -> pd.DataFrame:
@@ -140,7 +150,7 @@ def record_calls(store: StateStore, source: str, calls: pd.DataFrame, now: dt.da
             **{name: str(r[name]) for name in COMPARISON},
             "call": r["call"],
             "called_on": r["called_on"],
-            **{name: int(r[name]) for name in COUNTS},
+            **{name: int(r[name]) if name.startswith("visitors") else float(r[name]) for name in COUNTS},
             "recorded_at": now,
         }
         for r in calls.to_dict("records")

@@ -160,6 +160,7 @@ class StateStore:
                 conn.exec_driver_sql("BEGIN IMMEDIATE")
             t.metadata.create_all(conn, checkfirst=True)
             _add_missing_columns(conn)
+            _widen_conversion_columns(conn)
             found = conn.execute(select(t.meta.c.value).where(t.meta.c.key == "schema_version")).scalar()
             if found is None:
                 conn.execute(insert(t.meta).values(key="schema_version", value=str(t.SCHEMA_VERSION)))
@@ -619,6 +620,18 @@ def _add_missing_columns(conn: Connection) -> None:
         ddl = column.type.compile(dialect=conn.dialect)
         conn.execute(text(f"ALTER TABLE {t.digests.name} ADD COLUMN {name} {ddl}"))
         logger.info("added column %s to %s", name, t.digests.name)
+
+
+def _widen_conversion_columns(conn: Connection) -> None:
+    """Version 6: conversion counts as floats. SQLite stores a fraction in an integer column as given; a
+    PostgreSQL BIGINT column of an earlier version is changed to DOUBLE PRECISION (every count fits)."""
+    if conn.dialect.name != "postgresql":
+        return
+    for table, name in t.WIDENED_COLUMNS:
+        column = next(c for c in inspect(conn).get_columns(table) if c["name"] == name)
+        if column["type"].python_type is int:
+            conn.execute(text(f"ALTER TABLE {table} ALTER COLUMN {name} TYPE DOUBLE PRECISION"))
+            logger.info("column %s.%s now holds fractional conversions", table, name)
 
 
 def _version(value: str) -> int:

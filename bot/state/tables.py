@@ -8,7 +8,9 @@ created when missing (see `bot.state.store.StateStore.ensure_schema`); `SCHEMA_V
 four nullable columns to `microopt_digests` (`lease_until`, `retry_at`, `channel_id`, `arrival`: short
 renewed leases, retries with backoff, where Slack put the digest and whether it arrived). Tables are added
 by `create_all`, columns by `ALTER TABLE … ADD COLUMN` when an inspector finds them missing, so a database
-of any earlier version is upgraded in place.
+of any earlier version is upgraded in place; 6 stores the conversion counts of `microopt_looks` and
+`microopt_calls` as floats, so attribution's fractional conversions are kept as the sheet gave them
+(`widened` in `bot.state.store`: PostgreSQL changes the column type, SQLite keeps any number as given).
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 
 # A digest's life: claimed → sending → posted | skipped, or → failed (Slack refused it: retried with backoff)
 # or → unknown (Slack's answer never came: it may have arrived, so Slack's history is asked before anything is
@@ -161,9 +163,9 @@ looks = Table(
     Column("metric", String(300), nullable=False),
     Column("looked_at", UtcDateTime, nullable=False),
     Column("visitors_control", BigInteger, nullable=False),
-    Column("conversions_control", BigInteger, nullable=False),
+    Column("conversions_control", Float, nullable=False),
     Column("visitors", BigInteger, nullable=False),
-    Column("conversions", BigInteger, nullable=False),
+    Column("conversions", Float, nullable=False),
     Column("decision", String(20), nullable=False),
     Column("decision_p_value", Float, nullable=True),
 )
@@ -182,9 +184,9 @@ calls = Table(
     Column("call", String(20), nullable=False),
     Column("called_on", String(40), nullable=True),
     Column("visitors_control", BigInteger, nullable=False),
-    Column("conversions_control", BigInteger, nullable=False),
+    Column("conversions_control", Float, nullable=False),
     Column("visitors", BigInteger, nullable=False),
-    Column("conversions", BigInteger, nullable=False),
+    Column("conversions", Float, nullable=False),
     Column("recorded_at", UtcDateTime, nullable=False),
 )
 
@@ -201,3 +203,11 @@ schedule_changes = Table(
     Column("changed_at", UtcDateTime, nullable=False),
 )
 Index("microopt_schedule_changes_channel", schedule_changes.c.channel, schedule_changes.c.changed_at)
+
+# Integer columns of earlier versions that hold fractional conversions from version 6 on.
+WIDENED_COLUMNS = (
+    ("microopt_looks", "conversions_control"),
+    ("microopt_looks", "conversions"),
+    ("microopt_calls", "conversions_control"),
+    ("microopt_calls", "conversions"),
+)

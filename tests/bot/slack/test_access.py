@@ -100,6 +100,7 @@ def test_a_slack_connect_user_in_a_channel_routed_by_name_sees_what_its_digests_
     settings = settings_for(slack, book)
     with serve(settings, deps_for(settings), draw_chart=tiny_chart) as served:
         send_command(served, slack, "status", channel_id="C0SPRING", channel_name="spring-sale", team_id="T0OTHER")
+        wait_for(lambda: posted_messages(slack))  # answers run concurrently: one at a time keeps their order
         send_command(served, slack, "status brand", channel_id="C0SPRING", channel_name="x", team_id="T0OTHER")
         served.drain()
 

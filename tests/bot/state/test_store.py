@@ -192,7 +192,7 @@ def test_a_version_1_database_is_upgraded_in_place(database_url: str):
     engine.dispose()
     store = StateStore.open(database_url, worker="upgrader")
     try:
-        assert store.schema_version() == SCHEMA_VERSION == 5
+        assert store.schema_version() == SCHEMA_VERSION == 6
         assert {"microopt_answers", "microopt_looks", "microopt_calls", "microopt_schedule_changes"} <= set(
             inspect(store.engine).get_table_names()
         )
@@ -238,7 +238,7 @@ def test_a_version_3_or_4_database_gets_the_digest_columns_of_version_5(database
     engine.dispose()
     store = StateStore.open(database_url, worker="upgrader")
     try:
-        assert store.schema_version() == SCHEMA_VERSION == 5
+        assert store.schema_version() == SCHEMA_VERSION == 6
         columns = {c["name"] for c in inspect(store.engine).get_columns("microopt_digests")}
         assert set(tables.ADDED_COLUMNS) <= columns
         (old,) = store.digest_rows()
@@ -251,6 +251,65 @@ def test_a_version_3_or_4_database_gets_the_digest_columns_of_version_5(database
     again = StateStore.open(database_url, worker="second-start")  # a second start finds nothing to do
     try:
         again.ensure_schema()
-        assert again.schema_version() == 5
+        assert again.schema_version() == SCHEMA_VERSION
     finally:
         again.close()
+
+
+def test_fractional_conversions_are_kept_in_looks_and_calls_and_a_reread_is_not_a_new_look(database_url: str):
+    """Attribution's fractional credits (61.5) come back as given, so the same totals read twice are one look."""
+    import pandas as pd
+
+    from bot.state.history import read_calls, read_looks, record_calls, record_looks
+
+    store = StateStore.open(database_url, worker="fractions")
+    try:
+        current = pd.DataFrame(
+            {
+                "campaign": ["Spring"],
+                "test": ["Audience"],
+                "variant": ["B"],
+                "metric": ["Purchases"],
+                "visitors_control": [2000],
+                "conversions_control": [40.25],
+                "visitors": [2000],
+                "conversions": [61.5],
+                "decision": ["continue"],
+                "decision_p_value": [0.2],
+            }
+        )
+        assert record_looks(store, "sheet.xlsx", current, read_looks(store, "sheet.xlsx"), NOW) == 1
+        looks = read_looks(store, "sheet.xlsx")
+        assert looks[["conversions_control", "conversions"]].to_numpy().tolist() == [[40.25, 61.5]]
+        later = NOW + dt.timedelta(hours=1)
+        assert record_looks(store, "sheet.xlsx", current, looks, later) == 0  # the same totals: no new look
+        record_calls(store, "sheet.xlsx", current.assign(call="move_budget", called_on="2026-03-09"), NOW)
+        (call,) = read_calls(store, "sheet.xlsx").to_dict("records")
+        assert (call["conversions_control"], call["conversions"], call["visitors"]) == (40.25, 61.5, 2000)
+    finally:
+        store.close()
+
+
+def test_a_version_5_postgresql_database_widens_its_integer_conversion_columns(database_url: str):
+    engine = create_state_engine(database_url)
+    if engine.dialect.name != "postgresql":
+        engine.dispose()
+        pytest.skip("SQLite keeps a fraction in an integer column as given: nothing to change")
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "CREATE TABLE microopt_calls (source VARCHAR(64), campaign VARCHAR(300), test VARCHAR(300), "
+                "variant VARCHAR(300), metric VARCHAR(300), call VARCHAR(20) NOT NULL, called_on VARCHAR(40), "
+                "visitors_control BIGINT NOT NULL, conversions_control BIGINT NOT NULL, visitors BIGINT NOT NULL, "
+                "conversions BIGINT NOT NULL, recorded_at TIMESTAMP NOT NULL, "
+                "PRIMARY KEY (source, campaign, test, variant, metric))"
+            )
+        )
+    engine.dispose()
+    store = StateStore.open(database_url, worker="upgrader")
+    try:
+        store.ensure_schema()
+        types = {c["name"]: c["type"].python_type for c in inspect(store.engine).get_columns("microopt_calls")}
+        assert (types["conversions"], types["conversions_control"], types["visitors"]) == (float, float, int)
+    finally:
+        store.close()
