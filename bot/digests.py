@@ -39,6 +39,7 @@ from bot.schedules import (
     due_slot,
     effective_schedules,
     renamed_keys,
+    schedule_for,
     sheet_schedules,
 )
 from bot.service import full_report, load_sheet
@@ -56,6 +57,7 @@ from bot.state.tables import (
     NOT_KNOWN,
     POSTED,
     SCHEDULED,
+    SHEET,
     SKIPPED,
     UNKNOWN,
 )
@@ -194,7 +196,8 @@ def sync_schedules(deps: Deps, data: SheetData, names: ChannelNames, now: dt.dat
         return
     store = state_of(deps)
     wanted = sheet_schedules(data.channels, deps.settings.timezone, names.ids)
-    rekey_channels(store, renamed_keys(wanted))
+    keyed_by_name = {row.channel for row in store.schedules() if row.source == SHEET}
+    rekey_channels(store, {old: new for old, new in renamed_keys(wanted).items() if old in keyed_by_name})
     store.sync_sheet_schedules(wanted, now or deps.clock())
 
 
@@ -591,14 +594,16 @@ def _post_channel_digest(
     sleep: Callable[[float], None] | None,
 ) -> DigestRun:
     store = state_of(deps)
-    if not parse_channel(channel).channel_id and not parse_channel(channel).name:
+    ref = parse_channel(channel)
+    if not ref.channel_id and not ref.name:
         raise UserFacingError(f"“{channel}” is not a channel: give #name, name or a channel ID such as C0123ABCD.")
     run = DigestRun(now, due=1)
     data, run.problem = _read_sheet(deps, store, now)
     run.sheet_read = True
     if data is None:
         return run
-    names = list_channel_names(_client(deps)) if not parse_channel(channel).channel_id else channel_names(deps, data)
+    # A channel asked for by name needs Slack's names even when the sheet writes only IDs.
+    names = channel_names(deps, data) if ref.channel_id else list_channel_names(_client(deps))
     key = channel_id_of(channel, names.ids)
     if key is None:
         run.problem = (
@@ -609,8 +614,8 @@ def _post_channel_digest(
         return run
     if not dry_run:
         sync_schedules(deps, data, names, now)
-    known = next((s for s in effective_schedules(store.schedules()) if s.channel == key), None)
-    name = known.channel_name if known else parse_channel(channel).name
+    known = schedule_for(store.schedules(), key)
+    name = known.channel_name if known else ref.name
     timezone = known.timezone if known else deps.settings.timezone
     routing = Routing(_analyse(deps, data), data, names)
     digest = _digest(store, routing, key, key, key, name, timezone)

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from analysis.models import ChannelRoute, Problem, TestResult
+from bot.sentences import shorten
 
 ALL_CAMPAIGNS = "*"
 
@@ -106,7 +107,7 @@ def channel_problems(routes: Iterable[ChannelRoute], names: Names, lookup_error:
             Problem(
                 cell=route.cell or "Channels",
                 message=(
-                    f"Slack has no channel “{_short(written)}” that microopt can see: check the spelling, or "
+                    f"Slack has no channel “{shorten(written)}” that microopt can see: check the spelling, or "
                     "invite microopt if it is private, or write the channel ID (C0123ABCD); until then its "
                     "campaigns reach no channel"
                 ),
@@ -117,15 +118,10 @@ def channel_problems(routes: Iterable[ChannelRoute], names: Names, lookup_error:
 
 def names_unavailable(error: str) -> str:
     return (
-        f"microopt could not look up the Channels tab's channel names (Slack answered {_short(error)}): "
+        f"microopt could not look up the Channels tab's channel names (Slack answered {shorten(error)}): "
         "reinstall the app from manifest.yml, which asks for channels:read, or write channel IDs "
         "(C0123ABCD) in the tab; until then only rows with an ID reach their channel"
     )
-
-
-def _short(text: str, limit: int = 80) -> str:
-    """Sheet text in a problem (renderers escape problems): never longer than `limit`."""
-    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def same_campaign(a: str, b: str) -> bool:

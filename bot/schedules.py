@@ -26,6 +26,7 @@ from analysis.cells import a1, normalise_header
 from analysis.models import ChannelRoute, Problem, Tab
 from bot.errors import UserFacingError
 from bot.routing import Names, channel_id_of, parse_channel
+from bot.sentences import QUOTE_CHARS, shorten
 
 logger = logging.getLogger("microopt.schedules")
 
@@ -123,13 +124,9 @@ class SheetSchedule:
 
 
 # Echoes of what someone typed are cut to this many characters, and always escaped (they are mrkdwn).
-ECHO_CHARS = 80
-
-
 def echo(text: str) -> str:
     """User text as it may appear in a reply: short, and inert (no pings, no disguised links)."""
-    short = text if len(text) <= ECHO_CHARS else text[: ECHO_CHARS - 1] + "…"
-    return short.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return shorten(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def bad_schedule(text: str, why: str = "") -> ScheduleError:
@@ -405,7 +402,7 @@ def _parsed(spec: str | None, timezone: str) -> tuple[Schedule | None, str | Non
     except UserFacingError as error:
         return None, str(error)
     except Exception as error:  # a parser bug must stay one channel's problem too; logged with its traceback
-        logger.exception("schedule %r (%s) could not be parsed", spec[:ECHO_CHARS], timezone[:ECHO_CHARS])
+        logger.exception("schedule %r (%s) could not be parsed", spec[:QUOTE_CHARS], timezone[:QUOTE_CHARS])
         return None, str(bad_schedule(spec, type(error).__name__))
 
 

@@ -1,7 +1,24 @@
-"""User-facing sentences said by more than one surface, each written once (terminal, Slack, digests)."""
+"""User-facing sentences said by more than one surface, each written once (terminal, Slack, digests), and
+the two ways any sentence quotes what someone wrote or who did something."""
+
+import re
+
+# Quotes of what someone typed (a schedule, a sheet cell) are cut to this many characters.
+QUOTE_CHARS = 80
+_USER_ID = re.compile(r"[UW][A-Z0-9]{2,20}")
 
 NO_TESTS = (
     "No tests found in the sheet. Each Results tab needs `Campaign`, `Variant`, a traffic column "
     "(`Visitors`, `Sessions`, `Users` or `Clicks`) and a metric column marked `(micro)` or `(macro)`, "
     "or paste an ad platform's export as it comes."
 )
+
+
+def shorten(text: str, limit: int = QUOTE_CHARS) -> str:
+    """`text` as quoted in a sentence: never longer than `limit` characters."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def mention(user_id: str) -> str | None:
+    """A Slack mention of `user_id` (`<@U0123>`), or None when it is not a user ID."""
+    return f"<@{user_id}>" if _USER_ID.fullmatch(user_id) else None

@@ -33,6 +33,7 @@ from bot.render.blocks import (
 from bot.render.chart import chart_filename, render_chart
 from bot.routing import Access, Where, access_for, channel_problems, names_unavailable, needs_names, same_campaign
 from bot.schedules import schedule_problems
+from bot.sentences import mention
 from bot.service import full_report, narrow
 from bot.slack.schedule_command import ScheduleRequest, handle_schedule_command
 from bot.slack_api.directory import NO_SLACK, ChannelNames
@@ -335,7 +336,7 @@ class AdminAlerts:
             if last is not None and now - last < self.quiet:
                 return answer
             self._told[details] = now
-        asker = f"<@{command.user_id}>" if re.fullmatch(r"[UW][A-Z0-9]{2,20}", command.user_id) else "Someone"
+        asker = mention(command.user_id) or "Someone"
         sentence = (
             f":warning: {asker} ran `{COMMAND} {command.verb}` in {command.where} and microopt could not read the "
             f"sheet: {details}"

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import re
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
@@ -18,6 +17,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from bot.deps import Deps, state_of
 from bot.errors import UserFacingError
 from bot.schedules import EXAMPLES, ChannelSchedule, echo, next_slot, parse_schedule, schedule_for
+from bot.sentences import mention
 from bot.state.channels import OFF, SET, SHEET, ScheduleChange, last_schedule_change, record_schedule_change
 
 logger = logging.getLogger("microopt.schedules")
@@ -93,7 +93,8 @@ NOT_OF_THIS_WORKSPACE = (
 
 
 def _by(user_id: str) -> str:
-    return f"<@{user_id}> " if re.fullmatch(r"[UW][A-Z0-9]{2,20}", user_id) else ""
+    who = mention(user_id)
+    return f"{who} " if who else ""
 
 
 def _may_change(deps: Deps, request: ScheduleRequest) -> str | None:

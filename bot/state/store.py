@@ -25,7 +25,7 @@ from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, Engine, delete, func, insert, inspect, select, text, update
+from sqlalchemy import ColumnElement, Connection, Engine, delete, func, insert, inspect, select, text, update
 
 from bot.said import SaidVerdict, VerdictRecord
 from bot.schedules import ScheduleRow, SheetSchedule
@@ -392,18 +392,18 @@ class StateStore:
                 .values(lease_until=until)
             ).rowcount
 
+    def _held(self, claim: Claim) -> tuple[ColumnElement[bool], ...]:
+        """Where `claim` is still this process's and still open: what hold and finish may change."""
+        return (
+            t.digests.c.id == claim.id,
+            t.digests.c.worker == self.worker,
+            t.digests.c.status.in_((t.CLAIMED, t.SENDING)),
+        )
+
     def hold(self, claim: Claim, until: dt.datetime, **progress: Any) -> bool:
         """Renew one claim (and record progress: messages, message_ts, channel_id, arrival); False if lost."""
         with self._writing() as conn:
-            result = conn.execute(
-                update(t.digests)
-                .where(
-                    t.digests.c.id == claim.id,
-                    t.digests.c.worker == self.worker,
-                    t.digests.c.status.in_((t.CLAIMED, t.SENDING)),
-                )
-                .values(lease_until=until, **progress)
-            )
+            result = conn.execute(update(t.digests).where(*self._held(claim)).values(lease_until=until, **progress))
         return result.rowcount == 1
 
     def finish(
@@ -435,15 +435,7 @@ class StateStore:
         if channel_id is not None:
             values["channel_id"] = channel_id
         with self._writing() as conn:
-            done = conn.execute(
-                update(t.digests)
-                .where(
-                    t.digests.c.id == claim.id,
-                    t.digests.c.worker == self.worker,
-                    t.digests.c.status.in_((t.CLAIMED, t.SENDING)),
-                )
-                .values(**values)
-            )
+            done = conn.execute(update(t.digests).where(*self._held(claim)).values(**values))
             if done.rowcount != 1:
                 return False
             if said:

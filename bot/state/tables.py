@@ -205,9 +205,6 @@ schedule_changes = Table(
 Index("microopt_schedule_changes_channel", schedule_changes.c.channel, schedule_changes.c.changed_at)
 
 # Integer columns of earlier versions that hold fractional conversions from version 6 on.
-WIDENED_COLUMNS = (
-    ("microopt_looks", "conversions_control"),
-    ("microopt_looks", "conversions"),
-    ("microopt_calls", "conversions_control"),
-    ("microopt_calls", "conversions"),
+WIDENED_COLUMNS = tuple(
+    (table.name, name) for table in (looks, calls) for name in ("conversions_control", "conversions")
 )
