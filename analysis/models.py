@@ -36,14 +36,21 @@ def _defaults(model: type[BaseModel]) -> dict[str, Any]:
     return {name: f.default for name, f in model.model_fields.items() if not f.is_required()}
 
 
+@cache
+def _fields_set(model: type[BaseModel], names: tuple[str, ...]) -> set[str]:
+    return set(names)
+
+
 def built(model: type[M], values: dict[str, Any]) -> M:
     """A model of values the analysis typed itself (Python ints, floats, str, tuples, models), without
     validating them again: a large sheet makes hundreds of thousands of models, and validation costs ten
     times their construction. Defaults fill what `values` leaves out, as `model_construct` does; the tests
-    check that every model of a report equals its validated copy and serialises without a warning."""
+    check that every model of a report equals its validated copy and serialises without a warning. Models
+    of the same fields share one set of set fields (a set of 30 names is 2 KB, a third of a comparison;
+    frozen models never change it in place, and `model_copy` copies it before adding to it)."""
     instance = model.__new__(model)
     object.__setattr__(instance, "__dict__", {**_defaults(model), **values})
-    object.__setattr__(instance, "__pydantic_fields_set__", set(values))
+    object.__setattr__(instance, "__pydantic_fields_set__", _fields_set(model, tuple(values)))
     object.__setattr__(instance, "__pydantic_extra__", None)
     object.__setattr__(instance, "__pydantic_private__", None)
     return instance

@@ -12,12 +12,14 @@ end a line without its closing quote, so the patterns below only ever meet numbe
 from __future__ import annotations
 
 import re
-from typing import TextIO
+from functools import cache
+from typing import Any, TextIO
 
-from pydantic import BaseModel
+from pydantic import BaseModel, TypeAdapter
 
-# Written a piece at a time (whole lines), so that a 150 MB report is never copied whole.
-PIECE_CHARS = 8_000_000
+# A long tuple of models (a report's tests) is written this many at a time, so that the text of a report of
+# 60,000 tests (150 MB, twice that while pydantic hands it over) never exists whole.
+CHUNK_ITEMS = 2_000
 
 # Each pattern starts with its literal text, so that the search skips ahead to it (a pattern that starts with
 # a look-behind is tried at every character of a file of 100 MB). A sign stays where it is: repr(-x) is "-"
@@ -36,15 +38,43 @@ def as_json(model: BaseModel) -> str:
 
 
 def write_json(model: BaseModel, out: TextIO) -> None:
-    """`as_json(model)` and a newline written to `out`, piece by piece."""
-    text = model.model_dump_json(indent=2, ensure_ascii=True)
-    start = 0
-    while start < len(text):
-        end = text.find("\n", start + PIECE_CHARS)
-        end = len(text) if end < 0 else end + 1
-        out.write(_standard(text[start:end]))
-        start = end
-    out.write("\n")
+    """`as_json(model)` and a newline written to `out`; each long tuple of models a chunk at a time."""
+    streamed = {
+        name: items
+        for name, items in model
+        if isinstance(items, tuple) and len(items) > CHUNK_ITEMS and _one_model_class(items) is not None
+    }
+    rest = as_json(model.model_copy(update=dict.fromkeys(streamed, ())) if streamed else model)
+    for name, items in streamed.items():
+        # Only a key at depth one starts a line with two spaces and a quote: JSON strings escape newlines.
+        empty = f'\n  "{name}": []'
+        before, rest = rest.split(empty, 1)
+        out.write(f'{before}\n  "{name}": [\n')
+        for start in range(0, len(items), CHUNK_ITEMS):
+            out.write((",\n" if start else "") + _items_json(name, items[start : start + CHUNK_ITEMS]))
+        out.write("\n  ]")
+    out.write(rest + "\n")
+
+
+def _one_model_class(items: tuple[Any, ...]) -> type[BaseModel] | None:
+    kind = type(items[0])
+    if not issubclass(kind, BaseModel) or any(type(item) is not kind for item in items):
+        return None
+    return kind
+
+
+@cache
+def _field_adapter(kind: type[BaseModel]) -> TypeAdapter[dict[str, tuple[BaseModel, ...]]]:
+    return TypeAdapter(dict[str, tuple[kind, ...]])  # type: ignore[valid-type]
+
+
+def _items_json(name: str, items: tuple[BaseModel, ...]) -> str:
+    """The lines of `items` as they stand inside the field `name` of an indented object: serialised as
+    `{"name": [...]}`, whose items pydantic indents to that depth, without its first two and last two lines."""
+    adapter = _field_adapter(type(items[0]))
+    text = adapter.dump_json({name: items}, indent=2, ensure_ascii=True).decode()
+    opening = f'{{\n  "{name}": [\n'
+    return _standard(text[len(opening) : -len("\n  ]\n}")])
 
 
 def _standard(text: str) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 
 from hypothesis import given, settings
@@ -9,6 +10,7 @@ from hypothesis import strategies as st
 
 from analysis.models import Frozen
 from bot.deps import create_deps
+from bot.render import as_json as as_json_module
 from bot.render.as_json import as_json
 from bot.service import status_report
 from bot.settings import Settings
@@ -57,13 +59,23 @@ def test_the_bundled_example_report_is_unchanged(tmp_path) -> None:
     assert as_json(report) == standard(report)
 
 
-def test_written_piece_by_piece_it_is_the_same_text(tmp_path, monkeypatch) -> None:
-    import io
-
-    from bot.render import as_json as module
-
+def test_written_a_chunk_at_a_time_it_is_the_same_text(tmp_path, monkeypatch) -> None:
     report = status_report(create_deps(Settings(DATABASE_URL=f"sqlite:///{tmp_path}/s.db")), record=False)
-    monkeypatch.setattr(module, "PIECE_CHARS", 1_000)
+    assert len(report.tests) > 3
+    monkeypatch.setattr(as_json_module, "CHUNK_ITEMS", 2)
     out = io.StringIO()
-    module.write_json(report, out)
+    as_json_module.write_json(report, out)
     assert out.getvalue() == standard(report) + "\n"
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.builds(Tree, name=TEXTS, leaves=st.lists(LEAVES, max_size=5).map(tuple), maybe=LEAVES | st.none()))
+def test_any_model_written_in_chunks_of_one_is_the_same_text(tree: Tree) -> None:
+    original = as_json_module.CHUNK_ITEMS
+    as_json_module.CHUNK_ITEMS = 1  # every longer tuple of models a model at a time (no monkeypatch in @given)
+    try:
+        out = io.StringIO()
+        as_json_module.write_json(tree, out)
+    finally:
+        as_json_module.CHUNK_ITEMS = original
+    assert out.getvalue() == standard(tree) + "\n"
