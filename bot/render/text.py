@@ -54,20 +54,21 @@ FOOTNOTE = (
 
 
 def wrap(text: str, width: int, indent: str = "", first: str | None = None) -> list[str]:
-    """Greedy word wrap that never breaks a word (a word longer than the line stands alone on it)."""
-    lead = indent if first is None else first
+    """Greedy word wrap that never breaks a word (a word longer than the line stands alone on it): each line
+    is cut at the last space that fits, found by `rfind` rather than word by word (a report of 60,000 tests
+    wraps 240,000 paragraphs)."""
+    rest = " ".join(text.split())
+    prefix = indent if first is None else first
     lines: list[str] = []
-    line, size = lead, len(lead)
-    bare = True
-    for word in text.split():
-        if not bare and size + 1 + len(word) > width:
-            lines.append(line)
-            line, size, bare = indent + word, len(indent) + len(word), False
-        else:
-            line = line + word if bare else f"{line} {word}"
-            size += len(word) + (0 if bare else 1)
-            bare = False
-    lines.append(line)
+    while len(prefix) + len(rest) > width:
+        cut = rest.rfind(" ", 0, max(width - len(prefix) + 1, 0))
+        if cut <= 0:
+            cut = rest.find(" ")
+            if cut < 0:
+                break
+        lines.append(prefix + rest[:cut])
+        rest, prefix = rest[cut + 1 :], indent
+    lines.append(prefix + rest)
     return lines
 
 
@@ -132,7 +133,7 @@ def _cells(c: Comparison) -> tuple[str, ...]:
 
 def _table(header: tuple[str, ...], rows: list[tuple[str, ...]], width: int, paint: _Painter) -> list[str] | None:
     """Aligned columns (the first two left, the rest right), or None when they do not fit `width`."""
-    sizes = [max(len(row[i]) for row in (header, *rows)) for i in range(len(header))]
+    sizes = [max(map(len, column)) for column in zip(header, *rows, strict=True)]
     if sum(sizes) + len(GAP) * (len(sizes) - 1) > width:
         return None
 

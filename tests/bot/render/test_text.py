@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from analysis.report import analyse
 from analysis.sheet import parse_workbook
@@ -59,6 +61,31 @@ def test_a_large_sheet_opens_with_the_verdict_counts_and_the_tests_that_need_act
     assert lines[start].startswith(f"{SUMMARY_FROM + 10} tests: ")
     assert lines[start + 1].startswith("Need action (")
     assert sum(line.startswith("Campaign ") for line in lines) >= len(report.tests)  # then every test in detail
+
+
+def word_by_word(text: str, width: int, indent: str, first: str | None) -> list[str]:
+    """The plain greedy wrap: add each word to the line while it fits, else start a line with it."""
+    lines, line = [], indent if first is None else first
+    bare = True
+    for word in text.split():
+        if not bare and len(line) + 1 + len(word) > width:
+            lines.append(line)
+            line = indent + word
+        else:
+            line = line + word if bare else f"{line} {word}"
+        bare = False
+    return [*lines, line]
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    text=st.text(st.sampled_from("ab ,\n\t·(1)"), max_size=120),
+    width=st.integers(1, 40),
+    indent=st.sampled_from(["", "  ", "    "]),
+    first=st.sampled_from([None, "", "  ", "lead: "]),
+)
+def test_wrap_is_the_plain_greedy_wrap(text: str, width: int, indent: str, first: str | None) -> None:
+    assert wrap(text, width, indent, first) == word_by_word(text, width, indent, first)
 
 
 def test_wrap_never_breaks_a_word():
