@@ -58,10 +58,10 @@ def register(app: typer.Typer) -> None:
 
                     sys.stdout.write(json.dumps(render_status_messages(report), indent=2) + "\n")
                 else:
-                    from bot.render.text import DEFAULT_WIDTH, render_report
+                    from bot.render.text import DEFAULT_WIDTH, report_text
 
                     width = shutil.get_terminal_size((DEFAULT_WIDTH, 24)).columns
                     color = sys.stdout.isatty() and "NO_COLOR" not in os.environ
-                    sys.stdout.write(render_report(report, width, color))
+                    sys.stdout.writelines(report_text(report, width, color))
 
         run_for_user(run, debug)

@@ -9,7 +9,7 @@ Colour is ANSI codes, only when asked for (a terminal, and NO_COLOR unset).
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 
 from analysis.models import Comparison, Report, TestResult
 from analysis.wording import chance, percent, signed_percent
@@ -207,6 +207,12 @@ def _overview(tests: tuple[TestResult, ...], width: int, paint: _Painter) -> lis
 
 def render_report(report: Report, width: int = DEFAULT_WIDTH, color: bool = False) -> str:
     """The whole report as text lines at most `width` long (save a single word longer than that)."""
+    return "".join(report_text(report, width, color))
+
+
+def report_text(report: Report, width: int = DEFAULT_WIDTH, color: bool = False) -> Iterator[str]:
+    """`render_report` a piece at a time (a test, a section), so that a terminal gets it as it is made and the
+    text of 60,000 tests never exists whole."""
     paint = _Painter(color)
     lines = [paint(line, "dim") for line in wrap(f"microopt · {report.source}", width)]
     if report.as_of:
@@ -218,9 +224,11 @@ def render_report(report: Report, width: int = DEFAULT_WIDTH, color: bool = Fals
         lines.extend(wrap(NO_TESTS, width))
     if len(report.tests) >= SUMMARY_FROM:
         lines.extend(_overview(report.tests, width, paint))
+    yield _joined(lines)
     for test in report.tests:
         if test.status == "running":
-            lines.extend(render_test(test, width, color))
+            yield _joined(render_test(test, width, color))
+    lines = []
     resting = [test for test in report.tests if test.status != "running"]
     if resting:
         lines.append(paint("Paused or done (not in digests):", "bold"))
@@ -247,7 +255,11 @@ def render_report(report: Report, width: int = DEFAULT_WIDTH, color: bool = Fals
             lines.extend(wrap(text, width, "    ", first="  "))
         lines.append("")
     lines.extend(paint(line, "dim") for line in wrap(FOOTNOTE, width))
-    return "\n".join(lines) + "\n"
+    yield _joined(lines)
+
+
+def _joined(lines: list[str]) -> str:
+    return "".join(f"{line}\n" for line in lines)
 
 
 PROXIES_HEADING = "How well micro metrics have tracked macro metrics in this sheet:"
