@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from functools import cache
 
 import numpy as np
 import pandas as pd
@@ -15,6 +16,7 @@ from analysis.models import (
     ArmTotals,
     Comparison,
     ComparisonRef,
+    Kind,
     PathKind,
     Report,
     SheetData,
@@ -107,11 +109,13 @@ def _comparisons(table: pd.DataFrame) -> dict[int, tuple[Comparison, ...]]:
 
 
 def _ref(c: Comparison | None) -> ComparisonRef | None:
-    return None if c is None else _REF.validate_python({"variant": c.variant, "metric": c.metric, "kind": c.kind})
+    return None if c is None else _shared_ref(c.variant, c.metric, c.kind)
 
 
-# Models of a few fields validate faster than `built` constructs them.
-_ARM, _REF = ArmTotals.__pydantic_validator__, ComparisonRef.__pydantic_validator__
+@cache
+def _shared_ref(variant: str, metric: str, kind: Kind) -> ComparisonRef:
+    """One frozen reference per comparison a verdict can rest on: a sheet of 60,000 tests has a handful."""
+    return ComparisonRef(variant=variant, metric=metric, kind=kind)
 
 
 def _funnel_pairs(pairs: pd.DataFrame) -> dict[int, tuple[FunnelPair, ...]]:
@@ -139,7 +143,7 @@ def _arm_totals(specs: tuple[TestSpec, ...], arms: pd.DataFrame) -> list[tuple[A
     figures = dict(zip(keys, zip(ints(arms["visitors"]), optional_floats(arms["spend"]), strict=True), strict=True))
     return [
         tuple(
-            _ARM.validate_python({"variant": v, "visitors": visitors, "spend": spend})
+            built(ArmTotals, {"variant": v, "visitors": visitors, "spend": spend})
             for v in spec.variants
             for visitors, spend in (figures.get((i, v), (0, None)),)
         )
