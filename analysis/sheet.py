@@ -5,6 +5,7 @@ Shared by every source (CSV, xlsx, Google Sheets): a source only has to return `
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -433,7 +434,8 @@ def _grouped_variants(frame: pd.DataFrame, keys: list[str]) -> dict[tuple[str, s
     """Each test's distinct variants in sheet order, tests in the order they first appear."""
     arms = frame.drop_duplicates([*keys, "variant"])
     grouped: dict[tuple[str, str], list[str]] = {}
-    for campaign, test, variant in zip(arms[keys[0]], arms[keys[1]], arms["variant"], strict=True):
+    columns = (arms[keys[0]].tolist(), arms[keys[1]].tolist(), arms["variant"].tolist())
+    for campaign, test, variant in zip(*columns, strict=True):
         grouped.setdefault((campaign, test), []).append(variant)
     return grouped
 
@@ -457,7 +459,12 @@ def _test_specs(
     figures = dict(
         zip(
             summary.index,
-            zip(summary["planned"], summary["has_dates"], summary["has_spend"], strict=True),
+            zip(
+                summary["planned"].to_numpy(dtype=np.float64).tolist(),
+                (summary["has_dates"] > 0).tolist(),
+                (summary["has_spend"] > 0).tolist(),
+                strict=True,
+            ),
             strict=True,
         )
     )
@@ -495,9 +502,9 @@ def _test_specs(
                     "variants": (control, *[v for v in variants if v != control]),
                     "metrics": metric_specs[named],
                     "traffic_label": labels[key],
-                    "has_dates": bool(has_dates > 0),
-                    "has_spend": bool(has_spend > 0),
-                    "planned_visitors": None if np.isnan(planned) else int(planned),
+                    "has_dates": has_dates,
+                    "has_spend": has_spend,
+                    "planned_visitors": None if math.isnan(planned) else int(planned),
                     "currency": currencies[key],
                     "status": statuses.get(key, "running"),
                 },
