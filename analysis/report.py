@@ -33,13 +33,15 @@ from analysis.verdict_words import headline, one_look_note, summary
 
 
 def _order(specs: tuple[TestSpec, ...], frame: pd.DataFrame, column: str, values: str) -> pd.Series:
-    """Position of each row's variant or metric within its test, for sheet-order output."""
-    positions = pd.DataFrame(
-        [(i, name, position) for i, spec in enumerate(specs) for position, name in enumerate(getattr(spec, values))],
-        columns=["test_index", column, "position"],
-    )
-    found = frame[["test_index", column]].merge(positions, on=["test_index", column], how="left")
-    return pd.Series(found["position"].fillna(0).to_numpy(dtype=np.int64), index=frame.index)
+    """Position of each row's variant or metric within its test, for sheet-order output (0 if not listed)."""
+    listed: dict[int, tuple[str, ...]] = {}
+    positions = []
+    for index, name in zip(frame["test_index"].tolist(), frame[column].tolist(), strict=True):
+        names = listed.get(index)
+        if names is None:
+            names = listed[index] = getattr(specs[index], values)
+        positions.append(names.index(name) if name in names else 0)
+    return pd.Series(np.array(positions, dtype=np.int64), index=frame.index)
 
 
 def in_sheet_order(specs: tuple[TestSpec, ...], frame: pd.DataFrame) -> pd.DataFrame:
