@@ -45,7 +45,8 @@ def built(model: type[M], values: dict[str, Any]) -> M:
     """A model of values the analysis typed itself (Python ints, floats, str, tuples, models), without
     validating them again: a large sheet makes hundreds of thousands of models, and validation costs ten
     times their construction. Defaults fill what `values` leaves out, and come first (pydantic writes a
-    model's JSON in the order of its dict); without defaults `values`, a fresh dict, becomes the model's own. The tests check that every model of a report equals its validated copy and serialises without a
+    model's JSON in the order of its dict); without defaults `values`, a fresh dict, becomes the model's
+    own. The tests check that every model of a report equals its validated copy and serialises without a
     warning. Every field counts as set (the analysis computed each), in one set per model shared by its
     instances: a set of 30 names is 2 KB, a third of a comparison, and frozen models never change it in
     place (`model_copy` copies it before adding to it)."""

@@ -77,20 +77,36 @@ def min_expected_count(nc: FloatArray, xc: FloatArray, nv: FloatArray, xv: Float
     return expected
 
 
-def _fisher_p_value(a: float, b: float, c: float, d: float) -> float:
-    if a + c <= 0:
-        return 1.0
-    from scipy.stats import fisher_exact  # scipy.stats takes longer to import than the rest of the analysis
+# Fisher's test sums the tables as likely as the observed one or less; "as likely" within this relative
+# tolerance, as R's fisher.test does, so that mathematically tied tables tie in floating point too.
+FISHER_TIES = 1e-7
+# Tables with more possible values of a cell than this are far from small: NaN keeps their z-test.
+FISHER_SUPPORT = 1_000_000
 
+
+def _fisher_p_value(a: float, b: float, c: float, d: float) -> float:
+    """Two-sided Fisher's exact test of control `b` of `a` against variant `d` of `c`, by summing the
+    hypergeometric probabilities of every table with the observed margins. Each probability is known up to
+    a constant from its neighbour's, pmf(k + 1) / pmf(k) = (n - k)(N - k) / ((k + 1)(M - n - N + k + 1)),
+    so the sum needs no factorials (nor scipy.stats, slower to import than the rest of the analysis)."""
     # Fisher's test counts whole events: attribution's fractional conversions (61.5) are rounded to the
     # nearest whole conversion, and the traffic with them, so each row of the table keeps its total.
-    try:
-        n_c, x_c, n_v, x_v = round(a), round(b), round(c), round(d)
-        return float(fisher_exact([[x_c, n_c - x_c], [x_v, n_v - x_v]]).pvalue)
-    except (OverflowError, ValueError):
-        # Counts past what the hypergeometric terms hold: the table is far from small, so NaN tells the
-        # caller to keep its z-test p-value.
+    n_c, x_c, n_v, x_v = (float(round(value)) for value in (a, b, c, d))
+    if min(x_c, x_v, n_c - x_c, n_v - x_v) < 0:
         return float("nan")
+    total, converted = n_c + n_v, x_c + x_v
+    if n_c == 0 or n_v == 0 or converted == 0 or converted == total:
+        return 1.0
+    low, high = max(0.0, n_c - (total - converted)), min(n_c, converted)
+    if high - low > FISHER_SUPPORT:
+        return float("nan")
+    k = np.arange(low, high, dtype=np.float64)
+    steps = np.log((converted - k) * (n_c - k)) - np.log((k + 1) * (total - converted - n_c + k + 1))
+    log_weights = np.concatenate(([0.0], np.cumsum(steps)))
+    weights = np.exp(log_weights - log_weights.max())
+    observed = weights[int(x_c - low)]
+    p_value = float(weights[weights <= observed * (1 + FISHER_TIES)].sum() / weights.sum())
+    return min(p_value, 1.0)
 
 
 def fisher_p_values(nc: FloatArray, xc: FloatArray, nv: FloatArray, xv: FloatArray) -> FloatArray:

@@ -9,7 +9,6 @@ from types import FrameType
 from typing import Annotated
 
 import typer
-from rich.console import Console
 
 from bot.cli.options import DebugOption, load_deps, run_for_user
 from bot.errors import UserFacingError
@@ -25,6 +24,8 @@ def _verbose_logs() -> None:
 
 def _print_run(run: object, dry_run: bool) -> bool:
     """Each channel's outcome (every failed, missed or not-yet-known digest among them); True when all is well."""
+    from rich.console import Console  # only for commands that print it: `status` starts faster without
+
     from bot.digest_notes import outcome_line, waiting_line
     from bot.digests import DigestRun
 

@@ -44,3 +44,18 @@ def test_analysis_reads_no_clock_or_environment():
                 if (owner, node.attr) in forbidden:
                     found.append(f"{path.name}:{node.lineno} {owner}.{node.attr}")
     assert found == []
+
+
+def test_fishers_test_loads_no_scipy_stats():
+    """scipy.stats takes longer to import than the rest of the analysis; Fisher's test is written without it."""
+    script = (
+        "import sys\n"
+        "from analysis.stats import compare_proportions\n"
+        "result = compare_proportions([4], [1], [4], [3])\n"
+        "assert result.used_fisher[0]\n"
+        "print('scipy.stats' in sys.modules)"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], check=True, capture_output=True, text=True, cwd=ANALYSIS.parent
+    )
+    assert done.stdout.strip() == "False"

@@ -17,7 +17,13 @@ from statsmodels.stats.proportion import (
     score_test_proportions_2indep,
 )
 
-from analysis.stats import compare_proportions, risk_ratio_interval_at, sample_size_per_arm, srm_p_values
+from analysis.stats import (
+    compare_proportions,
+    fisher_p_values,
+    risk_ratio_interval_at,
+    sample_size_per_arm,
+    srm_p_values,
+)
 
 RNG = np.random.default_rng(20261129)
 
@@ -302,6 +308,36 @@ def test_fisher_is_used_for_small_expected_counts_and_matches_scipy_and_hypergeo
         probabilities = distribution.pmf(support)
         by_enumeration = probabilities[probabilities <= observed * (1 + 1e-7)].sum()
         assert result.p_value[i] == pytest.approx(min(by_enumeration, 1.0), rel=1e-6)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    nc=st.integers(1, 3000),
+    nv=st.integers(1, 3000),
+    control_share=st.floats(0, 1),
+    variant_share=st.floats(0, 1),
+)
+def test_fisher_matches_scipy_on_any_table(nc: int, nv: int, control_share: float, variant_share: float) -> None:
+    xc, xv = round(nc * control_share), round(nv * variant_share)
+    expected = scipy_stats.fisher_exact([[xc, nc - xc], [xv, nv - xv]]).pvalue
+    assert fisher_p_values(*np.array([[nc], [xc], [nv], [xv]], dtype=np.float64))[0] == pytest.approx(
+        expected, rel=1e-9, abs=1e-300
+    )
+
+
+def test_fisher_counts_tied_tables_on_both_sides_as_scipy_does():
+    # Equal arms: the table mirrored is exactly as likely, so the two-sided sum takes both tails.
+    for n, x in ((10, 2), (40, 3), (7, 0), (1000, 1), (9, 4)):
+        expected = scipy_stats.fisher_exact([[x, n - x], [n - x, x]]).pvalue
+        assert fisher_p_values(*np.array([[n], [x], [n], [n - x]], dtype=np.float64))[0] == pytest.approx(
+            expected, rel=1e-9
+        )
+
+
+def test_fisher_on_tables_beyond_scipys_integers_is_the_exact_binomial_limit():
+    # Three conversions in two equal, enormous arms, all in the variant: p = 2 * (1/2)^3.
+    p = fisher_p_values(*np.array([[1e30], [0.0], [1e30], [3.0]]))[0]
+    assert p == pytest.approx(0.25, rel=1e-12)
 
 
 def test_fisher_on_the_lady_tasting_tea():

@@ -177,3 +177,34 @@ def test_status_records_its_look_in_the_default_state_database_and_keeps_the_cal
     alone = json.loads(out)["tests"][0]
     assert alone["path"] == "one_look" and alone["comparisons"][0]["called_on"] is None
     assert "This rests on one look" in alone["summary"]
+
+
+@pytest.mark.parametrize(
+    ("options", "unused"),
+    [
+        (["--no-history"], ("scipy.stats", "sqlalchemy", "rich", "slack_sdk", "gspread", "matplotlib")),
+        (["--format", "json"], ("scipy.stats", "rich", "slack_sdk", "gspread", "matplotlib")),
+    ],
+)
+def test_status_on_the_example_imports_nothing_it_does_not_use(tmp_path, options, unused):
+    """Start-up is mostly imports: none for a path the command does not take."""
+    code = (
+        "import sys, runpy\n"
+        f"sys.argv = ['microopt', 'status', *{options!r}]\n"
+        "try:\n"
+        "    runpy.run_module('bot', run_name='__main__')\n"
+        "except SystemExit as done:\n"
+        "    assert not done.code, done.code\n"
+        f"print(sorted(m for m in sys.modules if m.split('.')[0] in {unused!r} or m in {unused!r}))"
+    )
+    root = Path(__file__).resolve().parents[2]
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path, check=True, env=_env(root)
+    )
+    assert done.stdout.strip().splitlines()[-1] == "[]"
+
+
+def _env(root: Path) -> dict[str, str]:
+    import os
+
+    return {**os.environ, "PYTHONPATH": str(root)}
