@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -23,6 +24,7 @@ import numpy as np
 from analysis.decision import DecisionSettings
 from analysis.models import ArmTotals, Comparison, ProxyRecord, TestSpec, VerdictCode
 from analysis.sequential import visitors_to_call
+from analysis.stats import FloatArray
 
 SRM_ALPHA = 0.001
 POOR_PROXY_TESTS = 4
@@ -66,6 +68,9 @@ class TestContext:
     cost_per_visitor: float | None = None
     funnels: tuple[FunnelPair, ...] = ()
     proxies: tuple[ProxyRecord, ...] = ()
+    # Visitors per arm at which the variant's macro metric would confirm a micro lift, by (variant, micro
+    # metric): `confirm_visitors` over a whole sheet at once (analysis.report); sized one by one without.
+    to_confirm: Mapping[tuple[str, str], float] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -137,22 +142,29 @@ def _needed(arms: tuple[ArmTotals, ...], context: TestContext, more: float, plan
     )
 
 
-def _to_confirm(arms: tuple[ArmTotals, ...], c: Comparison, lift: float | None, context: TestContext) -> Needed:
-    """What confirming a lift of this size on `c` (the macro metric) still takes."""
-    target_rate = c.control_rate * (1 + lift) if lift is not None else c.variant_rate
-    s = context.settings
+def confirm_visitors(
+    control_rate: FloatArray,
+    lift: FloatArray,
+    variant_rate: FloatArray,
+    planned: FloatArray,
+    settings: DecisionSettings,
+) -> FloatArray:
+    """Visitors per arm at which macro comparisons (their control and variant rates and plans, NaN for none)
+    would confirm a lift of `lift` (NaN: their own lift) with the rule's power; NaN where they would not."""
+    target_rate = np.where(np.isnan(lift), variant_rate, control_rate * (1 + lift))
+    s = settings
+    plan = np.nan_to_num(planned, nan=math.inf)
+    return visitors_to_call(control_rate, target_rate, plan, s.alpha, s.power, s.mixture_share, s.mixture_sd)
+
+
+def _to_confirm(arms: tuple[ArmTotals, ...], c: Comparison, micro: Comparison, context: TestContext) -> Needed:
+    """What confirming the lift of `micro` on `c` (the macro metric of its variant) still takes."""
     plan = float(c.planned_visitors) if c.planned_visitors is not None else math.inf
-    needed = float(
-        visitors_to_call(
-            np.array([c.control_rate]),
-            np.array([target_rate]),
-            np.array([plan]),
-            s.alpha,
-            s.power,
-            s.mixture_share,
-            s.mixture_sd,
-        )[0]
-    )
+    needed = context.to_confirm.get((micro.variant, micro.metric))
+    if needed is None:
+        lift = micro.lift if micro.lift is not None else math.nan
+        rates = np.array([c.control_rate]), np.array([lift]), np.array([c.variant_rate])
+        needed = float(confirm_visitors(*rates, np.array([plan]), context.settings)[0])
     if c.control_rate == 0 or c.control_visitors == 0:
         return Needed(visitors=None)
     if math.isnan(needed):
@@ -223,7 +235,7 @@ def _winner(
         return Verdict("move_budget", "macro_winner", best.variant, best, micro, others=others)
     macro = macro_for(comparisons, best.variant)
     record = _record(best.metric, macro.metric, context.proxies) if macro is not None else None
-    needed = _to_confirm(arms, macro, best.lift, context) if macro is not None else None
+    needed = _to_confirm(arms, macro, best, context) if macro is not None else None
     if record is not None and _poor_proxy(record):
         return Verdict("keep_running", "poor_proxy", None, best, macro, track_record=record, needed=needed)
     return Verdict(
