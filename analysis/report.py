@@ -28,7 +28,7 @@ from analysis.pace import test_pace
 from analysis.paths import KEYS, comparison_paths, rows_as_of, spec_frame
 from analysis.proxy import micro_macro_pairs, proxy_records
 from analysis.stats import compare_proportions, srm_p_values
-from analysis.verdict import SRM_ALPHA, FunnelPair, TestContext, confirm_visitors, decide
+from analysis.verdict import CALLED, SRM_ALPHA, FunnelPair, TestContext, confirm_visitors, decide
 from analysis.verdict_words import headline, one_look_note, summary
 
 
@@ -120,8 +120,11 @@ def _shared_ref(variant: str, metric: str, kind: Kind) -> ComparisonRef:
     return ComparisonRef(variant=variant, metric=metric, kind=kind)
 
 
-def _funnel_pairs(pairs: pd.DataFrame) -> dict[int, tuple[FunnelPair, ...]]:
+def _funnel_pairs(pairs: pd.DataFrame, table: pd.DataFrame) -> dict[int, tuple[FunnelPair, ...]]:
+    """The funnel evidence of each test that has a micro call: only a micro call can meet a conflict."""
     grouped: dict[int, list[FunnelPair]] = {}
+    called = table.loc[(table["kind"] == "micro") & table["decision"].isin(CALLED), "test_index"].unique()
+    pairs = pairs[pairs["test_index"].isin(called)] if not pairs.empty else pairs
     if pairs.empty:
         return {}
     columns = zip(
@@ -223,7 +226,7 @@ def analyse(
     pairs = micro_macro_pairs(table)
     broken = frozenset(int(i) for i in np.flatnonzero(srm_by_test < SRM_ALPHA))
     proxies = proxy_records(pairs, broken)
-    funnels = _funnel_pairs(pairs)
+    funnels = _funnel_pairs(pairs, table)
 
     looks_so_far = table.groupby("test_index")["looks"].max().to_dict()
     to_confirm = _confirm_sizes(table, settings)
