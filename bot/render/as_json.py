@@ -24,7 +24,7 @@ CHUNK_ITEMS = 2_000
 # Each pattern starts with its literal text, so that the search skips ahead to it (a pattern that starts with
 # a look-behind is tried at every character of a file of 100 MB). A sign stays where it is: repr(-x) is "-"
 # and repr(x).
-_SMALL = re.compile(r"0(?<=[ -]0)\.0000\d+(?=,?$)", re.MULTILINE)
+_SMALL = re.compile(r"0\.0000(?<=[ -]0\.0000)\d+(?=,?$)", re.MULTILINE)
 _SHORT_EXPONENT = re.compile(r"e-(?<=\de-)(\d)(?=,?$)", re.MULTILINE)
 
 
