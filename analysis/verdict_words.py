@@ -14,6 +14,7 @@ from analysis.models import ArmTotals, CallRecord, Comparison, PathKind, ProxyRe
 from analysis.verdict import Needed, TestContext, Verdict
 from analysis.wording import (
     about,
+    agree,
     chance,
     conversions,
     cost_per,
@@ -219,7 +220,7 @@ def _macro_winner(spec: TestSpec, v: Verdict) -> str:
         else:
             text += (
                 f" {micro.metric.capitalize()} did not move the same way ({signed_percent(micro.lift)}); "
-                f"{best.metric.lower()} are what count."
+                f"{best.metric.lower()} {agree(best.metric, 'are what count', 'is what counts')}."
             )
     return text + _chances(spec, [best]) + _since(spec, best) + _also(spec, v.others) + _shut_down(spec, best.variant)
 
@@ -229,7 +230,7 @@ def _confirm(spec: TestSpec, v: Verdict) -> str:
     if macro is None:
         return ""
     return (
-        f" {macro.metric.capitalize()} are not called yet "
+        f" {macro.metric.capitalize()} {agree(macro.metric, 'are', 'is')} not called yet "
         f"({conversions(macro.variant_conversions)} vs {conversions(macro.control_conversions)}): "
         f"{_still_needed(spec, macro, v.needed)}."
     )

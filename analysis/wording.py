@@ -75,6 +75,11 @@ def days(value: float) -> str:
     return f"{whole} more day" if whole == 1 else f"{whole} more days"
 
 
+def agree(noun: str, plural_verb: str, singular_verb: str) -> str:
+    """The verb that agrees with a metric's name: 'Purchases are', 'Revenue is' (a name ending in s is plural)."""
+    return plural_verb if noun.rstrip().lower().endswith("s") else singular_verb
+
+
 def plural(value: int, noun: str) -> str:
     return f"{value} {noun}" if value == 1 else f"{value} {noun}s"
 

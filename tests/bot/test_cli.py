@@ -106,7 +106,7 @@ def test_an_export_with_fractional_conversions_marks_those_comparisons_in_text_a
     text = " ".join(out.split())
     assert "Read google_ads_conversion_action: Google Ads export · variant = Ad group" in text
     assert "* fractional conversions (an attribution model's credit): see docs/methodology.md" in text
-    assert "Purchase are not called yet (87.5 vs 61.5)" in text
+    assert "Purchase is not called yet (87.5 vs 61.5)" in text  # a singular metric gets a singular verb
     code, out, _ = status("--sheet", sheet, "--no-history", "--format", "json")
     comparisons = json.loads(out)["tests"][0]["comparisons"]
     assert [(c["metric"], c["fractional"], c["variant_conversions"]) for c in comparisons] == [
