@@ -22,7 +22,7 @@ def lift_words(lift: float) -> str:
 
 
 def about(count: float) -> str:
-    """Round a count to what a plan needs: 11,691 -> 11,700; 842 -> 840; 37 -> 37."""
+    """Round a count to three significant figures, what a plan needs: 11,691 -> 11,700; 842 -> 842; 37 -> 37."""
     if count < 100:
         return f"{math.ceil(count):,}"
     digits = math.floor(math.log10(count)) - 2
