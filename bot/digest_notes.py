@@ -11,7 +11,7 @@ import datetime as dt
 import logging
 from typing import Protocol
 
-from bot.deps import Deps, state_of
+from bot.deps import Deps
 from bot.render.blocks import escape
 from bot.schedules import EXAMPLES, effective_schedules
 from bot.state.store import DigestRow
@@ -138,7 +138,7 @@ def delivery_notes(deps: Deps) -> list[str]:
     """Recent digest trouble, one sentence each: channels whose digest failed, was missed or may not have
     arrived, schedules that do not parse, a sheet that could not be read. Never raises."""
     try:
-        store = state_of(deps)
+        store = deps.state()
         now = deps.clock()
         notes: list[str] = []
         sheet_error = store.get_meta(SHEET_ERROR)

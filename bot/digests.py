@@ -27,7 +27,7 @@ from slack_sdk import WebClient
 from sqlalchemy.exc import InterfaceError, OperationalError
 
 from analysis.models import Report, SheetData, TestResult
-from bot.deps import Deps, state_of
+from bot.deps import Deps
 from bot.digest_notes import SHEET_ERROR, delivery_notes, label
 from bot.digest_posting import TAKEN, Delivery, Poster
 from bot.digest_recovery import LeaseKeeper, LookupFailed, RunClock, find_parts, retry_delay, window_open
@@ -194,7 +194,7 @@ def sync_schedules(deps: Deps, data: SheetData, names: ChannelNames, now: dt.dat
     """
     if names.error is not None:
         return
-    store = state_of(deps)
+    store = deps.state()
     wanted = sheet_schedules(data.channels, deps.settings.timezone, names.ids)
     keyed_by_name = {row.channel for row in store.schedules() if row.source == SHEET}
     rekey_channels(store, {old: new for old, new in renamed_keys(wanted).items() if old in keyed_by_name})
@@ -302,11 +302,7 @@ def _analyse(deps: Deps, data: SheetData) -> Report:
 
 
 def _client(deps: Deps) -> WebClient:
-    if deps.slack_client is not None:
-        return deps.slack_client()
-    from bot.slack_api.client import create_web_client
-
-    return create_web_client(deps.settings)
+    return deps.slack_client()
 
 
 # -- posting --------------------------------------------------------------------------------------------
@@ -517,7 +513,7 @@ def _post_digests(
     refresh_schedules: bool | None,
     sleep: Callable[[float], None] | None,
 ) -> DigestRun:
-    store = state_of(deps)
+    store = deps.state()
     settings = deps.settings
     grace = dt.timedelta(hours=settings.digest_grace_hours)
     lease = dt.timedelta(seconds=settings.digest_lease_seconds)
@@ -593,7 +589,7 @@ def _post_channel_digest(
     pacer: ChannelPacer,
     sleep: Callable[[float], None] | None,
 ) -> DigestRun:
-    store = state_of(deps)
+    store = deps.state()
     ref = parse_channel(channel)
     if not ref.channel_id and not ref.name:
         raise UserFacingError(f"“{channel}” is not a channel: give #name, name or a channel ID such as C0123ABCD.")

@@ -13,6 +13,9 @@ NO_TESTS = (
     "or paste an ad platform's export as it comes."
 )
 
+NO_DATABASE = "microopt has no database configured: set DATABASE_URL (or leave it unset for SQLite)."
+NO_SLACK_CLIENT = "microopt has no Slack client to post with: set SLACK_BOT_TOKEN and run it with its Slack settings."
+
 
 def shorten(text: str, limit: int = QUOTE_CHARS) -> str:
     """`text` as quoted in a sentence: never longer than `limit` characters."""

@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot.deps import Deps, state_of
+from bot.deps import Deps
 from bot.errors import UserFacingError
 from bot.schedules import EXAMPLES, ChannelSchedule, echo, next_slot, parse_schedule, schedule_for
 from bot.sentences import mention
@@ -106,7 +106,7 @@ def _may_change(deps: Deps, request: ScheduleRequest) -> str | None:
 
 
 def _schedule_command(deps: Deps, request: ScheduleRequest) -> str:
-    store = state_of(deps)
+    store = deps.state()
     now = deps.clock()
     words = " ".join(request.text.split())
     lowered = words.lower()
