@@ -28,12 +28,13 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 
 from analysis.models import Report, SheetData, TestResult
 from bot.deps import Deps
-from bot.digest_notes import SHEET_ERROR, delivery_notes, label
+from bot.digest_notes import already_posting, names_wait, no_such_channel, run_summary, sheet_unread
 from bot.digest_posting import TAKEN, Delivery, Poster
+from bot.digest_record import SHEET_ERROR, label
 from bot.digest_recovery import LeaseKeeper, LookupFailed, RunClock, find_parts, retry_delay, window_open
 from bot.errors import DatabaseUnavailable, UserFacingError
 from bot.render.digest import Digest, render_digest
-from bot.routing import Where, access_for, channel_id_of, names_unavailable, needs_names, parse_channel
+from bot.routing import Where, access_for, channel_id_of, needs_names, parse_channel
 from bot.schedules import (
     ChannelSchedule,
     due_slot,
@@ -64,7 +65,7 @@ from bot.state.tables import (
 
 logger = logging.getLogger("microopt.digests")
 
-__all__ = ["ChannelPacer", "DigestRun", "Outcome", "delivery_notes", "post_channel_digest", "post_digests"]
+__all__ = ["ChannelPacer", "DigestRun", "Outcome", "post_channel_digest", "post_digests"]
 TROUBLE = (FAILED, UNKNOWN, MISSED)  # a run with one of these exits non-zero (`microopt digest`)
 
 
@@ -148,13 +149,7 @@ class DigestRun:
         return self.problem is None and not self.trouble and not self.waiting
 
     def summary(self) -> str:
-        if self.problem:
-            return self.problem
-        if not self.outcomes:
-            return "No digests are due." + (f" {len(self.waiting)} wait to be tried again." if self.waiting else "")
-        statuses = (POSTED, SKIPPED, FAILED, UNKNOWN, MISSED, "taken", "preview")
-        parts = [f"{self.count(s)} {s}" for s in statuses if self.count(s)]
-        return f"Digests for {len(self.outcomes)} channel{'s' if len(self.outcomes) != 1 else ''}: " + ", ".join(parts)
+        return run_summary(self.problem, [o.status for o in self.outcomes], len(self.waiting))
 
 
 # -- the job ----------------------------------------------------------------------------------------
@@ -168,12 +163,12 @@ def _read_sheet(deps: Deps, store: StateStore, now: dt.datetime) -> tuple[SheetD
         data = load_sheet(deps)
     except UserFacingError as error:
         logger.warning("digests could not read the sheet: %s", error)
-        sentence = f"Digests could not read the sheet ({now:%a %-d %b %H:%M} UTC): {error}"
+        sentence = sheet_unread(now, str(error))
         store.set_meta(SHEET_ERROR, sentence)
         return None, sentence
     except Exception:
         logger.exception("digests could not read the sheet")
-        sentence = f"Digests could not read the sheet ({now:%a %-d %b %H:%M} UTC) because of an unexpected error."
+        sentence = sheet_unread(now, None)
         store.set_meta(SHEET_ERROR, sentence)
         return None, sentence
     if store.get_meta(SHEET_ERROR):
@@ -539,7 +534,7 @@ def _post_digests(
         names = names or channel_names(deps, data)
         if names.error is not None:
             # Due slots are not claimed: a digest now would miss the campaigns of every row named by name.
-            run.problem = f"Digests wait: {names_unavailable(names.error)}."
+            run.problem = names_wait(names.error)
             store.set_meta(SHEET_ERROR, run.problem)
             data = None
     runner = _runner(deps, store, now, pacer, settings.digest_skip_empty, sleep)
@@ -602,11 +597,7 @@ def _post_channel_digest(
     names = channel_names(deps, data) if ref.channel_id else list_channel_names(_client(deps))
     key = channel_id_of(channel, names.ids)
     if key is None:
-        run.problem = (
-            f"Slack has no channel “{channel}” that microopt can see"
-            + (f" ({names.error})" if names.error else "")
-            + ": give its ID (C0123ABCD), or invite microopt if it is private."
-        )
+        run.problem = no_such_channel(channel, names.error)
         return run
     if not dry_run:
         sync_schedules(deps, data, names, now)
@@ -621,7 +612,7 @@ def _post_channel_digest(
     runner = _runner(deps, store, now, pacer, False, sleep)
     claim = store.claim(key, key, now, now, runner.lease, FORCED)
     if claim is None:
-        run.problem = f"A digest for {label(key, name)} is already being posted."
+        run.problem = already_posting(label(key, name))
         return run
     with runner.poster.keeper:
         run.outcomes.append(runner.deliver(claim, digest))
