@@ -15,6 +15,7 @@ from typing import Protocol
 from bot.digest_record import DigestTrouble, label
 from bot.routing import names_unavailable
 from bot.schedules import EXAMPLES, ChannelSchedule
+from bot.sentences import schedule_origin
 from bot.state.store import DigestRow
 from bot.state.tables import ARRIVED, FAILED, MISSED, NOT_ARRIVED, NOT_KNOWN, POSTED, SCHEDULED, SKIPPED, UNKNOWN
 
@@ -164,7 +165,7 @@ def run_summary(problem: str | None, statuses: Sequence[str], waiting: int) -> s
 
 def broken_schedule(found: ChannelSchedule) -> str:
     where = label(found.target, found.channel_name)
-    origin = "in the Channels tab" if found.source == "sheet" else "set with /microopt schedule"
+    origin = schedule_origin(found.source)
     return (
         f"The digest schedule for {where} {origin} (“{found.spec}”, {found.timezone}) does not work, "
         f"so no digests go there: use e.g. {EXAMPLES}."
