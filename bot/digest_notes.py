@@ -16,7 +16,7 @@ from bot.digest_record import DigestTrouble, label
 from bot.routing import names_unavailable
 from bot.schedules import EXAMPLES, ChannelSchedule
 from bot.sentences import schedule_origin
-from bot.state.store import DigestRow
+from bot.state.digest_rows import DigestRow
 from bot.state.tables import ARRIVED, FAILED, MISSED, NOT_ARRIVED, NOT_KNOWN, POSTED, SCHEDULED, SKIPPED, UNKNOWN
 
 UNCHECKED = "Digest delivery could not be checked: the database did not answer."

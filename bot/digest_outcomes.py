@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 from bot.digest_notes import run_summary
 from bot.render.digest import Digest
-from bot.state.store import DigestRow
+from bot.state.digest_rows import DigestRow
 from bot.state.tables import FAILED, MISSED, SCHEDULED, UNKNOWN
 
 TROUBLE = (FAILED, UNKNOWN, MISSED)  # a run with one of these exits non-zero (`microopt digest`)

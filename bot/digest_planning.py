@@ -8,7 +8,8 @@ from dataclasses import dataclass, field
 
 from bot.digest_recovery import window_open
 from bot.schedules import ChannelSchedule, due_slot, effective_schedules
-from bot.state.store import DigestRow, StateStore, takeable
+from bot.state.digest_rows import DigestRow, takeable
+from bot.state.store import StateStore
 from bot.state.tables import CLAIMED, SCHEDULED
 
 

@@ -24,7 +24,8 @@ from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait
 
 from bot.digest_recovery import ChannelIds, LeaseKeeper, LookupFailed, find_parts, metadata
 from bot.slack_api.client import posting_client
-from bot.state.store import Claim, StateStore
+from bot.state.digest_rows import Claim
+from bot.state.store import StateStore
 from bot.state.tables import ARRIVED, FAILED, NOT_ARRIVED, NOT_KNOWN, POSTED, UNKNOWN
 
 Payload = dict[str, Any]

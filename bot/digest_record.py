@@ -15,7 +15,7 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 from bot.deps import Deps
 from bot.errors import NoDatabase
 from bot.schedules import ChannelSchedule, effective_schedules
-from bot.state.store import DigestRow
+from bot.state.digest_rows import DigestRow
 from bot.state.tables import FAILED, MISSED, UNKNOWN
 
 logger = logging.getLogger("microopt.digests")

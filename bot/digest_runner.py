@@ -21,7 +21,8 @@ from bot.digest_posting import TAKEN, Delivery, Poster
 from bot.digest_recovery import LeaseKeeper, LookupFailed, RunClock, find_parts, retry_delay
 from bot.digest_routing import Routing, channel_digest
 from bot.render.digest import Digest
-from bot.state.store import Claim, DigestRow, StateStore
+from bot.state.digest_rows import Claim, DigestRow
+from bot.state.store import StateStore
 from bot.state.tables import (
     ARRIVED,
     CLAIMED,
