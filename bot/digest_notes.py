@@ -14,7 +14,8 @@ from typing import Protocol
 
 from bot.digest_record import DigestTrouble, label
 from bot.routing import names_unavailable
-from bot.schedules import EXAMPLES, ChannelSchedule
+from bot.schedules import EXAMPLES
+from bot.schedules_by_channel import ChannelSchedule
 from bot.sentences import schedule_origin
 from bot.state.digest_rows import DigestRow
 from bot.state.tables import ARRIVED, FAILED, MISSED, NOT_ARRIVED, NOT_KNOWN, POSTED, SCHEDULED, SKIPPED, UNKNOWN

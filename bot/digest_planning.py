@@ -7,7 +7,8 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from bot.digest_recovery import window_open
-from bot.schedules import ChannelSchedule, due_slot, effective_schedules
+from bot.schedules import due_slot
+from bot.schedules_by_channel import ChannelSchedule, effective_schedules
 from bot.state.digest_rows import DigestRow, takeable
 from bot.state.store import StateStore
 from bot.state.tables import CLAIMED, SCHEDULED

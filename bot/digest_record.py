@@ -14,7 +14,7 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 
 from bot.deps import Deps
 from bot.errors import NoDatabase
-from bot.schedules import ChannelSchedule, effective_schedules
+from bot.schedules_by_channel import ChannelSchedule, effective_schedules
 from bot.state.digest_rows import DigestRow
 from bot.state.tables import FAILED, MISSED, UNKNOWN
 

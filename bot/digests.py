@@ -31,7 +31,7 @@ from bot.digest_routing import Routing, channel_digest
 from bot.digest_runner import in_threads, make_runner
 from bot.errors import DatabaseUnavailable, UserFacingError
 from bot.routing import channel_id_of, needs_names, parse_channel
-from bot.schedules import renamed_keys, schedule_for, sheet_schedules
+from bot.schedules_by_channel import renamed_keys, schedule_for, sheet_schedules
 from bot.service import full_report, load_sheet
 from bot.slack_api.directory import ChannelNames, list_channel_names
 from bot.state.channels import rekey_channels

@@ -34,7 +34,7 @@ from bot.render.blocks import (
 )
 from bot.render.chart import chart_filename, render_chart
 from bot.routing import Access, Where, access_for, channel_problems, names_unavailable, needs_names, same_campaign
-from bot.schedules import schedule_problems
+from bot.schedules_by_channel import schedule_problems
 from bot.sentences import mention
 from bot.service import full_report, narrow
 from bot.slack.schedule_command import ScheduleRequest, handle_schedule_command

@@ -16,7 +16,8 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from bot.deps import Deps
 from bot.errors import UserFacingError
-from bot.schedules import EXAMPLES, ChannelSchedule, echo, next_slot, parse_schedule, schedule_for
+from bot.schedules import EXAMPLES, echo, next_slot, parse_schedule
+from bot.schedules_by_channel import ChannelSchedule, schedule_for
 from bot.sentences import START_DIGESTS, digest_interval, mention, schedule_origin
 from bot.state.channels import OFF, SET, SHEET, ScheduleChange, last_schedule_change, record_schedule_change
 

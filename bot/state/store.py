@@ -27,7 +27,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Connection, Engine, delete, func, insert, select, text, update
 
 from bot.said import SaidVerdict, VerdictRecord
-from bot.schedules import ScheduleRow, SheetSchedule
+from bot.schedules_by_channel import ScheduleRow, SheetSchedule
 from bot.state import tables as t
 from bot.state.digest_rows import Claim, DigestRow, needs_check, takeable
 from bot.state.engine import create_state_engine, redacted
