@@ -82,7 +82,7 @@ def row_sentence(row: DigestRow, where: str) -> str:
 
 
 class Told(Protocol):
-    """What `microopt digest` prints of one outcome (bot.digests.Outcome, frozen)."""
+    """What `microopt digest` prints of one outcome: bot.digest_outcomes.Outcome, which imports this module."""
 
     @property
     def label(self) -> str: ...
