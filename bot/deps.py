@@ -9,7 +9,8 @@ from functools import cache, partial
 from typing import TYPE_CHECKING
 
 from analysis.models import Problem, Report, Tab
-from bot.errors import UserFacingError
+from bot.errors import NoDatabase, NoSlackClient
+from bot.sentences import NO_DATABASE, NO_SLACK_CLIENT
 from bot.settings import Settings
 from bot.sources import read_tabs
 from bot.sources.cache import SheetCache
@@ -30,6 +31,20 @@ def never_read(spec: str) -> dt.datetime | None:
     return None
 
 
+# The null objects of a Deps built without a database, a Slack client or a sheet to write verdicts to (tests,
+# the terminal): each says so in one way, and callers that can go on without it catch that one error.
+def no_state() -> StateStore:
+    raise NoDatabase(NO_DATABASE)
+
+
+def no_slack_client() -> WebClient:
+    raise NoSlackClient(NO_SLACK_CLIENT)
+
+
+def no_verdict_writer(source: str, report: Report) -> Problem | None:
+    return None
+
+
 @dataclass
 class Deps:
     settings: Settings
@@ -38,18 +53,11 @@ class Deps:
     last_read: Callable[[str], dt.datetime | None] = field(default=never_read)
     # Shared state (schedules, digest records, verdict history) and the Slack client digests post with;
     # both built on first use (bot/state, bot/digests.py).
-    state: Callable[[], StateStore] | None = None
-    slack_client: Callable[[], WebClient] | None = None
+    state: Callable[[], StateStore] = field(default=no_state)
+    slack_client: Callable[[], WebClient] = field(default=no_slack_client)
     # Rewrites the sheet's Verdicts tab after a status run (MICROOPT_WRITE_VERDICTS); returns a note for the
-    # report when that failed. None: not wired (tests that build Deps by hand).
-    write_verdicts: Callable[[str, Report], Problem | None] | None = None
-
-
-def state_of(deps: Deps) -> StateStore:
-    """The state store, or one sentence when microopt has none."""
-    if deps.state is None:
-        raise UserFacingError("microopt has no database configured: set DATABASE_URL (or leave it unset for SQLite).")
-    return deps.state()
+    # report when that failed.
+    write_verdicts: Callable[[str, Report], Problem | None] = field(default=no_verdict_writer)
 
 
 def state_factory(settings: Settings) -> Callable[[], StateStore]:

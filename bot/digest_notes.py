@@ -1,4 +1,5 @@
-"""The words for digest trouble, written once: what `/microopt sheet` lists and `microopt digest` prints.
+"""The words for digests, written once: what `/microopt sheet` lists (`trouble_sentences` of the record that
+`bot.digest_record` reads), what `microopt digest` prints, and why a run could not post.
 
 Every digest slot ends posted, skipped or missed; until then one may be waiting for a retry (`failed`) or
 not known to have arrived (`unknown`). Each of those is one sentence: where, which slot, why, and what is
@@ -8,19 +9,18 @@ known about it in Slack ("it arrived", "it did not arrive", "not known yet").
 from __future__ import annotations
 
 import datetime as dt
-import logging
+from collections.abc import Sequence
 from typing import Protocol
 
-from bot.deps import Deps, state_of
-from bot.render.blocks import escape
-from bot.schedules import EXAMPLES, effective_schedules
-from bot.state.store import DigestRow
-from bot.state.tables import ARRIVED, FAILED, MISSED, NOT_ARRIVED, NOT_KNOWN, SCHEDULED, UNKNOWN
+from bot.digest_record import DigestTrouble, label
+from bot.routing import names_unavailable
+from bot.schedules import EXAMPLES
+from bot.schedules_by_channel import ChannelSchedule
+from bot.sentences import schedule_origin
+from bot.state.digest_rows import DigestRow
+from bot.state.tables import ARRIVED, FAILED, MISSED, NOT_ARRIVED, NOT_KNOWN, POSTED, SCHEDULED, SKIPPED, UNKNOWN
 
-logger = logging.getLogger("microopt.digests")
-
-SHEET_ERROR = "digest_sheet_error"
-NOTES_WINDOW = dt.timedelta(days=7)
+UNCHECKED = "Digest delivery could not be checked: the database did not answer."
 ADVICE = {
     "not_in_channel": "the bot is not in the channel: invite it with `/invite @microopt`",
     "channel_not_found": "Slack does not know the channel (renamed, deleted or private): fix the Channels tab "
@@ -45,10 +45,6 @@ KNOWN = {
     NOT_ARRIVED: "it did not arrive",
     NOT_KNOWN: "whether it arrived is not known yet",
 }
-
-
-def label(target: str, name: str | None) -> str:
-    return f"#{name}" if name else target
 
 
 def advice(code: str | None) -> str:
@@ -86,7 +82,7 @@ def row_sentence(row: DigestRow, where: str) -> str:
 
 
 class Told(Protocol):
-    """What `microopt digest` prints of one outcome (bot.digests.Outcome, frozen)."""
+    """What `microopt digest` prints of one outcome: bot.digest_outcomes.Outcome, which imports this module."""
 
     @property
     def label(self) -> str: ...
@@ -134,30 +130,56 @@ def waiting_line(row: DigestRow) -> str:
     return f"{row.target}: failed ({advice(row.error)}); tries again from {retry}"
 
 
-def delivery_notes(deps: Deps) -> list[str]:
-    """Recent digest trouble, one sentence each: channels whose digest failed, was missed or may not have
-    arrived, schedules that do not parse, a sheet that could not be read. Never raises."""
-    try:
-        store = state_of(deps)
-        now = deps.clock()
-        notes: list[str] = []
-        sheet_error = store.get_meta(SHEET_ERROR)
-        if sheet_error:
-            notes.append(sheet_error)
-        schedules = effective_schedules(store.schedules())
-        names = {s.channel: label(s.target, s.channel_name) for s in schedules}
-        for row in store.problem_digests(now - NOTES_WINDOW):
-            if row.status in (FAILED, UNKNOWN, MISSED):
-                notes.append(row_sentence(row, names.get(row.channel, row.target)))
-        for found in schedules:
-            if found.problem:
-                where = label(found.target, found.channel_name)
-                origin = "in the Channels tab" if found.source == "sheet" else "set with /microopt schedule"
-                notes.append(
-                    f"The digest schedule for {where} {origin} (“{found.spec}”, {found.timezone}) does not work, "
-                    f"so no digests go there: use e.g. {EXAMPLES}."
-                )
-        return [escape(note) for note in notes]
-    except Exception:
-        logger.exception("could not read the digest record")
-        return ["Digest delivery could not be checked: the database did not answer."]
+def sheet_unread(now: dt.datetime, error: str | None) -> str:
+    """Why a run posted nothing: the sheet did not read (`error` its sentence; None: a bug, logged)."""
+    if error is None:
+        return f"Digests could not read the sheet ({when(now)}) because of an unexpected error."
+    return f"Digests could not read the sheet ({when(now)}): {error}"
+
+
+def names_wait(error: str) -> str:
+    return f"Digests wait: {names_unavailable(error)}."
+
+
+def no_such_channel(channel: str, error: str | None) -> str:
+    return (
+        f"Slack has no channel “{channel}” that microopt can see"
+        + (f" ({error})" if error else "")
+        + ": give its ID (C0123ABCD), or invite microopt if it is private."
+    )
+
+
+def already_posting(where: str) -> str:
+    return f"A digest for {where} is already being posted."
+
+
+def run_summary(problem: str | None, statuses: Sequence[str], waiting: int) -> str:
+    """The last line of `microopt digest` and of the scheduler's log."""
+    if problem:
+        return problem
+    if not statuses:
+        return "No digests are due." + (f" {waiting} wait to be tried again." if waiting else "")
+    order = (POSTED, SKIPPED, FAILED, UNKNOWN, MISSED, "taken", "preview")
+    parts = [f"{statuses.count(s)} {s}" for s in order if s in statuses]
+    return f"Digests for {len(statuses)} channel{'s' if len(statuses) != 1 else ''}: " + ", ".join(parts)
+
+
+def broken_schedule(found: ChannelSchedule) -> str:
+    where = label(found.target, found.channel_name)
+    origin = schedule_origin(found.source)
+    return (
+        f"The digest schedule for {where} {origin} (“{found.spec}”, {found.timezone}) does not work, "
+        f"so no digests go there: use e.g. {EXAMPLES}."
+    )
+
+
+def trouble_sentences(trouble: DigestTrouble) -> list[str]:
+    """Recent digest trouble, one sentence each: a sheet that could not be read, channels whose digest failed,
+    was missed or may not have arrived, schedules that do not parse."""
+    if trouble.unchecked:
+        return [UNCHECKED]
+    return [
+        *([trouble.sheet_error] if trouble.sheet_error else []),
+        *(row_sentence(u.row, u.where) for u in trouble.undelivered),
+        *(broken_schedule(found) for found in trouble.broken_schedules),
+    ]

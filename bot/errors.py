@@ -21,3 +21,11 @@ class ConfigurationError(UserFacingError):
 
 class DatabaseUnavailable(UserFacingError):
     """The state database (DATABASE_URL) stopped answering."""
+
+
+class NoDatabase(UserFacingError):
+    """microopt was started without a state database; callers that can do without one catch exactly this."""
+
+
+class NoSlackClient(UserFacingError):
+    """microopt was started without a Slack Web client to post with."""

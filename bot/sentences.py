@@ -13,6 +13,22 @@ NO_TESTS = (
     "or paste an ad platform's export as it comes."
 )
 
+NO_DATABASE = "microopt has no database configured: set DATABASE_URL (or leave it unset for SQLite)."
+NO_SLACK_CLIENT = "microopt has no Slack client to post with: set SLACK_BOT_TOKEN and run it with its Slack settings."
+
+# How to start digests in a channel, as every sentence that suggests it writes it.
+START_DIGESTS = "`/microopt schedule weekdays 09:00`"
+
+
+def schedule_origin(source: str, by: str = "") -> str:
+    """Where a channel's digest schedule was set: the Channels tab (`sheet`) or the slash command (`by` whom)."""
+    return "set in the Channels tab" if source == "sheet" else f"set with /microopt schedule{by}"
+
+
+def digest_interval(where: str, description: str) -> str:
+    """How often digests post to a channel: `Digests for #spring-sale: weekdays at 09:00 (Europe/London)`."""
+    return f"Digests for {where}: {description}"
+
 
 def shorten(text: str, limit: int = QUOTE_CHARS) -> str:
     """`text` as quoted in a sentence: never longer than `limit` characters."""

@@ -16,7 +16,7 @@ from analysis.paths import COUNTS, HISTORY_COLUMNS, current_totals, reconcile
 from analysis.report import analyse
 from analysis.sheet import parse_workbook
 from bot.deps import Deps
-from bot.errors import UserFacingError
+from bot.errors import NoDatabase, UserFacingError
 
 if TYPE_CHECKING:
     from bot.state.store import StateStore
@@ -76,7 +76,7 @@ def full_report(
     else:
         report = _recorded(state, data, source, settings, now)
     # The whole report, before narrowing, and never a replay (--as-of): the Verdicts tab shows today's verdicts.
-    if deps.settings.write_verdicts and as_of is None and deps.write_verdicts is not None:
+    if deps.settings.write_verdicts and as_of is None:
         note = deps.write_verdicts(source, report)
         if note is not None:
             report = report.model_copy(update={"problems": (*report.problems, note)})
@@ -88,10 +88,10 @@ def decision_settings(deps: Deps) -> DecisionSettings:
 
 
 def _state(deps: Deps) -> StateStore | None:
-    if deps.state is None:
-        return None
     try:
         return deps.state()
+    except NoDatabase:
+        return None
     except UserFacingError:
         raise
     except Exception:  # the database is optional for a read: without it the read rests on one look

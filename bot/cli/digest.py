@@ -74,14 +74,14 @@ def _ensure_state(deps: object) -> None:
     from sqlalchemy.exc import InterfaceError, OperationalError
 
     from bot.deps import Deps
-    from bot.errors import DatabaseUnavailable
+    from bot.errors import DatabaseUnavailable, NoDatabase
     from bot.state.engine import unavailable_sentence
 
     assert isinstance(deps, Deps)
-    if deps.state is None:
-        return
     try:
         deps.state().ensure_schema()
+    except NoDatabase:
+        return
     except (OperationalError, InterfaceError) as error:
         raise DatabaseUnavailable(unavailable_sentence(deps.settings.database_url)) from error
 

@@ -18,7 +18,7 @@ from typing import Any
 from analysis.models import Comparison, Problem, Report, TabReading, TestResult
 from analysis.verdict_words import interval_words, when
 from analysis.wording import percent, signed_percent
-from bot.sentences import NO_TESTS
+from bot.sentences import NO_TESTS, START_DIGESTS
 from bot.sources import google_key
 
 Block = dict[str, Any]
@@ -330,7 +330,7 @@ HELP_LINES = (
     (f"`{COMMAND} status`", "verdicts for the campaigns routed to this channel by the sheet's Channels tab"),
     (f"`{COMMAND} status spring sale`", "verdicts for the campaigns or tests whose name matches"),
     (f"`{COMMAND} sheet`", "which sheet is linked, when it was last read, and the cells that need a look"),
-    (f"`{COMMAND} schedule weekdays 09:00`", "post a digest here on a schedule"),
+    (START_DIGESTS, "post a digest here on a schedule"),
     (f"`{COMMAND} schedule off`", "stop this channel's digest"),
     (f"`{COMMAND} schedule`", "show this channel's schedule"),
     (f"`{COMMAND} help`", "this message"),

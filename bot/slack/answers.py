@@ -20,6 +20,8 @@ from typing import Any, Literal
 from analysis.models import ChannelRoute, Report, SheetData, Tab, TestResult
 from analysis.sheet import parse_workbook
 from bot.deps import Deps
+from bot.digest_notes import trouble_sentences
+from bot.digest_record import read_trouble
 from bot.errors import UserFacingError
 from bot.render.blocks import (
     COMMAND,
@@ -32,7 +34,7 @@ from bot.render.blocks import (
 )
 from bot.render.chart import chart_filename, render_chart
 from bot.routing import Access, Where, access_for, channel_problems, names_unavailable, needs_names, same_campaign
-from bot.schedules import schedule_problems
+from bot.schedules_by_channel import schedule_problems
 from bot.sentences import mention
 from bot.service import full_report, narrow
 from bot.slack.schedule_command import ScheduleRequest, handle_schedule_command
@@ -417,9 +419,5 @@ def status_answer(report: Report, note: str | None, read_at: dt.datetime, draw_c
 
 # -- sheet ---------------------------------------------------------------------------------------
 def delivery_notes(deps: Deps) -> list[str]:
-    """Recent digest deliveries that failed, when the digests module offers them."""
-    try:
-        from bot.digests import delivery_notes as notes
-    except ImportError:
-        return []
-    return list(notes(deps))
+    """Recent digest trouble from the digest record, in Slack's escaping."""
+    return [escape(note) for note in trouble_sentences(read_trouble(deps))]

@@ -26,6 +26,8 @@ from typing import TYPE_CHECKING, Any
 
 from slack_bolt import BoltRequest, BoltResponse
 
+from bot.errors import NoDatabase
+
 if TYPE_CHECKING:
     from bot.state.store import StateStore
 
@@ -89,7 +91,7 @@ class AnswerClaims:
 
     def __init__(
         self,
-        state: Callable[[], StateStore] | None,
+        state: Callable[[], StateStore],
         clock: Callable[[], dt.datetime],
         keep: dt.timedelta = ANSWER_CLAIMS_KEPT,
     ) -> None:
@@ -103,10 +105,12 @@ class AnswerClaims:
         Call it on the answer's thread, never the acknowledgement's: it waits for the database.
         """
         key = delivery_id(body)
-        if key is None or self.state is None:
+        if key is None:
             return True
         try:
             return self.state().claim_answer(key, self.clock(), self.keep)
+        except NoDatabase:
+            return True  # nothing to claim with
         except Exception:  # whatever failed, an answer that may come twice beats none at all
             logger.warning(
                 "could not claim %s in the shared state; answering anyway, so a retry served by another "

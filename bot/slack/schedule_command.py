@@ -14,10 +14,11 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot.deps import Deps, state_of
+from bot.deps import Deps
 from bot.errors import UserFacingError
-from bot.schedules import EXAMPLES, ChannelSchedule, echo, next_slot, parse_schedule, schedule_for
-from bot.sentences import mention
+from bot.schedules import EXAMPLES, echo, next_slot, parse_schedule
+from bot.schedules_by_channel import ChannelSchedule, schedule_for
+from bot.sentences import START_DIGESTS, digest_interval, mention, schedule_origin
 from bot.state.channels import OFF, SET, SHEET, ScheduleChange, last_schedule_change, record_schedule_change
 
 logger = logging.getLogger("microopt.schedules")
@@ -36,17 +37,14 @@ def _show(found: ChannelSchedule | None, channel_name: str, now: dt.datetime, ch
         by = (f" by {who}" if who else "") + f" on {change.changed_at:%a %-d %b}"
     if found is None or (found.spec is None and found.problem is None):
         off = f" (turned off here{by})" if found is not None else ""
-        return (
-            f"No digests are scheduled for {where}{off}. Start them with `/microopt schedule weekdays 09:00` "
-            f"(or {EXAMPLES})."
-        )
-    origin = "set in the Channels tab" if found.source == "sheet" else f"set with /microopt schedule{by}"
+        return f"No digests are scheduled for {where}{off}. Start them with {START_DIGESTS} (or {EXAMPLES})."
+    origin = schedule_origin(found.source, by)
     if found.schedule is None:
         return f"The schedule for {where} ({origin}) does not work: {found.problem}"
     upcoming = next_slot(found.schedule, now)
     after = f" Next digest: {_when(upcoming, found.schedule.zone)}." if upcoming else ""
     return (
-        f"Digests for {where}: {found.schedule.description}, {origin}.{after} "
+        f"{digest_interval(where, found.schedule.description)}, {origin}.{after} "
         "Change it with `/microopt schedule mon 08:30`, stop it with `/microopt schedule off`."
     )
 
@@ -106,7 +104,7 @@ def _may_change(deps: Deps, request: ScheduleRequest) -> str | None:
 
 
 def _schedule_command(deps: Deps, request: ScheduleRequest) -> str:
-    store = state_of(deps)
+    store = deps.state()
     now = deps.clock()
     words = " ".join(request.text.split())
     lowered = words.lower()
@@ -128,7 +126,7 @@ def _schedule_command(deps: Deps, request: ScheduleRequest) -> str:
         store.set_slack_schedule(channel_id, request.channel_name, None, timezone, now)
         record_schedule_change(store, channel_id, user_id, OFF, None, timezone, now)
         logger.info("digests for %s turned off by %s", channel_id, user_id or "someone")
-        again = "Turn them back on with `/microopt schedule weekdays 09:00`."
+        again = f"Turn them back on with {START_DIGESTS}."
         if _by(user_id):
             return f"{_by(user_id)}turned digests off for {where}. {again}"
         return f"Digests for {where} are off. {again}"
@@ -150,4 +148,4 @@ def _schedule_command(deps: Deps, request: ScheduleRequest) -> str:
     after = f" First one: {_when(upcoming, schedule.zone)}." if upcoming else ""
     if _by(user_id):
         return f"{_by(user_id)}set digests for {where} to {schedule.description}.{after}"
-    return f"Digests for {where}: {schedule.description}.{after}"
+    return f"{digest_interval(where, schedule.description)}.{after}"

@@ -22,15 +22,16 @@ import threading
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager, nullcontext
-from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, Engine, delete, func, insert, inspect, select, text, update
+from sqlalchemy import ColumnElement, Connection, Engine, delete, func, insert, select, text, update
 
 from bot.said import SaidVerdict, VerdictRecord
-from bot.schedules import ScheduleRow, SheetSchedule
+from bot.schedules_by_channel import ScheduleRow, SheetSchedule
 from bot.state import tables as t
+from bot.state.digest_rows import Claim, DigestRow, needs_check, takeable
 from bot.state.engine import create_state_engine, redacted
+from bot.state.schema import upgrade_schema
 
 logger = logging.getLogger("microopt.state")
 SCHEMA_LOCK = 7_310_624  # PostgreSQL advisory lock key: one process creates the tables at a time
@@ -50,72 +51,6 @@ def _upserts(conn: Connection) -> Any:
 
 def worker_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
-
-
-@dataclass(frozen=True)
-class Claim:
-    id: int
-    channel: str
-    target: str
-    slot_at: dt.datetime
-    kind: str
-    attempts: int = 1
-    sent: int = 0  # messages known to be in Slack already (a taken-over digest)
-    check_first: bool = False  # it may be in Slack: ask Slack's history before sending anything
-    channel_id: str | None = None
-    message_ts: str | None = None
-    previous_error: str | None = None
-
-
-@dataclass(frozen=True)
-class DigestRow:
-    id: int
-    channel: str
-    target: str
-    slot_at: dt.datetime
-    kind: str
-    status: str
-    worker: str
-    claimed_at: dt.datetime
-    finished_at: dt.datetime | None
-    attempts: int
-    message_ts: str | None
-    messages: int
-    error: str | None
-    lease_until: dt.datetime | None = None
-    retry_at: dt.datetime | None = None
-    channel_id: str | None = None
-    arrival: str | None = None
-
-
-# Errors after which a message may be in Slack although no answer said so (bot.digest_posting).
-UNCERTAIN_ERRORS = frozenset({"slack_5xx", "timeout", "connection_error", "stopped_while_sending", "not_checked"})
-
-
-def lease_expiry(row: DigestRow, lease: dt.timedelta) -> dt.datetime:
-    """When a claimed or sending row's owner stops holding it (rows from before version 5: claimed_at + lease)."""
-    return row.lease_until or row.claimed_at + lease
-
-
-def takeable(row: DigestRow, now: dt.datetime, lease: dt.timedelta, closing: bool = False) -> bool:
-    """Whether another process may take this digest over now (`closing`: to end it, its retry time aside)."""
-    if row.status in (t.CLAIMED, t.SENDING):
-        return lease_expiry(row, lease) <= now
-    if row.status == t.UNKNOWN:
-        return True
-    if row.status == t.FAILED:
-        return closing or row.retry_at is None or row.retry_at <= now
-    return False
-
-
-def needs_check(row: DigestRow) -> bool:
-    """Whether some of this digest may be in Slack already, so Slack's history must be asked before a re-send."""
-    return (
-        row.status in (t.SENDING, t.UNKNOWN)
-        or row.arrival == t.NOT_KNOWN
-        or row.messages > 0
-        or (row.error or "") in UNCERTAIN_ERRORS
-    )
 
 
 class StateStore:
@@ -158,18 +93,7 @@ class StateStore:
                 # pysqlite starts no transaction for DDL: take SQLite's write lock before looking, so that of
                 # two processes starting at once one creates the tables and the other then finds them.
                 conn.exec_driver_sql("BEGIN IMMEDIATE")
-            t.metadata.create_all(conn, checkfirst=True)
-            _add_missing_columns(conn)
-            _widen_conversion_columns(conn)
-            found = conn.execute(select(t.meta.c.value).where(t.meta.c.key == "schema_version")).scalar()
-            if found is None:
-                conn.execute(insert(t.meta).values(key="schema_version", value=str(t.SCHEMA_VERSION)))
-            elif _version(found) < t.SCHEMA_VERSION:
-                # Every step so far only adds tables (created by `create_all`) and nullable columns (added by
-                # `_add_missing_columns`), both done just now (see `tables`).
-                conn.execute(update(t.meta).where(t.meta.c.key == "schema_version").values(value=str(t.SCHEMA_VERSION)))
-                logger.info("state schema upgraded from version %s to %s", found, t.SCHEMA_VERSION)
-            # A newer version is left as recorded: its release only added tables this one does not use.
+            upgrade_schema(conn)
         self._schema_ready = True
 
     def schema_version(self) -> int:
@@ -600,37 +524,6 @@ class StateStore:
                 continue  # a later digest reached the channel: the problem is over
             out.append(DigestRow(**row._mapping))
         return out
-
-
-def _add_missing_columns(conn: Connection) -> None:
-    """Version 5's columns on a `microopt_digests` created by an earlier version (SQLite and PostgreSQL alike)."""
-    present = {column["name"] for column in inspect(conn).get_columns(t.digests.name)}
-    for name in t.ADDED_COLUMNS:
-        if name in present:
-            continue
-        column = t.digests.c[name]
-        ddl = column.type.compile(dialect=conn.dialect)
-        conn.execute(text(f"ALTER TABLE {t.digests.name} ADD COLUMN {name} {ddl}"))
-        logger.info("added column %s to %s", name, t.digests.name)
-
-
-def _widen_conversion_columns(conn: Connection) -> None:
-    """Version 6: conversion counts as floats. SQLite stores a fraction in an integer column as given; a
-    PostgreSQL BIGINT column of an earlier version is changed to DOUBLE PRECISION (every count fits)."""
-    if conn.dialect.name != "postgresql":
-        return
-    for table, name in t.WIDENED_COLUMNS:
-        column = next(c for c in inspect(conn).get_columns(table) if c["name"] == name)
-        if column["type"].python_type is int:
-            conn.execute(text(f"ALTER TABLE {table} ALTER COLUMN {name} TYPE DOUBLE PRECISION"))
-            logger.info("column %s.%s now holds fractional conversions", table, name)
-
-
-def _version(value: str) -> int:
-    try:
-        return int(value)
-    except ValueError:
-        return 0
 
 
 def _answer_key(key: str) -> str:

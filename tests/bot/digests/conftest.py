@@ -10,6 +10,8 @@ import pytest
 
 from analysis.models import Tab
 from bot.deps import Deps
+from bot.digest_notes import trouble_sentences
+from bot.digest_record import read_trouble
 from bot.digests import ChannelPacer, DigestRun, post_digests
 from bot.settings import Settings
 from bot.slack_api.client import create_web_client
@@ -102,6 +104,11 @@ def world(store: StateStore, slack: SlackStandIn) -> World:
         slack_client=lambda: create_web_client(settings),
     )
     return World(store, slack, sheet, deps, ChannelPacer(interval=0))
+
+
+def trouble_notes(deps: Deps) -> list[str]:
+    """What `/microopt sheet` lists of the digest record, before Slack's escaping."""
+    return trouble_sentences(read_trouble(deps))
 
 
 def schedule_command(deps: Deps, channel_id: str, channel_name: str, text: str, user_id: str = "") -> str:

@@ -10,10 +10,19 @@ from dataclasses import replace
 
 import pytest
 
-from bot.digests import ChannelPacer, DigestRun, delivery_notes, post_channel_digest, post_digests
+from bot.digests import ChannelPacer, DigestRun, post_channel_digest, post_digests
 from bot.errors import SheetUnavailable
 from bot.state.store import StateStore
-from tests.bot.digests.conftest import B_WINS, CLOSE, RESULTS_HEADER, SEARCH, World, schedule_command, settings_for
+from tests.bot.digests.conftest import (
+    B_WINS,
+    CLOSE,
+    RESULTS_HEADER,
+    SEARCH,
+    World,
+    schedule_command,
+    settings_for,
+    trouble_notes,
+)
 
 UTC = dt.UTC
 MONDAY = dt.datetime(2026, 3, 2, tzinfo=UTC)
@@ -250,7 +259,7 @@ def test_one_failing_channel_does_not_stop_the_others_and_is_reported(world: Wor
         ("C0DELETED", "failed", "channel_not_found"),
         ("C0SEARCH", "posted", None),
     ]
-    notes = delivery_notes(replace(world.deps, clock=lambda: at(MONDAY, 10)))
+    notes = trouble_notes(replace(world.deps, clock=lambda: at(MONDAY, 10)))
     assert notes == [
         "C0DELETED did not get its digest of Mon 2 Mar 09:00 UTC yet: Slack does not know the channel "
         "(renamed, deleted or private): fix the Channels tab or invite the bot. microopt tries again from "
@@ -264,10 +273,10 @@ def test_an_unreadable_sheet_claims_nothing_and_the_next_minute_tries_again(worl
     down = world.run(at(MONDAY, 9))
     assert down.problem is not None and "share it" in down.problem
     assert world.store.digest_rows() == []
-    assert any("share it" in n for n in delivery_notes(world.deps))
+    assert any("share it" in n for n in trouble_notes(world.deps))
     world.sheet.fail = None
     assert [o.status for o in world.run(at(MONDAY, 9, 1)).outcomes] == ["posted"]
-    assert not any("share it" in n for n in delivery_notes(world.deps))
+    assert not any("share it" in n for n in trouble_notes(world.deps))
 
 
 def test_a_schedule_set_in_slack_wins_over_the_sheet_and_off_stops_it(world: World):

@@ -10,11 +10,11 @@ from dataclasses import replace
 import pytest
 from sqlalchemy.exc import OperationalError
 
-from bot.digests import delivery_notes, post_channel_digest
+from bot.digests import post_channel_digest
 from bot.errors import DatabaseUnavailable
 from bot.slack_api.client import create_web_client
 from bot.state.store import StateStore
-from tests.bot.digests.conftest import World, settings_for
+from tests.bot.digests.conftest import World, settings_for, trouble_notes
 from tests.fakes.slack_api import FAIL, STORE_THEN_500, STORE_THEN_STALL
 
 MONDAY = dt.datetime(2026, 3, 2, tzinfo=dt.UTC)
@@ -82,13 +82,13 @@ def test_a_failing_channel_is_retried_with_backoff_and_posted_once_it_recovers(w
         world.run(now)
         delays.append((row(world).retry_at - now).total_seconds())
     assert delays[0] <= delays[-1] <= 120 and delays[0] >= 60 * 0.75  # 30 s, 60 s, then 120 s at most
-    assert any("did not get its digest of Mon 2 Mar 09:00 UTC yet" in n for n in delivery_notes(world.deps))
+    assert any("did not get its digest of Mon 2 Mar 09:00 UTC yet" in n for n in trouble_notes(world.deps))
     world.slack.faults.recover("C0SPRING")
     back = world.run(row(world).retry_at)
     assert [o.status for o in back.outcomes] == ["posted"] and back.ok
     assert world.copies() == {SPRING: 1}
     assert (row(world).status, row(world).attempts) == ("posted", 6)
-    assert not any("spring-sale" in n for n in delivery_notes(world.deps))
+    assert not any("spring-sale" in n for n in trouble_notes(world.deps))
 
 
 def test_a_slot_still_failing_when_its_window_closes_is_missed_with_why(world: World):
@@ -100,7 +100,7 @@ def test_a_slot_still_failing_when_its_window_closes_is_missed_with_why(world: W
     assert [(o.status, o.error, o.arrival) for o in closed.outcomes] == [("missed", "slack_5xx", "not_arrived")]
     assert not closed.ok
     assert row(world).status == "missed"
-    (note,) = [n for n in delivery_notes(world.deps) if "spring-sale" in n]
+    (note,) = [n for n in trouble_notes(world.deps) if "spring-sale" in n]
     assert note == (
         "#spring-sale missed its digest of Mon 2 Mar 09:00 UTC: Slack answered with server errors; it did not arrive."
     )
@@ -119,7 +119,7 @@ def test_a_failed_hourly_slot_is_replaced_by_the_next_one(world: World):
         (10, "posted", None),
     ]
     assert world.copies() == {("C0SPRING", NINE.replace(hour=10).isoformat(), 0): 1}
-    assert not any("spring-sale" in n for n in delivery_notes(world.deps))  # a later digest arrived
+    assert not any("spring-sale" in n for n in trouble_notes(world.deps))  # a later digest arrived
 
 
 def test_without_history_scopes_an_unsure_post_is_not_known_yet_then_found(world: World):
@@ -129,7 +129,7 @@ def test_without_history_scopes_an_unsure_post_is_not_known_yet_then_found(world
     run = world.run(NINE)
     assert [(o.status, o.error) for o in run.outcomes] == [("unknown", "missing_scope")]
     assert not run.ok and len(world.posts()) == 1  # nothing re-sent blind
-    (note,) = [n for n in delivery_notes(world.deps) if "spring-sale" in n]
+    (note,) = [n for n in trouble_notes(world.deps) if "spring-sale" in n]
     assert "whether it arrived is not known yet" in note and "channels:history" in note
     world.slack.scopes |= {"channels:history", "groups:history"}
     later = world.run(NINE.replace(minute=1))

@@ -23,7 +23,7 @@ from urllib.parse import urlencode
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 from analysis.models import Tab, TestResult
-from bot.deps import Deps
+from bot.deps import Deps, no_state
 from bot.render.chart import render_chart
 from bot.settings import Settings
 from bot.slack.app import create_app, wsgi_app
@@ -90,9 +90,9 @@ def settings_for(slack: SlackStandIn, sheet: Path | str, **overrides: Any) -> Se
 def deps_for(
     settings: Settings,
     read: Callable[[str], list[Tab]] | None = None,
-    state: Callable[[], StateStore] | None = None,
+    state: Callable[[], StateStore] = no_state,
 ) -> Deps:
-    """Deps for one app; `state` shares a database with other apps (None: no shared state)."""
+    """Deps for one app; `state` shares a database with other apps (`no_state`: no shared state)."""
     return Deps(
         settings=settings,
         read_tabs=read or (lambda spec: read_tabs(spec, settings)),

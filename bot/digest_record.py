@@ -1,0 +1,70 @@
+"""What the digest record says went wrong lately, as data: `read_trouble(deps)`; `bot.digest_notes` words it.
+
+Only a database that does not answer is reported as such (`DigestTrouble.unchecked`); any other error is a
+bug and reaches the caller with its traceback.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import dataclass
+
+from sqlalchemy.exc import InterfaceError, OperationalError
+
+from bot.deps import Deps
+from bot.errors import NoDatabase
+from bot.schedules_by_channel import ChannelSchedule, effective_schedules
+from bot.state.digest_rows import DigestRow
+from bot.state.tables import FAILED, MISSED, UNKNOWN
+
+logger = logging.getLogger("microopt.digests")
+
+SHEET_ERROR = "digest_sheet_error"  # the meta key of the last run's sheet trouble (a sentence), "" once it reads
+NOTES_WINDOW = dt.timedelta(days=7)
+
+
+def label(target: str, name: str | None) -> str:
+    """How people know a channel (`#spring-sale`); its ID when no name is known."""
+    return f"#{name}" if name else target
+
+
+@dataclass(frozen=True)
+class Undelivered:
+    """A digest that is not (yet) in its channel: failed (tried again), unknown (arrival not known) or missed."""
+
+    row: DigestRow
+    where: str
+
+
+@dataclass(frozen=True)
+class DigestTrouble:
+    sheet_error: str | None = None
+    undelivered: tuple[Undelivered, ...] = ()
+    broken_schedules: tuple[ChannelSchedule, ...] = ()
+    unchecked: bool = False  # the database did not answer
+
+
+def read_trouble(deps: Deps) -> DigestTrouble:
+    """The last week's digests that did not arrive, schedules that do not parse, and a sheet digests could not
+    read; nothing without a database (no digests run without one)."""
+    try:
+        store = deps.state()
+        sheet_error = store.get_meta(SHEET_ERROR) or None
+        schedules = effective_schedules(store.schedules())
+        rows = store.problem_digests(deps.clock() - NOTES_WINDOW)
+    except NoDatabase:
+        return DigestTrouble()
+    except (OperationalError, InterfaceError):
+        logger.warning("could not read the digest record", exc_info=True)
+        return DigestTrouble(unchecked=True)
+    names = {s.channel: label(s.target, s.channel_name) for s in schedules}
+    return DigestTrouble(
+        sheet_error=sheet_error,
+        undelivered=tuple(
+            Undelivered(row, names.get(row.channel, row.target))
+            for row in rows
+            if row.status in (FAILED, UNKNOWN, MISSED)
+        ),
+        broken_schedules=tuple(s for s in schedules if s.problem),
+    )
