@@ -78,15 +78,11 @@ class Schedule:
         return ZoneInfo(self.timezone)
 
 
-# Echoes of what someone typed are cut to this many characters, and always escaped (they are mrkdwn).
-def echo(text: str) -> str:
-    """User text as it may appear in a reply: short, and inert (no pings, no disguised links)."""
-    return shorten(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
 def bad_schedule(text: str, why: str = "") -> ScheduleError:
-    reason = f" ({echo(why)})" if why else ""
-    return ScheduleError(f"“{echo(text)}” is not a schedule I understand{reason}. Try {EXAMPLES}; `off` stops digests.")
+    reason = f" ({shorten(why)})" if why else ""
+    return ScheduleError(
+        f"“{shorten(text)}” is not a schedule I understand{reason}. Try {EXAMPLES}; `off` stops digests."
+    )
 
 
 def check_timezone(name: str) -> str:
@@ -96,7 +92,7 @@ def check_timezone(name: str) -> str:
         ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError, OSError) as error:
         raise ScheduleError(
-            f"“{echo(name)}” is not a timezone I know: use a name such as Europe/London, America/New_York or UTC."
+            f"“{shorten(name)}” is not a timezone I know: use a name such as Europe/London, America/New_York or UTC."
         ) from error
     return name
 

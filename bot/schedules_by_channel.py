@@ -12,8 +12,8 @@ from analysis.cells import a1, normalise_header
 from analysis.models import ChannelRoute, Problem, Tab
 from bot.errors import UserFacingError
 from bot.routing import Names, channel_id_of, parse_channel
-from bot.schedules import Schedule, ScheduleError, bad_schedule, check_timezone, echo, parse_schedule
-from bot.sentences import QUOTE_CHARS
+from bot.schedules import Schedule, ScheduleError, bad_schedule, check_timezone, parse_schedule
+from bot.sentences import QUOTE_CHARS, shorten
 
 logger = logging.getLogger("microopt.schedules")
 
@@ -122,12 +122,12 @@ def schedule_problems(tabs: Sequence[Tab], default_timezone: str) -> list[Proble
                     check_timezone(zone)
                 except ScheduleError as error:
                     where = a1(tab.name, row_index, column["timezone"])
-                    problems.append(Problem(cell=where, message=f"{error} The digest for {echo(channel)} waits."))
+                    problems.append(Problem(cell=where, message=f"{error} The digest for {shorten(channel)} waits."))
                     continue
             _, problem = _parsed(spec, zone or default_timezone)
             if problem:
                 where = a1(tab.name, row_index, column["schedule"])
-                problems.append(Problem(cell=where, message=f"{problem} The digest for {echo(channel)} waits."))
+                problems.append(Problem(cell=where, message=f"{problem} The digest for {shorten(channel)} waits."))
     return problems
 
 

@@ -16,12 +16,18 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from bot.deps import Deps
 from bot.errors import UserFacingError
-from bot.schedules import EXAMPLES, echo, next_slot, parse_schedule
+from bot.render.blocks import escape
+from bot.schedules import EXAMPLES, next_slot, parse_schedule
 from bot.schedules_by_channel import ChannelSchedule, schedule_for
-from bot.sentences import START_DIGESTS, digest_interval, mention, schedule_origin
+from bot.sentences import START_DIGESTS, digest_interval, mention, schedule_origin, shorten
 from bot.state.channels import OFF, SET, SHEET, ScheduleChange, last_schedule_change, record_schedule_change
 
 logger = logging.getLogger("microopt.schedules")
+
+
+def echo(text: str) -> str:
+    """What someone typed, quoted in a reply: short, and inert in mrkdwn (no pings, no disguised links)."""
+    return escape(shorten(text))
 
 
 def _when(moment: dt.datetime, zone: ZoneInfo) -> str:
@@ -40,7 +46,7 @@ def _show(found: ChannelSchedule | None, channel_name: str, now: dt.datetime, ch
         return f"No digests are scheduled for {where}{off}. Start them with {START_DIGESTS} (or {EXAMPLES})."
     origin = schedule_origin(found.source, by)
     if found.schedule is None:
-        return f"The schedule for {where} ({origin}) does not work: {found.problem}"
+        return f"The schedule for {where} ({origin}) does not work: {escape(found.problem)}"
     upcoming = next_slot(found.schedule, now)
     after = f" Next digest: {_when(upcoming, found.schedule.zone)}." if upcoming else ""
     return (
@@ -73,7 +79,7 @@ def handle_schedule_command(deps: Deps, request: ScheduleRequest) -> str:
     try:
         return _schedule_command(deps, request)
     except UserFacingError as error:
-        return str(error)
+        return escape(str(error))
     except SQLAlchemyError:
         logger.exception("/microopt schedule failed")
         return "microopt could not reach its database to read or change the schedule; try again in a minute."
@@ -140,7 +146,7 @@ def _schedule_command(deps: Deps, request: ScheduleRequest) -> str:
     try:
         schedule = parse_schedule(words, default_timezone)
     except UserFacingError as error:
-        return str(error)
+        return escape(str(error))
     store.set_slack_schedule(channel_id, request.channel_name, schedule.spec, schedule.timezone, now)
     record_schedule_change(store, channel_id, user_id, SET, schedule.spec, schedule.timezone, now)
     logger.info("digests for %s set to %r by %s", channel_id, schedule.spec, user_id or "someone")

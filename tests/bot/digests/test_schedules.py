@@ -137,3 +137,19 @@ def test_a_fire_time_in_a_gap_at_midnight_still_gives_that_day_its_slot():
     schedule = parse_schedule("daily 00:00", "America/Santiago")
     slots = slots_between(schedule, dt.datetime(2026, 9, 5, 12, tzinfo=UTC), dt.datetime(2026, 9, 8, tzinfo=UTC))
     assert [f"{t.astimezone(schedule.zone):%m-%d %H:%M}" for t in slots] == ["09-06 01:00", "09-07 00:00"]
+
+
+def test_a_schedule_cell_with_markup_is_quoted_raw_and_escaped_once_for_slack():
+    from analysis.models import Tab
+    from bot.render.blocks import problems_text
+    from bot.schedules_by_channel import schedule_problems
+
+    channels = Tab(
+        name="Channels",
+        rows=[["Campaign", "Channel", "Schedule", "Timezone"], ["Spring Sale", "#spring-sale", "<!here> 09:00", "UTC"]],
+    )
+    problems = schedule_problems([channels], "UTC")
+    assert [p.cell for p in problems] == ["Channels!C2"]
+    assert "“<!here> 09:00”" in problems[0].message  # the terminal shows what the cell says
+    slack = problems_text(problems)
+    assert "“&lt;!here&gt; 09:00”" in slack and "&amp;lt;" not in slack and "<!here>" not in slack
