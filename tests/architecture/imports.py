@@ -77,10 +77,25 @@ def graph() -> dict[str, set[str]]:
     return edges
 
 
+def upward(edges: dict[str, set[str]]) -> list[str]:
+    """Every import that runs up a layer, in words."""
+    return [
+        f"{module} ({LAYERS[layer_of(module)][0]}) imports {target} ({LAYERS[layer_of(target)][0]})"
+        for module, targets in edges.items()
+        for target in sorted(targets)
+        if layer_of(target) < layer_of(module)
+    ]
+
+
 def main() -> None:
-    for module, targets in graph().items():
+    edges = graph()
+    for module, targets in edges.items():
         layer = LAYERS[layer_of(module)][0]
         print(f"{module} [{layer}] -> {', '.join(sorted(targets)) or '-'}")
+    back = upward(edges)
+    print(f"\n{len(edges)} modules, {sum(map(len, edges.values()))} imports, {len(back)} up a layer")
+    for line in back:
+        print(f"  up: {line}")
 
 
 if __name__ == "__main__":
