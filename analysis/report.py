@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import math
 from functools import cache
 
 import numpy as np
@@ -96,10 +95,6 @@ def comparison_table(
     table["chance_to_beat"] = chance_to_beat(*counts) if len(table) else np.empty(0)
     table["shrunk_lift"] = shrunk_lifts(*counts)
     return table.reset_index(drop=True)
-
-
-def _optional(value: float) -> float | None:
-    return float(value) if math.isfinite(value) else None
 
 
 def _comparisons(table: pd.DataFrame) -> dict[int, tuple[Comparison, ...]]:
