@@ -94,7 +94,12 @@ def _state(deps: Deps) -> StateStore | None:
         return None
     except UserFacingError:
         raise
-    except Exception:  # the database is optional for a read: without it the read rests on one look
+    except Exception as error:
+        from sqlalchemy.exc import SQLAlchemyError
+
+        if not isinstance(error, SQLAlchemyError | OSError):
+            raise  # a bug, not a database that does not answer
+        # The database is optional for a read: without it the read rests on one look.
         logger.warning("state database unavailable; analysing without recorded looks", exc_info=True)
         return None
 

@@ -168,3 +168,21 @@ def test_an_as_of_replay_of_an_undated_sheet_ends_at_the_looks_recorded_by_that_
     second_day = full_report(reads.deps, parse_workbook(reads.tabs), as_of=(MORNING + dt.timedelta(days=1)).date())
     assert second_day.tests[0].comparisons[0].call == "better"
     assert len(read_looks(reads.store, "campaigns.xlsx")) == 3  # a replay records nothing
+
+
+def test_a_database_that_cannot_be_opened_leaves_status_on_one_look_and_a_bug_surfaces(tmp_path) -> None:
+    from dataclasses import replace
+
+    from bot.deps import create_deps, state_factory
+
+    (tmp_path / "a-file").write_text("not a folder")
+    unreachable = Settings(DATABASE_URL=f"sqlite:///{tmp_path}/a-file/state.db")
+    deps = replace(create_deps(unreachable), state=state_factory(unreachable))
+    report = full_report(deps, parse_workbook(deps.read_tabs(deps.settings.sheet)))
+    assert report.tests and {t.path for t in report.tests} <= {"one_look", "days"}
+
+    def broken() -> StateStore:
+        raise RuntimeError("a bug in opening the store")
+
+    with pytest.raises(RuntimeError):
+        full_report(replace(deps, state=broken), parse_workbook(deps.read_tabs(deps.settings.sheet)))
