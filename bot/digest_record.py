@@ -10,12 +10,11 @@ import datetime as dt
 import logging
 from dataclasses import dataclass
 
-from sqlalchemy.exc import InterfaceError, OperationalError
-
 from bot.deps import Deps
 from bot.errors import NoDatabase
 from bot.schedules_by_channel import ChannelSchedule, effective_schedules
 from bot.state.digest_rows import DigestRow
+from bot.state.engine import NOT_ANSWERING
 from bot.state.tables import FAILED, MISSED, UNKNOWN
 
 logger = logging.getLogger("microopt.digests")
@@ -55,7 +54,7 @@ def read_trouble(deps: Deps) -> DigestTrouble:
         rows = store.problem_digests(deps.clock() - NOTES_WINDOW)
     except NoDatabase:
         return DigestTrouble()
-    except (OperationalError, InterfaceError):
+    except NOT_ANSWERING:
         logger.warning("could not read the digest record", exc_info=True)
         return DigestTrouble(unchecked=True)
     names = {s.channel: label(s.target, s.channel_name) for s in schedules}

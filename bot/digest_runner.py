@@ -11,8 +11,6 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 
-from sqlalchemy.exc import InterfaceError, OperationalError
-
 from bot.deps import Deps
 from bot.digest_outcomes import Outcome
 from bot.digest_pacing import ChannelPacer
@@ -22,6 +20,7 @@ from bot.digest_recovery import LeaseKeeper, LookupFailed, RunClock, find_parts,
 from bot.digest_routing import Routing, channel_digest
 from bot.render.digest import Digest
 from bot.state.digest_rows import Claim, DigestRow
+from bot.state.engine import NOT_ANSWERING
 from bot.state.store import StateStore
 from bot.state.tables import (
     ARRIVED,
@@ -182,7 +181,7 @@ def in_threads(runner: Runner, tasks: Sequence[Callable[[], Outcome | None]]) ->
     def guarded(task: Callable[[], Outcome | None]) -> Outcome | None:
         try:
             return task()
-        except (OperationalError, InterfaceError) as error:
+        except NOT_ANSWERING as error:
             runner.stop.set()
             failure.append(error)
             return None

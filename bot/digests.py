@@ -18,8 +18,6 @@ import logging
 from collections.abc import Callable
 from functools import partial
 
-from sqlalchemy.exc import InterfaceError, OperationalError
-
 from analysis.models import Report, SheetData
 from bot.deps import Deps
 from bot.digest_notes import already_posting, names_wait, no_such_channel, sheet_unread
@@ -35,7 +33,7 @@ from bot.schedules_by_channel import renamed_keys, schedule_for, sheet_schedules
 from bot.service import full_report, load_sheet
 from bot.slack_api.directory import ChannelNames, list_channel_names
 from bot.state.channels import rekey_channels
-from bot.state.engine import unavailable_sentence
+from bot.state.engine import NOT_ANSWERING, unavailable_sentence
 from bot.state.store import StateStore
 from bot.state.tables import FORCED, SHEET
 
@@ -115,7 +113,7 @@ def post_digests(
     """
     try:
         return _post_digests(deps, now or deps.clock(), dry_run, pacer or PACER, refresh_schedules, sleep)
-    except (OperationalError, InterfaceError) as error:
+    except NOT_ANSWERING as error:
         raise _database_guard(deps) from error
 
 
@@ -191,7 +189,7 @@ def post_channel_digest(
     """`microopt digest --channel C --force`: this channel's digest now, whatever its schedule."""
     try:
         return _post_channel_digest(deps, channel, now or deps.clock(), dry_run, pacer or PACER, sleep)
-    except (OperationalError, InterfaceError) as error:
+    except NOT_ANSWERING as error:
         raise _database_guard(deps) from error
 
 

@@ -71,18 +71,16 @@ def _stop_on_sigterm(stop: object) -> None:
 
 def _ensure_state(deps: object) -> None:
     """Create or upgrade the schema before the scheduler starts; a database that does not answer is one sentence."""
-    from sqlalchemy.exc import InterfaceError, OperationalError
-
     from bot.deps import Deps
     from bot.errors import DatabaseUnavailable, NoDatabase
-    from bot.state.engine import unavailable_sentence
+    from bot.state.engine import NOT_ANSWERING, unavailable_sentence
 
     assert isinstance(deps, Deps)
     try:
         deps.state().ensure_schema()
     except NoDatabase:
         return
-    except (OperationalError, InterfaceError) as error:
+    except NOT_ANSWERING as error:
         raise DatabaseUnavailable(unavailable_sentence(deps.settings.database_url)) from error
 
 

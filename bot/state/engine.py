@@ -11,11 +11,14 @@ from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import ArgumentError
+from sqlalchemy.exc import ArgumentError, InterfaceError, OperationalError
 
 from bot.errors import ConfigurationError
 
 DEFAULT_DATABASE_URL = "sqlite:///microopt.db"
+# A database that does not answer (stopped, unreachable, its connection lost), as against one that refuses a
+# statement (a bug): what digests stop on and report as `unavailable_sentence`.
+NOT_ANSWERING = (OperationalError, InterfaceError)
 CONNECT_TIMEOUT_SECONDS = 10
 
 
