@@ -62,7 +62,7 @@ def wrap(text: str, width: int, indent: str = "", first: str | None = None) -> l
     lines: list[str] = []
     while len(prefix) + len(rest) > width:
         cut = rest.rfind(" ", 0, max(width - len(prefix) + 1, 0))
-        if cut <= 0:
+        if cut < 0:  # the first word is longer than the line: it stands alone
             cut = rest.find(" ")
             if cut < 0:
                 break
