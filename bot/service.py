@@ -71,7 +71,10 @@ def full_report(
     settings = decision_settings(deps)
     now = deps.clock()
     state = _state(deps) if record else None
-    if state is None or as_of is not None:
+    if isinstance(state, Problem):
+        report = analyse(data, source=source, as_of=as_of, settings=settings)
+        report = report.model_copy(update={"problems": (*report.problems, state)})
+    elif state is None or as_of is not None:
         report = analyse(data, source=source, as_of=as_of, settings=settings, history=_replayed(state, source, as_of))
     else:
         report = _recorded(state, data, source, settings, now)
@@ -87,7 +90,9 @@ def decision_settings(deps: Deps) -> DecisionSettings:
     return DecisionSettings(alpha=deps.settings.alpha, minimum_effect=deps.settings.minimum_effect)
 
 
-def _state(deps: Deps) -> StateStore | None:
+def _state(deps: Deps) -> StateStore | Problem | None:
+    """The state store; None without one; the problem to report when it is configured but cannot be opened
+    (the read then rests on one look)."""
     try:
         return deps.state()
     except NoDatabase:
@@ -99,9 +104,8 @@ def _state(deps: Deps) -> StateStore | None:
 
         if not isinstance(error, SQLAlchemyError | OSError):
             raise  # a bug, not a database that does not answer
-        # The database is optional for a read: without it the read rests on one look.
         logger.warning("state database unavailable; analysing without recorded looks", exc_info=True)
-        return None
+        return STATE_UNAVAILABLE
 
 
 def _replayed(state: StateStore | None, source: str, as_of: dt.date | None) -> pd.DataFrame | None:

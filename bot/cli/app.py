@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import logging
-
 import typer
 
 from bot.cli import backtest, digest, slack, status
+from bot.cli.options import terminal_logs
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Honest verdicts on your campaign tests.")
 
@@ -21,5 +20,5 @@ for command_module in (status, slack, digest, backtest):
 
 
 def main() -> None:
-    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    terminal_logs()
     app()

@@ -10,13 +10,15 @@ from typing import Annotated
 
 import typer
 
-from bot.cli.options import DebugOption, load_deps, run_for_user
+from bot.cli.options import DebugOption, full_tracebacks, load_deps, run_for_user
 from bot.errors import UserFacingError
 
 logger = logging.getLogger("microopt")
 
 
 def _verbose_logs() -> None:
+    """A long-running process: what it does, and its errors' tracebacks, in its log."""
+    full_tracebacks()
     logging.getLogger("microopt").setLevel(logging.INFO)
     for handler in logging.getLogger().handlers:
         handler.setLevel(logging.INFO)

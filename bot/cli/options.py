@@ -19,6 +19,38 @@ from bot.settings import Settings
 
 logger = logging.getLogger("microopt")
 T = TypeVar("T")
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+
+class OneLineErrors(logging.Formatter):
+    """Log lines for a terminal: an error logged with its traceback shows as its type and first line. The
+    traceback is for `--debug` and for the servers' logs (`full_tracebacks`)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        if not record.exc_info or record.exc_info[1] is None:
+            return super().format(record)
+        error = record.exc_info[1]
+        saved = record.exc_info, record.exc_text
+        record.exc_info, record.exc_text = None, None  # another handler may still want the traceback
+        try:
+            first = next(iter(str(error).splitlines()), "")
+            return f"{super().format(record)} ({type(error).__name__}{': ' + first if first else ''})"
+        finally:
+            record.exc_info, record.exc_text = saved
+
+
+def terminal_logs() -> None:
+    """Warnings and errors on stderr, one line each."""
+    handler = logging.StreamHandler()
+    handler.setFormatter(OneLineErrors(LOG_FORMAT))
+    logging.basicConfig(level=logging.WARNING, handlers=[handler])
+
+
+def full_tracebacks() -> None:
+    """Tracebacks in the log: for servers, which people read in their logs, and for `--debug`."""
+    for handler in logging.getLogger().handlers:
+        if isinstance(handler.formatter, OneLineErrors):
+            handler.setFormatter(logging.Formatter(LOG_FORMAT))
 
 
 def settings_sentence(error: ValidationError) -> str:
@@ -36,6 +68,8 @@ def load_deps() -> Deps:
 
 def run_for_user(action: Callable[[], T], debug: bool = False) -> T:
     """Run `action`; a user-facing error becomes one sentence on stderr and exit 1, a bug a short apology."""
+    if debug:
+        full_tracebacks()
     try:
         return action()
     except UserFacingError as error:

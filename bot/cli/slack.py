@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 import typer
 
-from bot.cli.options import DebugOption, load_deps, run_for_user
+from bot.cli.options import DebugOption, full_tracebacks, load_deps, run_for_user
 from bot.settings import Settings
 
 
@@ -34,6 +34,7 @@ def serve_http(port: int | None = None, workers: int = 1, threads: int = 8) -> N
     from bot.wsgi import create
 
     settings = load_deps().settings
+    full_tracebacks()
     check_settings(settings, "http")
     verify_bot_token(settings)
     options = gunicorn_options(settings, port, workers, threads)
@@ -54,6 +55,7 @@ def serve_socket() -> None:
     from bot.slack.app import check_settings, create_app, run_socket_mode, verify_bot_token
 
     deps = load_deps()
+    full_tracebacks()
     check_settings(deps.settings, "socket")
     verify_bot_token(deps.settings)
     run_socket_mode(create_app(deps.settings, deps, mode="socket"), deps.settings)

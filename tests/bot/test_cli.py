@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -161,6 +162,29 @@ def test_python_dash_m_bot_runs_the_same_cli():
     assert {t["campaign"] for t in json.loads(completed.stdout)["tests"]} == {"Spring Sale"}
 
 
+def test_a_database_that_cannot_be_opened_is_one_line_on_stderr_and_one_problem_in_the_report(tmp_path):
+    (tmp_path / "a-file").write_text("not a folder")
+    completed = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "bot",
+            "status",
+            "--sheet",
+            str(Path(__file__).resolve().parents[2] / "examples" / "campaigns.xlsx"),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=tmp_path,
+        env={**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path}/a-file/state.db"},
+    )
+    assert completed.returncode == 0, completed.stderr
+    told = [line for line in completed.stderr.splitlines() if line]
+    assert len(told) == 1 and "state database unavailable" in told[0] and "FileExistsError" in told[0]
+    assert "State database: microopt could not read its record of earlier looks" in " ".join(completed.stdout.split())
+
+
 def test_status_records_its_look_in_the_default_state_database_and_keeps_the_call(tmp_path):
     """Run twice in one folder: the second read finds the first's look in ./microopt.db, and the example's
     call carries the moment it was made; `--no-history` reads alone and says the verdict rests on one look."""
@@ -199,3 +223,17 @@ def test_status_on_the_example_imports_nothing_it_does_not_use(tmp_path, options
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path, check=True)
     assert done.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_terminal_log_lines_name_an_error_in_one_line_and_leave_the_traceback_to_other_handlers():
+    import logging
+
+    from bot.cli.options import LOG_FORMAT, OneLineErrors
+
+    try:
+        raise OSError("disk gone\nsecond line")
+    except OSError:
+        record = logging.LogRecord("microopt", logging.WARNING, __file__, 1, "could not record", None, sys.exc_info())
+    terse = OneLineErrors(LOG_FORMAT).format(record)
+    assert terse.endswith("could not record (OSError: disk gone)") and "\n" not in terse
+    assert "Traceback" in logging.Formatter(LOG_FORMAT).format(record)  # another handler still gets it

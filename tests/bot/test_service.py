@@ -12,7 +12,7 @@ import pytest
 from analysis.models import Report, Tab
 from analysis.sheet import parse_workbook
 from bot.deps import Deps
-from bot.service import full_report
+from bot.service import STATE_UNAVAILABLE, full_report
 from bot.settings import Settings
 from bot.state.history import read_looks
 from bot.state.store import StateStore
@@ -180,6 +180,7 @@ def test_a_database_that_cannot_be_opened_leaves_status_on_one_look_and_a_bug_su
     deps = replace(create_deps(unreachable), state=state_factory(unreachable))
     report = full_report(deps, parse_workbook(deps.read_tabs(deps.settings.sheet)))
     assert report.tests and {t.path for t in report.tests} <= {"one_look", "days"}
+    assert STATE_UNAVAILABLE in report.problems  # the report says why it rests on one look
 
     def broken() -> StateStore:
         raise RuntimeError("a bug in opening the store")
