@@ -35,25 +35,20 @@ def _moment(stamp: object) -> dt.datetime | dt.date | None:
 
 def report_calls(report: Report) -> pd.DataFrame:
     """Every comparison of the report with its call (None while open), as `CALL_COLUMNS`."""
-    rows = []
-    for test in report.tests:
-        for c in test.comparisons:
-            at = c.at_call
-            rows.append(
-                {
-                    "campaign": test.campaign,
-                    "test": test.test,
-                    "variant": c.variant,
-                    "metric": c.metric,
-                    "call": at.call if at else None,
-                    "called_on": _stamp(at.called_on) if at else None,
-                    "visitors_control": at.control_visitors if at else 0,
-                    "conversions_control": at.control_conversions if at else 0,
-                    "visitors": at.variant_visitors if at else 0,
-                    "conversions": at.variant_conversions if at else 0,
-                }
-            )
-    return pd.DataFrame(rows, columns=CALL_COLUMNS)
+    pairs = [(test, c, c.at_call) for test in report.tests for c in test.comparisons]
+    columns = {
+        "campaign": [test.campaign for test, _, _ in pairs],
+        "test": [test.test for test, _, _ in pairs],
+        "variant": [c.variant for _, c, _ in pairs],
+        "metric": [c.metric for _, c, _ in pairs],
+        "call": [at.call if at else None for _, _, at in pairs],
+        "called_on": [_stamp(at.called_on) if at else None for _, _, at in pairs],
+        "visitors_control": [at.control_visitors if at else 0 for _, _, at in pairs],
+        "conversions_control": [at.control_conversions if at else 0 for _, _, at in pairs],
+        "visitors": [at.variant_visitors if at else 0 for _, _, at in pairs],
+        "conversions": [at.variant_conversions if at else 0 for _, _, at in pairs],
+    }
+    return pd.DataFrame(columns, columns=CALL_COLUMNS)
 
 
 def _said(test: TestResult, c: Comparison | None, r: dict[str, Any]) -> str:

@@ -97,12 +97,19 @@ def comparison_table(
     return table.reset_index(drop=True)
 
 
+def _runs(test_index: np.ndarray) -> list[tuple[int, int, int]]:
+    """(test index, start, end) of each run of equal test indices, in order."""
+    if not len(test_index):
+        return []
+    starts = np.flatnonzero(np.r_[True, test_index[1:] != test_index[:-1]])
+    ends = np.r_[starts[1:], len(test_index)]
+    return list(zip(test_index[starts].tolist(), starts.tolist(), ends.tolist(), strict=True))
+
+
 def _comparisons(table: pd.DataFrame) -> dict[int, tuple[Comparison, ...]]:
-    """Every comparison, grouped by its test's index."""
-    grouped: dict[int, list[Comparison]] = {}
-    for index, comparison in zip(table["test_index"].tolist(), comparisons(table), strict=True):
-        grouped.setdefault(index, []).append(comparison)
-    return {index: tuple(items) for index, items in grouped.items()}
+    """Every comparison, grouped by its test's index (the table is in sheet order: each test's rows adjoin)."""
+    items = comparisons(table)
+    return {index: tuple(items[start:end]) for index, start, end in _runs(table["test_index"].to_numpy())}
 
 
 def _ref(c: Comparison | None) -> ComparisonRef | None:
@@ -138,17 +145,25 @@ def _funnel_pairs(pairs: pd.DataFrame, table: pd.DataFrame) -> dict[int, tuple[F
 
 
 def _arm_totals(specs: tuple[TestSpec, ...], arms: pd.DataFrame) -> list[tuple[ArmTotals, ...]]:
-    """Each test's arms in its variants' order (no rows yet: no visitors)."""
-    keys = zip(arms["test_index"].tolist(), arms["variant"].tolist(), strict=True)
-    figures = dict(zip(keys, zip(ints(arms["visitors"]), optional_floats(arms["spend"]), strict=True), strict=True))
-    return [
-        tuple(
-            built(ArmTotals, {"variant": v, "visitors": visitors, "spend": spend})
-            for v in spec.variants
-            for visitors, spend in (figures.get((i, v), (0, None)),)
-        )
-        for i, spec in enumerate(specs)
+    """Each test's arms in its variants' order (no rows yet: no visitors). Built in the order the arms
+    first appear, which is the spec's for nearly every test; a test whose control is not listed first, or
+    with a variant that has no rows as of the day asked, is put in the spec's order by name."""
+    arms = arms.sort_values("test_index", kind="stable")
+    variants = arms["variant"].tolist()
+    totals = [
+        built(ArmTotals, {"variant": v, "visitors": visitors, "spend": spend})
+        for v, visitors, spend in zip(variants, ints(arms["visitors"]), optional_floats(arms["spend"]), strict=True)
     ]
+    result: list[tuple[ArmTotals, ...]] = [()] * len(specs)
+    for index, start, end in _runs(arms["test_index"].to_numpy()):
+        result[index] = tuple(totals[start:end])
+    for index, spec in enumerate(specs):
+        if tuple(a.variant for a in result[index]) != spec.variants:
+            by_name = {a.variant: a for a in result[index]}
+            result[index] = tuple(
+                by_name.get(v) or built(ArmTotals, {"variant": v, "visitors": 0, "spend": None}) for v in spec.variants
+            )
+    return result
 
 
 def _confirm_sizes(table: pd.DataFrame, settings: DecisionSettings) -> dict[int, dict[tuple[str, str], float]]:

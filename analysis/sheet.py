@@ -219,7 +219,7 @@ def _layout(tab: Tab, problems: list[Problem]) -> _Layout | None:
 
 def _cells(tab: Tab, header_row: int) -> pd.DataFrame:
     width = max((len(row) for row in tab.rows), default=0)
-    body = [list(row) + [None] * (width - len(row)) for row in tab.rows[header_row + 1 :]]
+    body = [row if len(row) == width else [*row, *[None] * (width - len(row))] for row in tab.rows[header_row + 1 :]]
     frame = pd.DataFrame(body, columns=range(width), dtype="object")
     frame.index = frame.index + header_row + 1
     return frame

@@ -154,25 +154,21 @@ def _recorded(state: StateStore, data: SheetData, source: str, settings: Decisio
 
 def undated_looks(report: Report) -> pd.DataFrame:
     """Today's totals and decision of every comparison of an undated test, as a look to record."""
-    rows = [
-        {
-            "campaign": t.campaign,
-            "test": t.test,
-            "variant": c.variant,
-            "metric": c.metric,
-            "visitors_control": c.control_visitors,
-            # The state tables hold whole counts; attribution's fractions are recorded truncated, as before.
-            "conversions_control": int(c.control_conversions),
-            "visitors": c.variant_visitors,
-            "conversions": int(c.variant_conversions),
-            "decision": c.decision,
-            "decision_p_value": c.decision_p_value,
-        }
-        for t in report.tests
-        if t.path != "days"
-        for c in t.comparisons
-    ]
-    return pd.DataFrame(rows, columns=[*HISTORY_COLUMNS[:4], *COUNTS, "decision", "decision_p_value"])
+    pairs = [(t, c) for t in report.tests if t.path != "days" for c in t.comparisons]
+    columns = {
+        "campaign": [t.campaign for t, _ in pairs],
+        "test": [t.test for t, _ in pairs],
+        "variant": [c.variant for _, c in pairs],
+        "metric": [c.metric for _, c in pairs],
+        "visitors_control": [c.control_visitors for _, c in pairs],
+        # The state tables hold whole counts; attribution's fractions are recorded truncated, as before.
+        "conversions_control": [int(c.control_conversions) for _, c in pairs],
+        "visitors": [c.variant_visitors for _, c in pairs],
+        "conversions": [int(c.variant_conversions) for _, c in pairs],
+        "decision": [c.decision for _, c in pairs],
+        "decision_p_value": [c.decision_p_value for _, c in pairs],
+    }
+    return pd.DataFrame(columns, columns=[*HISTORY_COLUMNS[:4], *COUNTS, "decision", "decision_p_value"])
 
 
 def backtest_report(deps: Deps, sheet: str | None = None) -> Backtest:

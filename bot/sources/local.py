@@ -7,7 +7,7 @@ import csv
 import io
 import zipfile
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from analysis.models import Cell, Tab
 from bot.errors import SheetUnavailable
@@ -45,7 +45,7 @@ def _read_csv(path: Path) -> list[Tab]:
     if "\x00" in text:
         raise ValueError("binary content")
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(text))
-    rows: list[list[Cell]] = [list(row) for row in reader]
+    rows = cast(list[list[Cell]], list(reader))  # csv.reader yields a fresh list per row
     return [Tab(name=path.stem, rows=rows)]
 
 
