@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gc
+
 import typer
 
 from bot.cli import backtest, digest, slack, status
@@ -21,4 +23,7 @@ for command_module in (status, slack, digest, backtest):
 
 def main() -> None:
     terminal_logs()
+    # The libraries imported by now (pandas, scipy, pydantic's schemas) live as long as the process: frozen,
+    # no collection walks them again, nor the last one as the interpreter exits (0.09 s of a 0.75 s status).
+    gc.freeze()
     app()

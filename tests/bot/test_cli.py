@@ -225,6 +225,24 @@ def test_status_on_the_example_imports_nothing_it_does_not_use(tmp_path, options
     assert done.stdout.strip().splitlines()[-1] == "[]"
 
 
+def test_the_command_freezes_what_its_imports_made_so_no_collection_walks_it_again(tmp_path):
+    """Without the freeze every collection, the last at exit included, walks pandas', scipy's and pydantic's
+    objects: 0.09 s of a 0.75 s status. The frozen ones are those that existed before the command ran."""
+    code = (
+        "import gc, sys, runpy\n"
+        "sys.argv = ['microopt', 'status', '--no-history']\n"
+        "try:\n"
+        "    runpy.run_module('bot', run_name='__main__')\n"
+        "except SystemExit as done:\n"
+        "    assert not done.code, done.code\n"
+        "print(gc.get_freeze_count(), len(gc.get_objects()))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path, check=True)
+    frozen, still_collected = map(int, done.stdout.split()[-2:])
+    assert frozen > 50_000  # the libraries' objects (about 80,000 with pandas 3, scipy and pydantic)
+    assert still_collected < frozen  # what the command itself made stays collectable
+
+
 def test_terminal_log_lines_name_an_error_in_one_line_and_leave_the_traceback_to_other_handlers():
     import logging
 
