@@ -1,12 +1,13 @@
 """Where `microopt status --format json` spends its time on the 60,000-test sheet, stage by stage, beside the
 floor (benchmarks.floor: `read_csv` plus a vectorised z-test) measured in the same run.
 
-Each stage is timed in this process, medians of REPEATS, after one warm-up: reading and checking the cells
-(every cell, so that a bad one is named by its A1 reference), the comparison table (statistics and the
-sequential decision over every comparison, vectorised), the verdicts (per test: rules, wording, the
-report's models), and writing the JSON. The import cost is timed in fresh interpreters: the libraries
-status needs, and all of microopt's modules that status imports. The sum of the stages that do not depend
-on how verdicts are built shows how close the whole can come to the floor.
+Each stage is timed in this process, medians of REPEATS, after one warm-up, without the cyclic collector as
+the command runs: reading and checking the cells (every cell, so that a bad one is named by its A1
+reference), the comparison table (statistics and the sequential decision over every comparison, vectorised),
+the verdicts (per test: rules, wording, the report's models), and writing the JSON. The import cost is timed
+in fresh interpreters: the libraries status needs, and all of microopt's modules that status imports. The
+sum of the stages that do not depend on how verdicts are built shows how close the whole can come to the
+floor.
 
 Run: python -m benchmarks.bench_stages [--repeats 3]
 """
@@ -14,6 +15,7 @@ Run: python -m benchmarks.bench_stages [--repeats 3]
 from __future__ import annotations
 
 import argparse
+import gc
 import io
 import statistics
 import sys
@@ -27,17 +29,22 @@ from benchmarks.bench_startup import LIBRARIES
 from benchmarks.floor import z_test_everything
 from benchmarks.sheets import write_undated_sheet
 from benchmarks.timing import median_run
+from bot.cli.options import one_shot
 
 TESTS = 60_000
 
 
 def median_seconds(work: Callable[[], Any], repeats: int) -> float:
+    """Median seconds of `work`, timed as the command runs it: without the cyclic collector (one_shot), the
+    garbage of the run before collected first."""
     work()  # warm-up: first calls compile regexes and fill caches
     times = []
     for _ in range(repeats):
-        started = time.perf_counter()
-        work()
-        times.append(time.perf_counter() - started)
+        gc.collect()
+        with one_shot():
+            started = time.perf_counter()
+            work()
+            times.append(time.perf_counter() - started)
     return statistics.median(times)
 
 
