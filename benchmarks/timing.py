@@ -10,10 +10,12 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-# Python caches each module's compiled bytecode (__pycache__) on its first run, and a user's later runs
-# load it; a shell exporting PYTHONDONTWRITEBYTECODE would make every run compile microopt from source
-# again (about 50 ms at start-up), which no user's second run pays. Children run as Python does by default.
-CHILD_ENV = {name: value for name, value in os.environ.items() if name != "PYTHONDONTWRITEBYTECODE"}
+
+def child_env() -> dict[str, str]:
+    """This process's environment as it is now (a benchmark may set COLUMNS, say), for a child that runs as
+    Python does by default: a shell exporting PYTHONDONTWRITEBYTECODE would make every run compile microopt
+    from source again (about 50 ms at start-up), which no user's second run pays, their bytecode cached."""
+    return {name: value for name, value in os.environ.items() if name != "PYTHONDONTWRITEBYTECODE"}
 
 
 @dataclass(frozen=True)
@@ -30,7 +32,7 @@ def run(command: list[str], cwd: str | None = None, keep_output: bool = True) ->
     with tempfile.TemporaryFile("w+") as out:
         started = time.perf_counter()
         target = out if keep_output else subprocess.DEVNULL
-        process = subprocess.Popen(command, stdout=target, stderr=subprocess.PIPE, text=True, cwd=cwd, env=CHILD_ENV)
+        process = subprocess.Popen(command, stdout=target, stderr=subprocess.PIPE, text=True, cwd=cwd, env=child_env())
         _, status, usage = os.wait4(process.pid, 0)
         seconds = time.perf_counter() - started
         process.returncode = os.waitstatus_to_exitcode(status)
