@@ -18,8 +18,8 @@ import time
 from pathlib import Path
 
 from analysis.backtest import backtest
+from analysis.reading.workbook import parse_workbook
 from analysis.report import analyse
-from analysis.sheet import parse_workbook
 from benchmarks.sheets import write_dated_sheet
 from benchmarks.timing import timed
 from bot.sources.local import read_local

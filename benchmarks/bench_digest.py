@@ -196,8 +196,8 @@ def main() -> None:
         run_faults(args.before, args.every, args.deadline, args.only)
         return
     ours = run_microopt(args.channels, args.campaigns)
+    from analysis.reading.workbook import parse_workbook
     from analysis.report import analyse
-    from analysis.sheet import parse_workbook
 
     started = time.perf_counter()
     analyse(parse_workbook(sheet(args.channels, args.campaigns)), source="bench")

@@ -54,8 +54,8 @@ def main() -> None:
     repeats = parser.parse_args().repeats
 
     from analysis.decision import DecisionSettings
+    from analysis.reading.workbook import parse_workbook
     from analysis.report import analyse, comparison_table
-    from analysis.sheet import parse_workbook
     from bot.render.as_json import write_json
     from bot.settings import Settings
     from bot.sources import read_tabs

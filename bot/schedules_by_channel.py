@@ -8,8 +8,8 @@ import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from analysis.cells import a1, normalise_header
 from analysis.models import ChannelRoute, Problem, Tab
+from analysis.reading.cells import a1, normalise_header
 from bot.errors import UserFacingError
 from bot.routing import Names, channel_id_of, parse_channel
 from bot.schedules import Schedule, ScheduleError, bad_schedule, check_timezone, parse_schedule

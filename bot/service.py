@@ -13,8 +13,8 @@ from analysis.calls import reopened, same_calls
 from analysis.decision import DecisionSettings
 from analysis.models import Backtest, Problem, Report, SheetData
 from analysis.paths import COUNTS, HISTORY_COLUMNS, current_totals, reconcile
+from analysis.reading.workbook import parse_workbook
 from analysis.report import analyse
-from analysis.sheet import parse_workbook
 from bot.deps import Deps
 from bot.errors import NoDatabase, UserFacingError
 

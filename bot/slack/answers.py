@@ -18,7 +18,7 @@ from functools import partial
 from typing import Any, Literal
 
 from analysis.models import ChannelRoute, Report, SheetData, Tab, TestResult
-from analysis.sheet import parse_workbook
+from analysis.reading.workbook import parse_workbook
 from bot.deps import Deps
 from bot.digest_notes import trouble_sentences
 from bot.digest_record import read_trouble

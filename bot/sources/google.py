@@ -5,7 +5,7 @@
 2. `GET /v4/spreadsheets/{key}/values:batchGet` over all grid tabs at once, values unformatted (numbers as
    numbers, dates as serial numbers, text as typed, errors such as `#DIV/0!` as their text).
 
-Text cells are parsed by `analysis.cells` like any local file's, with the spreadsheet's locale deciding
+Text cells are parsed by `analysis.reading.cells` like any local file's, with the spreadsheet's locale deciding
 `1,234` against `1,5`; gspread's `numericise` is never used (it reads `1,5` as 15). Vertically merged cells
 repeat their value on each row they cover, as people see them (a campaign name merged over its variants).
 """
@@ -25,8 +25,8 @@ from google.auth.exceptions import GoogleAuthError
 from gspread.exceptions import APIError
 from tenacity.wait import wait_base
 
-from analysis.cells import shows_currency
 from analysis.models import Cell, NumberFormat, Tab
+from analysis.reading.cells import shows_currency
 from bot.errors import SheetUnavailable
 from bot.settings import Settings
 from bot.sources.google_credentials import load_credentials

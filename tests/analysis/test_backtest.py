@@ -10,8 +10,8 @@ from typer.testing import CliRunner
 
 from analysis.backtest import backtest, daily_comparisons, replay
 from analysis.models import Tab
+from analysis.reading.workbook import parse_workbook
 from analysis.report import analyse
-from analysis.sheet import parse_workbook
 from analysis.stats import z_test_p_values
 
 HEADER = ["Date", "Campaign", "Test", "Variant", "Sessions", "Spend", "Demo requests (micro)", "Sign-ups (macro)"]

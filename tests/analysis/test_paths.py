@@ -11,8 +11,8 @@ from analysis.backtest import backtest, daily_comparisons, replay
 from analysis.decision import DecisionSettings, decide_comparisons
 from analysis.models import Tab
 from analysis.paths import current_totals, empty_history, reconcile
+from analysis.reading.workbook import parse_workbook
 from analysis.report import analyse
-from analysis.sheet import parse_workbook
 
 START = dt.date(2026, 3, 1)
 DATED = ["Date", "Campaign", "Test", "Variant", "Clicks", "Cart views (micro)", "Purchases (macro)"]

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from analysis.models import Report, Tab
-from analysis.sheet import parse_workbook
+from analysis.reading.workbook import parse_workbook
 from bot.deps import Deps
 from bot.service import STATE_UNAVAILABLE, full_report
 from bot.settings import Settings

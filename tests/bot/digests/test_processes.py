@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import text
 
-from analysis.sheet import parse_workbook
+from analysis.reading.workbook import parse_workbook
 from bot.schedules_by_channel import sheet_schedules
 from bot.settings import Settings
 from bot.sources import read_tabs

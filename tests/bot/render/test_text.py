@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from analysis.reading.workbook import parse_workbook
 from analysis.report import analyse
-from analysis.sheet import parse_workbook
 from benchmarks.sheets import write_undated_sheet
 from bot.deps import create_deps
 from bot.render.text import SUMMARY_FROM, render_report, wrap

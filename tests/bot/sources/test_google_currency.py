@@ -3,9 +3,9 @@ with real gspread from the Sheets API stand-in, still in two requests."""
 
 from __future__ import annotations
 
-from analysis.cells import currency_of_format
 from analysis.models import NumberFormat
-from analysis.sheet import parse_workbook
+from analysis.reading.cells import currency_of_format
+from analysis.reading.workbook import parse_workbook
 from bot.sources.google import money_formats
 from tests.bot.sources.conftest import EMAIL, KEY
 

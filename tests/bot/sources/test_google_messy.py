@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from analysis.sheet import parse_workbook
+from analysis.reading.workbook import parse_workbook
 from tests.bot.sources.conftest import EMAIL, KEY
 
 MESSY = [

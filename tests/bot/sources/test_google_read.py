@@ -7,8 +7,8 @@ import json
 
 import pytest
 
+from analysis.reading.workbook import parse_workbook
 from analysis.report import analyse
-from analysis.sheet import parse_workbook
 from bot.settings import EXAMPLE_SHEET
 from bot.sources.google import GoogleSheets, read_google_sheet
 from bot.sources.google_http import SheetsHTTPClient

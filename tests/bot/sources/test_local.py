@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 from openpyxl import Workbook
 
-from analysis.sheet import parse_workbook
+from analysis.reading.workbook import parse_workbook
 from bot.errors import SheetUnavailable
 from bot.sources import google_key
 from bot.sources.local import read_local

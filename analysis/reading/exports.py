@@ -16,8 +16,8 @@ from typing import cast
 
 import pandas as pd
 
-from analysis.cells import a1, decimal_mark, is_blank, normalise_header, parse_counts, parse_text
 from analysis.models import Cell, Kind, Problem, Tab, TabReading
+from analysis.reading.cells import a1, decimal_mark, is_blank, normalise_header, parse_counts, parse_text
 
 Role = str  # campaign, test, variant, traffic, spend, currency, date, micro, macro, action, value, ignore
 

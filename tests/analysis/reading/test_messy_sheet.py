@@ -7,9 +7,9 @@ import datetime as dt
 import pandas as pd
 import pytest
 
-from analysis.cells import decimal_mark, locale_day_first, parse_dates, parse_numbers
 from analysis.models import Tab
-from analysis.sheet import parse_workbook
+from analysis.reading.cells import decimal_mark, locale_day_first, parse_dates, parse_numbers
+from analysis.reading.workbook import parse_workbook
 
 
 def totals(sheet, column="visitors"):

@@ -7,13 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from analysis.exports import NO_MICRO, classify_action
 from analysis.models import Tab
+from analysis.reading.exports import NO_MICRO, classify_action
+from analysis.reading.workbook import parse_workbook
 from analysis.report import analyse
-from analysis.sheet import parse_workbook
 from bot.sources.local import read_local
 
-EXPORTS = Path(__file__).parents[1] / "fixtures" / "exports"
+EXPORTS = Path(__file__).parents[2] / "fixtures" / "exports"
 
 
 def read(name: str):

@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 
 from analysis.models import Tab
+from analysis.reading.workbook import parse_statuses, parse_workbook
 from analysis.report import analyse
-from analysis.sheet import parse_statuses, parse_workbook
 
 HEADER = ["Campaign", "Test", "Variant", "Visitors", "Spend", "Cart views (micro)", "Purchases (macro)"]
 

@@ -14,7 +14,19 @@ from typing import cast
 import numpy as np
 import pandas as pd
 
-from analysis.cells import (
+from analysis.models import (
+    ChannelRoute,
+    Kind,
+    MetricSpec,
+    Problem,
+    SheetData,
+    Tab,
+    TabReading,
+    TestSpec,
+    TestStatus,
+    built,
+)
+from analysis.reading.cells import (
     a1,
     by_distinct,
     currency_of_format,
@@ -30,7 +42,7 @@ from analysis.cells import (
     parse_text,
     shown,
 )
-from analysis.exports import (
+from analysis.reading.exports import (
     Override,
     consumed_reading,
     describe_unrecognised,
@@ -38,18 +50,6 @@ from analysis.exports import (
     pivot_conversion_actions,
     recognise,
     with_pivot,
-)
-from analysis.models import (
-    ChannelRoute,
-    Kind,
-    MetricSpec,
-    Problem,
-    SheetData,
-    Tab,
-    TabReading,
-    TestSpec,
-    TestStatus,
-    built,
 )
 
 TRAFFIC_HEADERS = ("visitors", "sessions", "users", "clicks")

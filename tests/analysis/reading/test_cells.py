@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis.cells import a1, column_letter, parse_counts, parse_dates, parse_flags, parse_money, parse_numbers
+from analysis.reading.cells import a1, column_letter, parse_counts, parse_dates, parse_flags, parse_money, parse_numbers
 
 
 def series(*values: object) -> pd.Series:
@@ -115,7 +115,7 @@ def test_a1_references():
 
 
 def test_the_currency_of_a_spend_column():
-    from analysis.cells import currency_symbol
+    from analysis.reading.cells import currency_symbol
 
     assert currency_symbol(series("$840", "$1,200.50", 12)) == "$"
     assert currency_symbol(series("840 EUR", "€ 1.234,50", "€12")) == "€"
