@@ -277,8 +277,19 @@ class Method(Frozen):
     mixture_sd: float = 0.3
 
 
+class SetupRow(Frozen):
+    """One row of a Setup tab (or of a `--setup` CSV): the column, the role it plays, optionally its tab."""
+
+    column: str
+    role: str
+    tab: str | None = None
+
+
 class TabReading(Frozen):
-    """How one tab was read: which layout was recognised and which column plays which role."""
+    """How one tab was read: which layout was recognised and which column plays which role.
+
+    A tab nothing was tested from has `read` False: `summary` is its one sentence (the headers seen, the
+    role missing, the candidate columns, a "did you mean"), and `setup` the Setup rows that would read it."""
 
     tab: str
     layout: str
@@ -297,6 +308,19 @@ class TabReading(Frozen):
     action_counts: str | None = None
     traffic_tab: str | None = None
     not_read: tuple[str, ...] = ()
+    read: bool = True
+    headers: tuple[str, ...] = ()
+    missing: tuple[str, ...] = ()
+    candidates: tuple[str, ...] = ()
+    setup: tuple[SetupRow, ...] = ()
+    # How the tab's cells were read where a choice was made: `day-first` / `month-first` dates, metric
+    # columns with no value in any row (not tested), amount columns (revenue: not a count of conversions),
+    # and one row per visitor or user counted into arms (`row-level`, with the id column when there is one).
+    date_order: str | None = None
+    no_data: tuple[str, ...] = ()
+    amounts: tuple[str, ...] = ()
+    row_level: bool = False
+    id_column: str | None = None
 
 
 class Report(Frozen):
