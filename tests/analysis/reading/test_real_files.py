@@ -62,7 +62,8 @@ class Arm:
 def read(*names: str, setup: Sequence[tuple[str, str]] = ()) -> tuple[SheetData, Report]:
     tabs = [tab for name in names for tab in read_local(str(REAL / name))]
     if setup:
-        rows: list[list[Cell]] = [["Column", "Role"], *([column, role] for column, role in setup)]
+        rows: list[list[Cell]] = [["Column", "Role"]]
+        rows.extend([column, role] for column, role in setup)
         tabs.append(Tab("Setup", rows))
     sheet = parse_workbook(tabs)
     return sheet, analyse(sheet, source=names[0])
