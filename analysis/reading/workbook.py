@@ -625,12 +625,14 @@ def _same_day_in_two_tabs(frame: pd.DataFrame) -> tuple[pd.Series, list[Problem]
     first_tab = dated.groupby(keys, sort=False)["origin"].transform("first")
     again = dated.index[(dated["origin"] != first_tab).to_numpy()]
     problems = [
-        Problem(
-            cell=str(frame.at[row, "cell"]),
-            message=f"{frame.at[row, 'variant']!s} on {pd.Timestamp(frame.at[row, 'date']):%d %b %Y} is already at "
-            f"{first_cell.at[row]}; this row is left out",
+        Problem(cell=str(cell), message=f"{variant} on {day:%d %b %Y} is already at {first}; this row is left out")
+        for cell, variant, day, first in zip(
+            frame.loc[again, "cell"],
+            frame.loc[again, "variant"],
+            frame.loc[again, "date"],
+            first_cell[again],
+            strict=True,
         )
-        for row in again
     ]
     return pd.Series(frame.index.isin(again), index=frame.index), problems
 
