@@ -71,9 +71,7 @@ def test_a_verdict_on_unrandomised_arms_says_they_are_compared_per_click_once():
     assert unplanned.verdict == planned.verdict == "move_budget"
     clause = "The variants reach different people (no planned Split in the sheet), so this compares them per click"
     assert unplanned.summary.count(clause) == 1
-    assert planned.summary == unplanned.summary.replace(
-        " " + clause + ", not as a controlled experiment.", ""
-    )
+    assert planned.summary == unplanned.summary.replace(" " + clause + ", not as a controlled experiment.", "")
 
 
 def test_a_running_test_on_unrandomised_arms_says_nothing_of_it():
