@@ -9,6 +9,8 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from scipy import stats
 from scipy.special import gammaln, logsumexp
 
@@ -167,3 +169,19 @@ def test_undated_rows_count_at_the_last_look_and_three_arms_are_checked_together
     assert uneven.split == pytest.approx((1 / 3, 1 / 3, 1 / 3)) and uneven.verdict == "check_tracking"
     expected = math.exp(-direct_log_ratio([3000, 3000, 4000], [1 / 3, 1 / 3, 1 / 3]))
     assert uneven.srm_p_value == pytest.approx(expected, rel=1e-9)
+
+
+@given(
+    counts=st.lists(st.integers(min_value=0, max_value=10**7), min_size=2, max_size=6),
+    weights=st.lists(st.integers(min_value=1, max_value=100), min_size=6, max_size=6),
+    seed=st.integers(min_value=0, max_value=2**32 - 1),
+)
+def test_the_arms_order_does_not_matter_and_the_p_value_is_a_probability(counts, weights, seed):
+    shares = np.array(weights[: len(counts)], dtype=np.float64)
+    shares /= shares.sum()
+    x = np.array(counts, dtype=np.float64)
+    order = np.random.default_rng(seed).permutation(len(counts))
+    both = log_mixture_ratios(np.stack([x, x[order]]), np.stack([shares, shares[order]]))
+    assert both[0] == pytest.approx(both[1], rel=1e-9, abs=1e-6)
+    p = min(1.0, math.exp(-max(both[0], 0.0)))
+    assert 0.0 <= p <= 1.0
