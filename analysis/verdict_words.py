@@ -354,7 +354,7 @@ def not_randomised_note(spec: TestSpec, v: Verdict) -> str:
     if spec.split is not None or v.code not in ("move_budget", "conflict", "no_difference"):
         return ""
     return (
-        " The variants reach different people (no planned Split in the sheet), so this compares them per "
+        " The variants reach different people (no Split planned for this test), so this compares them per "
         f"{spec.traffic_label.rstrip('s')}, not as a controlled experiment."
     )
 

@@ -69,7 +69,7 @@ def test_a_verdict_on_unrandomised_arms_says_they_are_compared_per_click_once():
     unplanned = result(rows)
     planned = result([[*row, "50%"] for row in rows], header=SPLIT_HEADER)
     assert unplanned.verdict == planned.verdict == "move_budget"
-    clause = "The variants reach different people (no planned Split in the sheet), so this compares them per click"
+    clause = "The variants reach different people (no Split planned for this test), so this compares them per click"
     assert unplanned.summary.count(clause) == 1
     assert planned.summary == unplanned.summary.replace(" " + clause + ", not as a controlled experiment.", "")
 
