@@ -81,7 +81,8 @@ def test_json_follows_the_contract():
     assert cart["lift"] == pytest.approx(0.61)
     assert spring["verdict"] == "move_budget"
     landing = next(t for t in report["tests"] if (t["campaign"], t["test"]) == ("Spring Sale", "Landing page"))
-    assert landing["verdict"] == "check_tracking" and landing["srm_p_value"] < 0.001
+    assert landing["verdict"] == "check_tracking" and landing["srm_p_value"] < 0.01
+    assert landing["split"] == [0.5, 0.5] and spring["split"] is None and spring["srm_p_value"] is None
 
 
 def test_a_csv_with_a_messy_cell_is_still_analysed(tmp_path):
