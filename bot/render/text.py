@@ -11,8 +11,11 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Iterator
 
-from analysis.models import Comparison, Report, TestResult
+from analysis.models import Comparison, Problem, Report, TestResult
 from analysis.wording import chance, percent, signed_percent
+from bot.render.problems import changes_verdicts, kind_line, problem_kinds
+from bot.render.problems import heading as problem_heading
+from bot.render.untested import is_single_file, setup_csv, unread
 from bot.sentences import NO_TESTS
 
 DEFAULT_WIDTH = 80
@@ -205,23 +208,30 @@ def _overview(tests: tuple[TestResult, ...], width: int, paint: _Painter) -> lis
     return lines
 
 
-def render_report(report: Report, width: int = DEFAULT_WIDTH, color: bool = False) -> str:
+def render_report(report: Report, width: int = DEFAULT_WIDTH, color: bool = False, note: str | None = None) -> str:
     """The whole report as text lines at most `width` long (save a single word longer than that)."""
-    return "".join(report_text(report, width, color))
+    return "".join(report_text(report, width, color, note))
 
 
-def report_text(report: Report, width: int = DEFAULT_WIDTH, color: bool = False) -> Iterator[str]:
+def report_text(
+    report: Report, width: int = DEFAULT_WIDTH, color: bool = False, note: str | None = None
+) -> Iterator[str]:
     """`render_report` a piece at a time (a test, a section), so that a terminal gets it as it is made and the
-    text of 60,000 tests never exists whole."""
+    text of 60,000 tests never exists whole. `note` says why no test is shown when the sheet has some (a
+    `--campaign` that matches none)."""
     paint = _Painter(color)
     lines = [paint(line, "dim") for line in wrap(f"microopt · {report.source}", width)]
     if report.as_of:
         lines.append(paint(f"As of {report.as_of.isoformat()}", "dim"))
     for reading in report.tabs:
-        lines.extend(paint(line, "dim") for line in wrap(f"Read {reading.summary}", width, "  "))
+        if reading.read:
+            lines.extend(paint(line, "dim") for line in wrap(f"Read {reading.summary}", width, "  "))
     lines.append("")
     if not report.tests:
-        lines.extend(wrap(NO_TESTS, width))
+        lines.extend(_untested(report, note, width, paint))
+    problems_first = bool(report.problems) and (not report.tests or changes_verdicts(report))
+    if problems_first:
+        lines.extend(_problems(report.problems, width, paint))
     if len(report.tests) >= SUMMARY_FROM:
         lines.extend(_overview(report.tests, width, paint))
     yield _joined(lines)
@@ -235,11 +245,12 @@ def report_text(report: Report, width: int = DEFAULT_WIDTH, color: bool = False)
         for t in resting:
             lines.extend(wrap(f"{t.title} ({t.status}): {t.headline}", width, "    ", first="  "))
         lines.append("")
-    if report.problems:
-        heading = f"{len(report.problems)} cell(s) need a look (their rows were left out):"
-        lines.extend(paint(line, "alert") for line in wrap(heading, width))
-        for problem in report.problems:
-            lines.extend(wrap(str(problem), width, "    ", first="  "))
+    if report.problems and not problems_first:
+        lines.extend(_problems(report.problems, width, paint))
+    if len(report.problems) > LISTED_WITH_SUMMARY:
+        lines.extend(paint(line, "bold") for line in wrap(EVERY_PROBLEM, width))
+        lines.extend(_problem_list(report.problems, width))
+        lines.append("")
     if report.proxies:
         lines.extend(paint(line, "bold") for line in wrap(PROXIES_HEADING, width))
         for proxy in report.proxies:
@@ -254,12 +265,53 @@ def report_text(report: Report, width: int = DEFAULT_WIDTH, color: bool = False)
             )
             lines.extend(wrap(text, width, "    ", first="  "))
         lines.append("")
-    lines.extend(paint(line, "dim") for line in wrap(FOOTNOTE, width))
+    if report.tests:
+        lines.extend(paint(line, "dim") for line in wrap(FOOTNOTE, width))
     yield _joined(lines)
+
+
+def _untested(report: Report, note: str | None, width: int, paint: _Painter) -> list[str]:
+    """Why no test is shown: `note`, else each unread tab's sentence (with the `--setup` lines that would read
+    a CSV), else the generic sentence."""
+    if note:
+        return [*(paint(line, "alert") for line in wrap(note, width)), ""]
+    readings = unread(report.tabs)
+    if not readings:
+        return [*(paint(line, "alert") for line in wrap(NO_TESTS, width)), ""]
+    lines = [paint(line, "alert") for line in wrap(NOTHING_TESTED, width)]
+    for reading in readings:
+        lines.extend(wrap(reading.summary, width, "    ", first="  "))
+        if reading.setup and is_single_file(report.source):
+            lines.extend(wrap(SETUP_FILE_HINT, width, "    ", first="    "))
+            lines.extend(f"      {line}" for line in setup_csv(reading.setup).splitlines())
+    lines.append("")
+    return lines
+
+
+def _problems(problems: tuple[Problem, ...], width: int, paint: _Painter) -> list[str]:
+    """A count per kind with its first cells; a few problems are listed whole instead."""
+    lines = [paint(line, "alert") for line in wrap(problem_heading(problems) + ":", width)]
+    if len(problems) <= LISTED_WITH_SUMMARY:
+        lines.extend(_problem_list(problems, width))
+    else:
+        for kind in problem_kinds(problems):
+            lines.extend(wrap(kind_line(kind), width, "    ", first="  "))
+    lines.append("")
+    return lines
+
+
+def _problem_list(problems: tuple[Problem, ...], width: int) -> list[str]:
+    return [line for problem in problems for line in wrap(str(problem), width, "    ", first="  ")]
 
 
 def _joined(lines: list[str]) -> str:
     return "".join(f"{line}\n" for line in lines)
 
 
+# Up to this many problems are listed whole where they are summarised; past it, a count per kind, and the full
+# list at the end of the report.
+LISTED_WITH_SUMMARY = 3
+EVERY_PROBLEM = "Every cell that needs a look:"
+NOTHING_TESTED = "Nothing was tested:"
+SETUP_FILE_HINT = "To read it as it is, save these lines as setup.csv and run again with --setup setup.csv:"
 PROXIES_HEADING = "How well micro metrics have tracked macro metrics in this sheet:"

@@ -66,13 +66,25 @@ def test_one_test_too_long_for_a_section_continues_in_the_next_at_a_line_break()
         assert sum(f"({100 + k:,}/2,000 vs 100/2,000)" in line for line in lines) == 1
 
 
-def test_problems_are_listed_with_cells_and_capped_in_status() -> None:
-    problems = tuple(Problem(cell=f"Results!F{n}", message='"1O2" is not a number') for n in range(2, 30))
+def test_problems_in_status_are_counted_per_kind_with_their_first_cells() -> None:
+    problems = (
+        *(Problem(cell=f"Results!F{n}", message=f'"1O{n}" is not a number; row left out') for n in range(2, 30)),
+        Problem(cell="Results!C9", message="Clicks is empty; row left out"),
+    )
     [payload] = render_status_messages(report(result(), problems=problems))
     text = payload["blocks"][-2]["text"]["text"]
-    assert text.startswith("*28 cells need a look*")
-    assert '• `Results!F2`: "1O2" is not a number' in text
-    assert "…and 18 more: `/microopt sheet` lists them all." in text
+    assert text.split("\n") == [
+        "*29 cells need a look (28 rows left out)*:",  # F9 and C9 are one row
+        "• 28 × not a number, row left out: `Results!F2, F3, F4` …",
+        "• 1 × Clicks is empty, row left out: `Results!C9`",
+        "`/microopt sheet` lists every one of them.",
+    ]
+
+
+def test_a_few_problems_in_status_are_listed_whole() -> None:
+    problems = (Problem(cell="Results!F3", message='"1O2" is not a number'),)
+    [payload] = render_status_messages(report(result(), problems=problems))
+    assert payload["blocks"][-2]["text"]["text"] == '*1 cell needs a look*:\n• `Results!F3`: "1O2" is not a number'
 
 
 def test_sheet_messages_list_every_problem() -> None:

@@ -117,7 +117,7 @@ def test_status_with_a_query_narrows_within_the_channels_campaigns(slack: SlackS
     found, missing = sorted(posted_messages(slack), key=lambda m: "No campaign or test" in all_text(m))
     assert titles(found) == ["Spring Sale · Ad copy test"]
     # Brand Search is routed to another channel: a query never reaches it, nor names it.
-    assert "No campaign or test matches “keyword”. The campaigns here are “Spring Sale”." in all_text(missing)
+    assert "No campaign or test matches “keyword”. The campaign here is “Spring Sale”." in all_text(missing)
     assert "Brand Search" not in all_text(missing)
 
 
