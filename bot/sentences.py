@@ -46,6 +46,11 @@ def digest_interval(where: str, description: str) -> str:
     return f"Digests for {where}: {description}"
 
 
+def counted(count: float, singular: str, plural: str | None = None) -> str:
+    """`1 cell`, `2 cells`, `1,204 rows`: a count and its noun, agreeing in number."""
+    return f"{count:,} {singular if count == 1 else plural or singular + 's'}"
+
+
 def shorten(text: str, limit: int = QUOTE_CHARS) -> str:
     """`text` as quoted in a sentence: never longer than `limit` characters."""
     return text if len(text) <= limit else text[: limit - 1] + "…"

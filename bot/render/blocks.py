@@ -21,7 +21,7 @@ from analysis.wording import percent, signed_percent
 from bot.render.problems import changes_verdicts, kind_line, problem_kinds
 from bot.render.problems import heading as problem_heading
 from bot.render.untested import unread, untested_sentences
-from bot.sentences import START_DIGESTS
+from bot.sentences import START_DIGESTS, counted
 from bot.sources import google_key
 
 Block = dict[str, Any]
@@ -403,12 +403,12 @@ def render_sheet_messages(
     units = [
         note_unit(
             f"Sheet: {sheet_link(source)} · {read}\n"
-            f"{tests} test{'s' if tests != 1 else ''} found" + ("; no cells need a look." if not problems else ".")
+            f"{counted(tests, 'test')} found" + ("; no cells need a look." if not problems else ".")
         )
     ]
     if tabs:
         tested = sum(1 for reading in tabs if reading.read)
-        summary = f"{tested} tab{'s' if tested != 1 else ''} read" + (
+        summary = f"{counted(tested, 'tab')} read" + (
             f", {len(tabs) - tested} not tested." if tested < len(tabs) else "."
         )
         units.append(Unit(blocks=sections(tabs_text(tabs)), summary=summary))

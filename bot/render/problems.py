@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from analysis.models import Problem, Report
+from bot.sentences import counted
 
 # The cells named per kind; the rest are in the full list.
 CELLS_SHOWN = 3
@@ -89,9 +90,9 @@ def rows_left_out(problems: Sequence[Problem]) -> int:
 
 def heading(problems: Sequence[Problem]) -> str:
     """`290 cells need a look (250 rows left out)`."""
-    cells = f"{len(problems):,} cell{'s' if len(problems) != 1 else ''} need{'s' if len(problems) == 1 else ''} a look"
+    cells = f"{counted(len(problems), 'cell')} need{'s' if len(problems) == 1 else ''} a look"
     left_out = rows_left_out(problems)
-    return cells + (f" ({left_out:,} row{'s' if left_out != 1 else ''} left out)" if left_out else "")
+    return cells + (f" ({counted(left_out, 'row')} left out)" if left_out else "")
 
 
 def kind_line(kind: ProblemKind, quote: str = "") -> str:

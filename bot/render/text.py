@@ -16,7 +16,7 @@ from analysis.wording import chance, percent, signed_percent
 from bot.render.problems import changes_verdicts, kind_line, problem_kinds
 from bot.render.problems import heading as problem_heading
 from bot.render.untested import is_single_file, setup_csv, unread
-from bot.sentences import NO_TESTS
+from bot.sentences import NO_TESTS, counted
 
 DEFAULT_WIDTH = 80
 # From this many tests the report opens with a summary, and lists at most ACTION_LINES tests needing action.
@@ -195,7 +195,7 @@ def _overview(tests: tuple[TestResult, ...], width: int, paint: _Painter) -> lis
     """Verdict counts, then the running tests that need action (at most ACTION_LINES of them)."""
     counts: Counter[str] = Counter(t.verdict for t in tests)
     parts = [f"{counts[code]:,} {VERDICT_WORDS[code]}" for code in VERDICT_ORDER if counts[code]]
-    lines = [paint(line, "bold") for line in wrap(f"{len(tests):,} tests: " + ", ".join(parts) + ".", width)]
+    lines = [paint(line, "bold") for line in wrap(f"{counted(len(tests), 'test')}: " + ", ".join(parts) + ".", width)]
     action = [t for t in tests if t.verdict in NEEDS_ACTION and t.status == "running"]
     action.sort(key=lambda t: VERDICT_ORDER.index(t.verdict))
     if action:
@@ -255,7 +255,8 @@ def report_text(
         lines.extend(paint(line, "bold") for line in wrap(PROXIES_HEADING, width))
         for proxy in report.proxies:
             correlation = (
-                f"; lifts correlate {proxy.correlation:.2f} across {proxy.correlation_tests} tests (noise removed)"
+                f"; lifts correlate {proxy.correlation:.2f} across {counted(proxy.correlation_tests, 'test')} "
+                "(noise removed)"
                 if proxy.correlation is not None
                 else f"; too few or too noisy tests for a correlation ({proxy.correlation_tests})"
             )
