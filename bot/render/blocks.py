@@ -48,6 +48,8 @@ VERDICT_EMOJI = {
     "check_tracking": ":rotating_light:",
 }
 
+# What a cut text must not end with: "Black Friday ·…" is "Black Friday…".
+SEPARATORS = " ·:,;—-"
 _ENTITY_TAIL = re.compile(r"&[a-z]{0,4}$")
 
 
@@ -95,7 +97,8 @@ def split_text(text: str, limit: int = MAX_SECTION_TEXT) -> list[str]:
 
 
 def _clip(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: _cut_point(text, limit - 1)].rstrip() + "…"
+    """`text` cut to `limit` characters at a space, never leaving a separator dangling before the "…"."""
+    return text if len(text) <= limit else text[: _cut_point(text, limit - 1)].rstrip().rstrip(SEPARATORS) + "…"
 
 
 # -- blocks --------------------------------------------------------------------------------------

@@ -75,6 +75,16 @@ def wrap(text: str, width: int, indent: str = "", first: str | None = None) -> l
     return lines
 
 
+# Joins a title's separator to the word after it, so that no line ends in "Black Friday ·".
+_GLUE = "\ue000"
+
+
+def wrap_title(text: str, width: int, indent: str = "", first: str | None = None) -> list[str]:
+    """`wrap`, with each ` · ` of a title kept at the start of a line, never left dangling at the end of one."""
+    glued = " ".join(text.split()).replace(" · ", f" ·{_GLUE}")
+    return [line.replace(_GLUE, " ") for line in wrap(glued, width, indent, first)]
+
+
 def _fields(fields: Iterable[str], width: int, indent: str) -> list[str]:
     """Fields joined by two spaces, broken between fields; a field too long for a line wraps by words."""
     lines: list[str] = []
@@ -182,7 +192,7 @@ def render_test(test: TestResult, width: int = DEFAULT_WIDTH, color: bool = Fals
     paint = _Painter(color)
     note = wrap(FRACTIONAL_NOTE, width) if any(c.fractional for c in test.comparisons) else []
     return [
-        *(paint(line, "bold") for line in wrap(test.title, width)),
+        *(paint(line, "bold") for line in wrap_title(test.title, width)),
         *(paint(line, test.verdict) for line in wrap(test.headline, width)),
         *wrap(test.summary, width),
         *_numbers(test, width, paint),
@@ -201,7 +211,7 @@ def _overview(tests: tuple[TestResult, ...], width: int, paint: _Painter) -> lis
     if action:
         lines.append(f"Need action ({len(action):,}):")
         for t in action[:ACTION_LINES]:
-            lines.extend(wrap(f"{t.title}: {t.headline}", width, "    ", first="  "))
+            lines.extend(wrap_title(f"{t.title}: {t.headline}", width, "    ", first="  "))
         if len(action) > ACTION_LINES:
             lines.append(f"  … and {len(action) - ACTION_LINES:,} more; every test follows in detail.")
     lines.append("")
@@ -243,7 +253,7 @@ def report_text(
     if resting:
         lines.append(paint("Paused or done (not in digests):", "bold"))
         for t in resting:
-            lines.extend(wrap(f"{t.title} ({t.status}): {t.headline}", width, "    ", first="  "))
+            lines.extend(wrap_title(f"{t.title} ({t.status}): {t.headline}", width, "    ", first="  "))
         lines.append("")
     if report.problems and not problems_first:
         lines.extend(_problems(report.problems, width, paint))
