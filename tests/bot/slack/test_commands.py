@@ -364,3 +364,67 @@ def test_slow_sheet_reads_never_hold_back_acknowledgements(slack: SlackStandIn, 
     assert [r.status for r in replies] == [200] * 30
     assert len(slack.calls_to("chat.postMessage")) == 30
     assert sheets.reads == 1
+
+
+# -- nothing silent, in Slack too -------------------------------------------------------------------------
+def unread_sentences_of(path) -> list[str]:
+    """What the analysis says of each tab nothing was tested from."""
+    from analysis.reading.workbook import parse_workbook
+    from bot.sources.local import read_local
+
+    return [t.summary for t in parse_workbook(read_local(str(path))).tabs if not t.read and t.summary]
+
+
+def test_status_and_sheet_on_a_sheet_with_nothing_tested_say_why(slack: SlackStandIn, write_sheet) -> None:
+    from bot.render.blocks import escape
+
+    path = write_sheet([], header=["Campaign", "Group", "Visits", "Signups"])
+    settings = settings_for(slack, sheet=path)
+    with serve(settings, deps_for(settings)) as served:
+        send_command(served, slack, "status", channel_id="C0SPRING", channel_name="spring-sale")
+        send_command(served, slack, "sheet", response="s1")
+        wait_for(lambda: slack.responses)
+        served.drain()
+
+    from bot.sentences import NO_TESTS
+
+    [message] = posted_messages(slack)
+    said = unread_sentences_of(path)
+    status_text = all_text(message)
+    assert all(escape(sentence) in status_text for sentence in said or [NO_TESTS])
+    sheet_text = "\n".join(all_text(p) for name, p in slack.responses if name == "s1")
+    assert "0 tests found" in sheet_text
+    assert all(escape(sentence) in sheet_text for sentence in said)
+
+
+def test_a_setup_file_in_the_settings_maps_the_sheet_for_slack(slack: SlackStandIn, write_sheet, tmp_path) -> None:
+    rows = [["Spring", "A", 2000, 100], ["Spring", "B", 2000, 161]]
+    path = write_sheet(rows, header=["Campaign", "Group", "Visits", "Signups"])
+    setup = tmp_path / "setup.csv"
+    setup.write_text("Column,Role\nGroup,variant\nVisits,traffic\nSignups,macro\n", encoding="utf-8")
+    settings = settings_for(slack, sheet=path, setup=str(setup))
+    with serve(settings, deps_for(settings), draw_chart=tiny_chart) as served:
+        send_command(served, slack, "status", channel_id="C0SPRING", channel_name="spring-sale")
+        served.drain()
+
+    [message] = posted_messages(slack)
+    assert titles(message) == ["Spring"]
+    assert "161/2,000 vs 100/2,000" in all_text(message)
+
+
+def test_status_counts_the_bad_cells_of_a_tested_tab_before_its_verdicts(slack: SlackStandIn, write_sheet) -> None:
+    rows = [["Spring", "Audience", "A", 2000, 100, 8], ["Spring", "Audience", "B", 2000, 161, 11]]
+    rows += [["Spring", "Audience", "B", 50, f"1O{n}", 1] for n in range(12)]
+    settings = settings_for(slack, sheet=write_sheet(rows))
+    with serve(settings, deps_for(settings), draw_chart=tiny_chart) as served:
+        send_command(served, slack, "status", channel_id="C0SPRING", channel_name="spring-sale")
+        served.drain()
+
+    [message] = posted_messages(slack)
+    sections = [b["text"]["text"] for b in message["blocks"] if b["type"] == "section"]
+    assert sections[0].split("\n") == [
+        "*12 cells need a look (12 rows left out)*:",
+        "• 12 × not a number, row left out: `Results!E4, E5, E6` …",
+        "`/microopt sheet` lists every one of them.",
+    ]
+    assert titles(message) == ["Spring · Audience test"]
