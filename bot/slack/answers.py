@@ -356,8 +356,11 @@ def _names(campaigns: Sequence[str]) -> str:
 def select_tests(report: Report, command: SlashCommand, access: Access) -> tuple[Report, str | None]:
     """The tests this channel may see and asked for, and a note (mrkdwn) when the choice needs explaining.
 
-    A query narrows within what `access` allows; it never reaches campaigns routed elsewhere.
+    A query narrows within what `access` allows; it never reaches campaigns routed elsewhere. When nothing in
+    the sheet was tested, no note: the answer says why, per tab.
     """
+    if not report.tests:
+        return report, None
     visible = report.model_copy(update={"tests": access.tests(report.tests)})
     query = command.argument
     if query:

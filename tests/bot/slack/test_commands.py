@@ -428,3 +428,38 @@ def test_status_counts_the_bad_cells_of_a_tested_tab_before_its_verdicts(slack: 
         "`/microopt sheet` lists every one of them.",
     ]
     assert titles(message) == ["Spring · Audience test"]
+
+
+def test_a_routed_channel_hears_why_nothing_was_tested_and_an_unrouted_one_hears_nothing_more(
+    slack: SlackStandIn, tmp_path
+) -> None:
+    from analysis.reading.workbook import parse_workbook
+    from bot.render.blocks import escape
+    from bot.sentences import NO_TESTS
+    from bot.sources.local import read_local
+    from tests.bot.slack.harness import ROUTES, write_book
+
+    results = [
+        ["Campaign", "Group", "Visits", "Signups"],
+        ["Spring Sale", "A", 2000, 100],
+        ["Spring Sale", "B", 2000, 9],
+    ]
+    book = write_book(tmp_path / "untested.xlsx", results, ROUTES)
+    said = [t.summary for t in parse_workbook(read_local(str(book))).tabs if not t.read and t.summary] or [NO_TESTS]
+    settings = settings_for(slack, book)
+    with serve(settings, deps_for(settings)) as served:
+        send_command(served, slack, "status", channel_id="C0SPRING", channel_name="spring-sale")
+        send_command(served, slack, "status spring", channel_id="C0SPRING", channel_name="spring-sale")
+        send_command(served, slack, "status", channel_id="C0RANDOM", channel_name="random")
+        wait_for(lambda: slack.responses)
+        served.drain()
+
+    messages = posted_messages(slack)
+    assert len(messages) == 2
+    for message in messages:
+        text = all_text(message)
+        assert all(escape(sentence) in text for sentence in said)
+        assert "routes" not in text and "No campaign or test matches" not in text
+    [(_, refused)] = slack.responses
+    assert all_text(refused).startswith("No campaigns are routed to #random.")
+    assert "2000" not in all_text(refused) and "2,000" not in all_text(refused)
