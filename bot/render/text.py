@@ -236,6 +236,9 @@ def report_text(
     for reading in report.tabs:
         if reading.read:
             lines.extend(paint(line, "dim") for line in wrap(f"Read {reading.summary}", width, "  "))
+    if report.tests:  # beside the tabs that were read, those that were not, each with its sentence
+        for reading in unread(report.tabs):
+            lines.extend(wrap(f"Not tested: {reading.summary}", width, "    ", first="  "))
     lines.append("")
     if not report.tests:
         lines.extend(_untested(report, note, width, paint))

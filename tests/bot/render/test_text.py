@@ -206,3 +206,10 @@ def test_a_title_never_ends_a_line_on_its_separator():
     ]
     for width in range(10, 60):
         assert not any(line.rstrip().endswith("·") for line in wrap_title("Black Friday · Audience test", width))
+
+
+def test_a_tab_not_tested_beside_tested_ones_still_says_why(example):
+    tabs = (*example.tabs, unread_tab("Notes", HEADER_ONLY))
+    lines = render_report(example.model_copy(update={"tabs": tabs}), 200).splitlines()
+    assert f"  Not tested: {HEADER_ONLY}" in lines
+    assert lines.index(f"  Not tested: {HEADER_ONLY}") < lines.index("")  # with how the other tabs were read
