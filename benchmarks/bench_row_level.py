@@ -13,7 +13,8 @@ before and after.
 - 120,000 rows: bench_status's shapes, `parse_workbook(read_local(FILE))` timed in-process (median of at
   least 5 after a warm-up, the cyclic collector off as the command runs) in a fresh interpreter per tree.
 
-Wall seconds and peak resident memory of each child (medians of REPEATS; the machine's load shows in them).
+Wall seconds, CPU seconds (user + system) and peak resident memory of each child, the run of median wall time
+of REPEATS: on a busy machine the wall time grows, the CPU time much less.
 Run: python -m benchmarks.bench_row_level [--repeats 3] [--rows 1000000]
 """
 
@@ -73,12 +74,10 @@ def alternative(path: str) -> int:
 
 
 def line(label: str, done: Run, first: Run | None = None) -> str:
-    ratio = (
-        f"  {done.seconds / first.seconds:5.1f}x the time, {done.peak_mb / first.peak_mb:4.1f}x the memory"
-        if first
-        else ""
-    )
-    return f"  {label:<52} {done.seconds:6.2f} s  peak {done.peak_mb:6.0f} MB{ratio}"
+    figures = f"{done.seconds:6.2f} s (CPU {done.cpu_seconds:5.2f} s)  peak {done.peak_mb:6.0f} MB"
+    if first is not None:
+        figures += f"  {done.seconds / first.seconds:5.1f}x the time, {done.peak_mb / first.peak_mb:4.1f}x the memory"
+    return f"  {label:<48} {figures}"
 
 
 def parse_seconds(tree: Path, path: Path, repeats: int) -> float:

@@ -23,6 +23,7 @@ class Run:
     seconds: float
     peak_mb: float
     stdout: str
+    cpu_seconds: float = 0.0  # user + system: less swayed than wall time by other work on the machine
 
 
 def run(command: list[str], cwd: str | None = None, keep_output: bool = True, check: bool = True) -> Run:
@@ -40,7 +41,7 @@ def run(command: list[str], cwd: str | None = None, keep_output: bool = True, ch
             raise subprocess.CalledProcessError(process.returncode, command, stderr=process.stderr.read())
         process.stderr.close()
         out.seek(0)
-        return Run(seconds, usage.ru_maxrss / 1024, out.read())
+        return Run(seconds, usage.ru_maxrss / 1024, out.read(), usage.ru_utime + usage.ru_stime)
 
 
 def timed(command: list[str], cwd: str | None = None) -> tuple[float, str]:

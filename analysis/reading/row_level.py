@@ -484,8 +484,8 @@ def _columns(body: _Body, names: dict[int, str], set_up: dict[int, str], locale:
                 no_data.append(name)
         elif share >= _OUTCOME_SHARE or (share >= _NAMED_OUTCOME_SHARE and _known_outcome(name)):
             chosen[i] = False
-        elif _looks_dated(values, locale) and (_TIME_SUFFIX.search(_key(name)) or _blank(body.column(i)).any()):
-            chosen[i] = True
+        elif _looks_dated(values, locale) and _blank(body.column(i)).any():
+            chosen[i] = True  # a time where it happened, blank where it did not (`converted_at`)
         elif _key(name) not in _VARIANT_NAMES:
             not_read.append(name)
     # A `no` column beside `yes` (a survey's two answers, as in AdSmart's) is the other answer, not an outcome.
