@@ -143,8 +143,8 @@ class _Outcome:
 
 
 class _Body:
-    """The rows under the header, read a column at a time, each column once. Rows of one width become one
-    grid of cells in a single pass (well under a second for a million rows), when not too many cells."""
+    """The rows under the header, read a column at a time, each column once. Rows of one width are split
+    into columns in a single pass (well under a second for a million rows), when not too many cells."""
 
     def __init__(self, rows: Sequence[Sequence[Cell]], width: int) -> None:
         self.rows = rows
@@ -153,14 +153,12 @@ class _Body:
         self.ragged = not rows or min(lengths) < width
         self.width = width
         self.read: dict[int, Values] = {}
-        self.grid: npt.NDArray[np.object_] | None = None
 
     def column(self, index: int) -> Values:
         if index not in self.read:
-            if self.grid is None and self.even and len(self.rows) * len(self.rows[0]) <= _GRID_CELLS:
-                self.grid = np.array(self.rows, dtype=object)
-            if self.grid is not None:
-                self.read[index] = np.ascontiguousarray(self.grid[:, index])
+            if not self.read and self.even and len(self.rows) * len(self.rows[0]) <= _GRID_CELLS:
+                grid = np.array(self.rows, dtype=object)
+                self.read = {i: np.ascontiguousarray(grid[:, i]) for i in range(grid.shape[1])}
             else:
                 self.read[index] = self._column(index)
         return self.read[index]
