@@ -129,6 +129,10 @@ _SLASHED = re.compile(r"^(\d{1,2})[/.-](\d{1,2})[/.-]\d{2,4}$")
 _NUMBER = re.compile(r"^[\d.,\s]+$")
 # The days a campaign can have, as `cells.parse_dates` reads them.
 _FIRST_DAY, _LAST_DAY = pd.Timestamp("1900-01-01"), pd.Timestamp("2199-12-31 23:59:59")
+_SERIAL_TO_UNIX = -25569  # sheet serial 25569 is 1970-01-01
+_FIRST_UNIX_DAY, _LAST_UNIX_DAY = -25567, 84005  # 1900-01-01 and 2199-12-31
+# Serial numbers taken for dates in a column named as a date or time: 1 Jan 1955 to 31 Dec 2199.
+_FIRST_SERIAL, _LAST_SERIAL = 20090, 109574
 
 Flags = npt.NDArray[np.int8]  # 1 true, 0 false, -1 blank (no event), -2 not a yes/no
 Values = npt.NDArray[np.object_]
@@ -267,6 +271,13 @@ def _is_number(value: object) -> bool:
     return isinstance(value, int | float | np.number) and not isinstance(value, bool)
 
 
+def _is_serial(value: object) -> bool:
+    try:
+        return _FIRST_SERIAL <= float(str(value).replace(",", "")) <= _LAST_SERIAL
+    except ValueError:
+        return False
+
+
 def _day_tokens(values: Values) -> pd.Series:
     """Each cell's day as typed: the first word of a text (`7/10/2020` of `7/10/2020 13:45`), other cells
     (dates, sheet serials) as they are."""
@@ -315,6 +326,13 @@ def _days(values: Values, locale: str | None) -> _Days:
             read = (stamps >= _FIRST_DAY) & (stamps <= _LAST_DAY)
             days = np.where(read, stamps.to_numpy(dtype="datetime64[D]").astype(np.int64), 0)
             rest &= ~read.to_numpy()
+    elif kind in ("integer", "floating", "mixed-integer-float"):
+        # Sheet serials, as Google Sheets gives dates and times (`42756.93` is 2017-01-21 22:19).
+        serials = pd.to_numeric(pd.Series(values, dtype=object), errors="coerce").to_numpy(dtype=float)
+        whole = np.floor(np.nan_to_num(serials, nan=-1.0, posinf=-1.0, neginf=-1.0)) + _SERIAL_TO_UNIX
+        read = (serials >= 1) & (whole >= _FIRST_UNIX_DAY) & (whole <= _LAST_UNIX_DAY)
+        days = np.where(read, whole, 0).astype(np.int64)
+        rest &= ~read
     order = None
     if rest.any():
         tokens = _day_tokens(values[rest])
@@ -326,9 +344,12 @@ def _days(values: Values, locale: str | None) -> _Days:
     return _Days(days, messages, blank, order)
 
 
-def _looks_dated(sample: Values, locale: str | None) -> bool:
+def _looks_dated(sample: Values, locale: str | None, serials: bool = False) -> bool:
+    """Whether a column's cells are dates or times. Numbers are not, unless `serials` (the column is named
+    as a date or a time) and they are the sheet serials of 1955 to 2199, as Google Sheets gives dates."""
     present = [v for v in sample if v is not None and str(v).strip()]
-    if not present or any(_is_number(v) for v in present):
+    numbers = [v for v in present if _is_number(v)]
+    if not present or (numbers and not (serials and all(_is_serial(v) for v in numbers))):
         return False
     column = np.empty(len(present), dtype=object)
     column[:] = present
@@ -462,7 +483,7 @@ def _columns(body: _Body, names: dict[int, str], set_up: dict[int, str], locale:
     if date is None:
         candidates = [i for name in _DATE_NAMES for i in names if _key(names[i]) == name]
         free = [i for i in candidates if i not in taken and i not in set_up]
-        date = next((i for i in free if _looks_dated(sample.column(i), locale)), None)
+        date = next((i for i in free if _looks_dated(sample.column(i), locale, serials=True)), None)
     taken |= {date} if date is not None else set()
     chosen: dict[int, bool] = {}  # outcome column: timed
     not_read: list[str] = []
@@ -476,13 +497,13 @@ def _columns(body: _Body, names: dict[int, str], set_up: dict[int, str], locale:
         present = flags != -1
         share = float((flags[present] >= 0).mean()) if present.any() else 0.0
         if set_up.get(i) in ("micro", "macro"):
-            chosen[i] = bool(present.any()) and share < _OUTCOME_SHARE and _looks_dated(values, locale)
+            chosen[i] = bool(present.any()) and share < _OUTCOME_SHARE and _looks_dated(values, locale, serials=True)
         elif not present.any():
             if _known_outcome(name) and _blank(body.column(i)).all():
                 no_data.append(name)
         elif share >= _OUTCOME_SHARE or (share >= _NAMED_OUTCOME_SHARE and _known_outcome(name)):
             chosen[i] = False
-        elif _looks_dated(values, locale) and _blank(body.column(i)).any():
+        elif _looks_dated(values, locale, bool(_TIME_SUFFIX.search(_key(name)))) and _blank(body.column(i)).any():
             chosen[i] = True  # a time where it happened, blank where it did not (`converted_at`)
         elif _key(name) not in _VARIANT_NAMES:
             not_read.append(name)

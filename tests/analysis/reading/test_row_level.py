@@ -323,3 +323,20 @@ def test_permuting_the_rows_never_changes_the_counts(seed, order):
         .reset_index(drop=True)
         .equals(after.conversions.sort_values(key).reset_index(drop=True))
     )
+
+
+def test_a_google_tab_of_numbers_booleans_and_date_serials_is_read_the_same():
+    """Google Sheets gives unformatted values: ids as numbers, TRUE/FALSE as booleans, timestamps as serials."""
+    frame = ab_data(120, seed=6)
+    stamps = pd.to_datetime(frame["timestamp"])
+    serials = ((stamps - pd.Timestamp("1899-12-30")) / pd.Timedelta(days=1)).tolist()
+    rows: list[list[Cell]] = [["user_id", "timestamp", "group", "converted"]]
+    rows += [
+        [float(u), s, g, bool(c)]
+        for u, s, g, c in zip(frame["user_id"], serials, frame["group"], frame["converted"], strict=True)
+    ]
+    sheet = parse_workbook([Tab(name="Results", rows=rows, locale="en_GB")])
+    want = expected_counts(frame, "group", ["converted"], "user_id")
+    assert counted(sheet).loc[want.index, want.columns].equals(want.astype(int))
+    assert sorted(pd.to_datetime(sheet.traffic["date"]).dt.day.unique()) == sorted(stamps.dt.day.unique())
+    assert sheet.tabs[0].summary.endswith("· dated by timestamp (day)")
