@@ -694,7 +694,8 @@ def _shared_problem(tab: str, names: dict[int, str], columns: _Columns, shared: 
     group = names[columns.variant]
     return Problem(
         cell=tab,
-        message=f"{shared:,} {names[columns.id]} values appear in more than one {group}; each is counted in "
+        message=f"{shared:,} {names[columns.id]} {'value appears' if shared == 1 else 'values appear'} in more "
+        f"than one {group}; {'it is' if shared == 1 else 'each is'} counted in "
         f"every {group} it appears in: if {traffic} should see one variant only, their tracking is mixed, and "
         "removing them from the file gives a cleaner comparison",
     )
@@ -736,7 +737,8 @@ def _disagreements(
         problems.append(
             Problem(
                 cell=a1(tab.name, header_index, i),
-                message=f"{_counted(total - agreeing, 'row')} have a {name} that does not match their {group} "
+                message=f"{_counted(total - agreeing, 'row')} {'has' if total - agreeing == 1 else 'have'} a {name} "
+                f"that does not match {'its' if total - agreeing == 1 else 'their'} {group} "
                 f"({detail}); they are counted by {group}: to count by {name} instead, name it the variant in "
                 "the Setup tab, or remove those rows",
             )

@@ -106,7 +106,8 @@ def test_an_id_in_both_groups_is_counted_in_each_and_said():
     )
     sheet = parse_workbook([tab_of(frame)])
     assert counted(sheet)["visitors"].to_dict() == {"A": 2, "B": 2}
-    assert any(p.message.startswith("1 user_id values appear in more than one group") for p in sheet.problems)
+    said = "1 user_id value appears in more than one group; it is counted in every group"
+    assert any(p.message.startswith(said) for p in sheet.problems)
 
 
 def cookie_cats(users: int = 300, seed: int = 5) -> pd.DataFrame:
