@@ -60,6 +60,7 @@ _VARIANT_NAMES = (
     "group",
     "test group",
     "ab group",
+    "a/b group",
     "a b group",
     "experiment group",
     "variant",
@@ -113,7 +114,7 @@ _CONTROL_NAMES = ("0", "false", "no")
 _MAX_ARMS = 20
 _HEADER_SEARCH_ROWS = 20
 _SAMPLE_ROWS = 4000
-# A grid of object cells costs 8 bytes a cell: 10 million cells (the Sheets limit) are 80 MB.
+# Split in one pass up to this many cells (8 bytes each: 10 million, the Sheets limit, are 80 MB).
 _GRID_CELLS = 10_000_000
 # Share of an outcome column's non-blank cells that must read as yes/no: any column, or one whose name
 # says it is an outcome (`converted` with a few typos in it).
@@ -186,7 +187,6 @@ class _Columns:
     """Which column plays which part."""
 
     names: dict[int, str]  # every named column's header
-    set_up: dict[int, str]  # the Setup tab's role per column
     variant: int
     arms: _Labels
     id: int | None
@@ -519,7 +519,7 @@ def _columns(body: _Body, names: dict[int, str], set_up: dict[int, str], locale:
         if i in chosen and role in ("micro", "macro"):
             kinds[i] = "micro" if role == "micro" else "macro"
     outcomes = [_Outcome(i, names[i], kinds[i], timed) for i, timed in chosen.items()]
-    return _Columns(names, set_up, variant, arm_labels, id_column, date, outcomes, not_read, other, no_data)
+    return _Columns(names, variant, arm_labels, id_column, date, outcomes, not_read, other, no_data)
 
 
 def _outcome_flags(values: Values, outcome: _Outcome, locale: str | None) -> Flags:
