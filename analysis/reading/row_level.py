@@ -120,6 +120,8 @@ _GRID_CELLS = 10_000_000
 # says it is an outcome (`converted` with a few typos in it).
 _OUTCOME_SHARE = 0.95
 _NAMED_OUTCOME_SHARE = 0.5
+# A column with this share (and number) of whole numbers above 1 counts something per user: not a yes/no.
+_COUNT_SHARE, _MIN_COUNTS = 0.01, 5
 # How far another group-like column must agree with the arm column to be a second label of the arm.
 _ALIGNED_SHARE = 0.9
 _RETENTION = re.compile(r"^(?:retention|retained|ret)\s*(?:day\s*)?(\d+)\s*(?:d|days?)?$")
@@ -269,6 +271,14 @@ def _is_number(value: object) -> bool:
     if isinstance(value, str):
         return bool(_NUMBER.match(value.strip()))
     return isinstance(value, int | float | np.number) and not isinstance(value, bool)
+
+
+def _counts(values: Values) -> bool:
+    """Whether a column counts something per user (purchases: 0, 1, 2…) rather than saying yes or no: at
+    least 1% of its cells, and five or more, are whole numbers above 1 (a typed `2` or two is a typo)."""
+    numbers = pd.to_numeric(pd.Series(values, dtype=object), errors="coerce").to_numpy(dtype=float)
+    found = int(((numbers > 1) & (numbers == np.floor(numbers))).sum())
+    return found >= max(_MIN_COUNTS, _COUNT_SHARE * len(values))
 
 
 def _is_serial(value: object) -> bool:
@@ -501,6 +511,8 @@ def _columns(body: _Body, names: dict[int, str], set_up: dict[int, str], locale:
         elif not present.any():
             if _known_outcome(name) and _blank(body.column(i)).all():
                 no_data.append(name)
+        elif _counts(values[present]):
+            not_read.append(name)  # purchases per user (0, 1, 2…): a count, not a yes/no
         elif share >= _OUTCOME_SHARE or (share >= _NAMED_OUTCOME_SHARE and _known_outcome(name)):
             chosen[i] = False
         elif _looks_dated(values, locale, bool(_TIME_SUFFIX.search(_key(name)))) and _blank(body.column(i)).any():

@@ -341,3 +341,17 @@ def test_a_google_tab_of_numbers_booleans_and_date_serials_is_read_the_same():
     assert counted(sheet).loc[want.index, want.columns].equals(want.astype(int))
     assert sorted(pd.to_datetime(sheet.traffic["date"]).dt.day.unique()) == sorted(stamps.dt.day.unique())
     assert sheet.tabs[0].summary.endswith("· dated by timestamp (day)")
+
+
+def test_a_count_per_user_is_not_a_yes_no_outcome_but_a_typed_2_in_one_is_a_bad_cell():
+    orders = ["0", "1", "2", "0", "3", "1", "0", "2", "4", "0"] * 3
+    frame = pd.DataFrame({"group": ["A", "B"] * 15, "orders": orders, "converted": ["0", "1", "0"] * 10})
+    reading = recognise_row_level(tab_of(frame, "log"))
+    assert reading is not None and reading.reading.macro == ("converted",)
+    assert reading.reading.summary.endswith("· not read: orders (not yes/no)")
+    frame.loc[5, "converted"] = "2"
+    reading = recognise_row_level(tab_of(frame, "log"))
+    assert reading is not None
+    assert [str(p) for p in reading.problems] == [
+        'log!C7: "2" is not a yes/no outcome (0/1, TRUE/FALSE, yes/no); row left out'
+    ]
