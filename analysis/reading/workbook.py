@@ -53,6 +53,7 @@ from analysis.reading.exports import (
     recognise,
     with_pivot,
 )
+from analysis.reading.row_level import recognise_row_level
 
 TRAFFIC_HEADERS = ("visitors", "sessions", "users", "clicks")
 _METRIC_HEADER = re.compile(r"^(?P<name>.+?)\s*\((?P<kind>micro|macro)\)$", re.IGNORECASE)
@@ -805,7 +806,7 @@ def parse_workbook(tabs: Iterable[Tab], currency: str = "$") -> SheetData:
             problems.extend(tried)
             parsed_tab = tab
         else:
-            export = recognise(tab, overrides)
+            export = recognise_row_level(tab, overrides) or recognise(tab, overrides)
             if export is None:
                 problems.extend(tried)
                 if not tried and tab.name.strip().lower() not in ("verdicts",):
