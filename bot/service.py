@@ -36,7 +36,8 @@ LOOK_NOT_RECORDED = Problem(
 
 
 def load_sheet(deps: Deps, spec: str | None = None) -> SheetData:
-    return parse_workbook(deps.read_tabs(spec or deps.settings.sheet), currency=deps.settings.currency)
+    tabs = deps.read_tabs(spec or deps.settings.sheet)
+    return parse_workbook(tabs, currency=deps.settings.currency, date_order=deps.settings.date_order)
 
 
 def matches(query: str, campaign: str, test: str) -> bool:

@@ -27,19 +27,21 @@ from analysis.models import (
     built,
 )
 from analysis.reading.cells import (
+    DateOrder,
     a1,
     by_distinct,
     currency_of_format,
     currency_symbol,
     decimal_mark,
     is_blank,
-    locale_day_first,
     normalise_header,
+    order_problems,
+    order_said,
     parse_counts,
-    parse_dates,
     parse_flags,
     parse_money,
     parse_text,
+    read_dates,
     shown,
 )
 from analysis.reading.exports import (
@@ -302,9 +304,10 @@ def _undo_cumulative(
 
 
 def _parse_results(
-    tab: Tab, layout: _Layout, problems: list[Problem]
-) -> tuple[pd.DataFrame, list[_Metric], str | None]:
-    """The tab's good rows, its metrics, and the currency its Spend cells are typed in."""
+    tab: Tab, layout: _Layout, problems: list[Problem], date_order: DateOrder = "month-first"
+) -> tuple[pd.DataFrame, list[_Metric], str | None, tuple[DateOrder, str] | None]:
+    """The tab's good rows, its metrics, the currency its Spend cells are typed in, and the order its
+    dates were read in with the words that say so (None when none depended on it)."""
     cells = _cells(tab, layout.header_row)
     columns = layout.columns
     blank_rows = pd.concat([is_blank(cells[c]) for c in cells.columns], axis=1).all(axis=1)
@@ -317,17 +320,19 @@ def _parse_results(
     rows.require(parsed["campaign"] != "", columns["campaign"], "Campaign")
     rows.require(parsed["variant"] != "", columns["variant"], "Variant")
 
-    decimal, day_first = decimal_mark(tab.locale), locale_day_first(tab.locale)
+    decimal, dates_read = decimal_mark(tab.locale), None
     visitors, messages = parse_counts(cells[columns["traffic"]], layout.traffic_label, decimal)
     rows.add(messages, columns["traffic"])
     rows.require(visitors.notna(), columns["traffic"], layout.traffic_label.capitalize())
     parsed["visitors"] = visitors
 
     if "date" in columns:
-        dates, messages = parse_dates(cells[columns["date"]], day_first)
-        rows.add(messages, columns["date"])
-        rows.require(dates.notna(), columns["date"], "Date")
-        parsed["date"] = dates
+        dated = read_dates(cells[columns["date"]], tab.locale, date_order)
+        problems.extend(order_problems(dated, tab.name, layout.header_row, columns["date"], tab.locale))
+        rows.add(dated.messages, columns["date"])
+        rows.require(dated.dates.notna(), columns["date"], "Date")
+        parsed["date"] = dated.dates
+        dates_read = order_said(dated, tab.name, columns["date"], tab.locale)
     else:
         parsed["date"] = pd.Series(pd.NaT, index=cells.index, dtype="datetime64[ns]")
     if "spend" in columns:
@@ -377,7 +382,7 @@ def _parse_results(
         parsed = _undo_cumulative(good, value_columns, rows)
         parsed = parsed.sort_index()
     problems.extend(rows.problems)
-    return parsed[~rows.bad.reindex(parsed.index, fill_value=False)], layout.metrics, currency
+    return parsed[~rows.bad.reindex(parsed.index, fill_value=False)], layout.metrics, currency, dates_read
 
 
 _CHANNEL_COLUMNS = ("campaign", "channel", "schedule", "timezone")
@@ -560,10 +565,12 @@ def _without_silent_arms(
     return traffic[keep], conversions[keep_conversions], problems
 
 
-def parse_workbook(tabs: Iterable[Tab], currency: str = "$") -> SheetData:
+def parse_workbook(tabs: Iterable[Tab], currency: str = "$", date_order: DateOrder = "month-first") -> SheetData:
     """Every Results tab and the Channels tab; other tabs are ignored quietly.
 
-    `currency` is the symbol for money when a tab's Spend cells show none (`840` rather than `$840`)."""
+    `currency` is the symbol for money when a tab's Spend cells show none (`840` rather than `$840`);
+    `date_order` reads a Date column whose every date fits both orders (`01/12/2026`) on a sheet without a
+    locale (a file)."""
     problems: list[Problem] = []
     channels: list[ChannelRoute] = []
     traffic_parts: list[pd.DataFrame] = []
@@ -618,7 +625,12 @@ def parse_workbook(tabs: Iterable[Tab], currency: str = "$") -> SheetData:
             readings.append(with_pivot(export.reading, pivoted.pivots.get(tab.name)))
             export_currency = export.currency
         tabs_read.append(tab.name)
-        frame, tab_metrics, tab_currency = _parse_results(tab, layout, problems)
+        frame, tab_metrics, tab_currency, dates_read = _parse_results(tab, layout, problems, date_order)
+        if dates_read is not None:
+            order, said = dates_read
+            readings[-1] = readings[-1].model_copy(
+                update={"date_order": order, "summary": f"{readings[-1].summary} · {said}"}
+            )
         traffic_parts.append(frame)
         tab_currency = export_currency or tab_currency or currency
         for key in dict.fromkeys(zip(frame["campaign"], frame["test"], strict=True)):

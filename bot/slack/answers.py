@@ -193,7 +193,7 @@ class SharedReports:
         with self._lock:
             if self._last is not None and self._last[0] is tabs:
                 return self._last[1], self._last[2]
-            data = parse_workbook(tabs, currency=deps.settings.currency)
+            data = parse_workbook(tabs, currency=deps.settings.currency, date_order=deps.settings.date_order)
             report = full_report(deps, data, spec)
             # A bad Schedule/Timezone cell is a problem of its own cell, like any other (docs/digests.md).
             extra = schedule_problems(tabs, deps.settings.timezone)
