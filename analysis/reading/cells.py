@@ -382,7 +382,8 @@ class DateColumn:
     why; both None when no cell depended on an order (ISO text, sheet dates, serials, month names).
     `evidence` is the first cell that shows the order (reason "cells" or "dots"): its row and its value;
     `misread` are the rows of the cells that are dates only in the other order (left out, each with its
-    message), `example` the first of them as typed; `dated` counts the cells that are dates in some reading."""
+    message), `example` the first of them as typed; `dated` counts the cells that are dates in some reading.
+    `locale` is the sheet's, as given."""
 
     dates: pd.Series
     messages: pd.Series
@@ -392,6 +393,7 @@ class DateColumn:
     misread: pd.Index = field(default_factory=lambda: pd.Index([], dtype="int64"))
     example: object = None
     dated: int = 0
+    locale: str | None = None
 
     @property
     def other(self) -> DateOrder:
@@ -558,7 +560,8 @@ def read_dates(values: pd.Series, locale: str | None = None, default: DateOrder 
     index = values.index
     if not misread.any():
         dates = pd.Series(days[codes], index=index, dtype="datetime64[ns]")
-        return DateColumn(dates, pd.Series(messages[codes], index=index, dtype="object"), order, reason, evidence)
+        said = pd.Series(messages[codes], index=index, dtype="object")
+        return DateColumn(dates, said, order, reason, evidence, locale=locale)
     messages[misread] = [
         f"{shown(v)} is a date only read {'month-first' if order == 'day-first' else 'day-first'}, "
         f"and the Date column is read {order}"
@@ -574,6 +577,7 @@ def read_dates(values: pd.Series, locale: str | None = None, default: DateOrder 
         misread=index[misread[codes]],
         example=distinct[int(np.argmax(misread))],
         dated=int(counts[~np.isnat(fixed) | either].sum()),
+        locale=locale,
     )
 
 
@@ -594,17 +598,16 @@ def _retyped(value: object, order: DateOrder) -> tuple[str, str]:
     return f"{first:02d}/{second:02d}/{day.year}", f"{day:%Y-%m-%d}"
 
 
-def _why(column: DateColumn, locale: str | None) -> str:
+def _why(column: DateColumn) -> str:
     if column.reason == "cells":
         return "as most of its dates that fit one order only do"
+    tie = "as many of its dates fit only one order as only the other"
     if column.reason == "locale":
-        return f"the order of the sheet's locale ({locale})"
-    return "the order MICROOPT_DATE_ORDER gives when no date settles it"
+        return f"the order of the sheet's locale ({column.locale}), {tie}"
+    return f"the order MICROOPT_DATE_ORDER gives, {tie}"
 
 
-def order_said(
-    column: DateColumn, tab: str, column_index: int, locale: str | None = None
-) -> tuple[DateOrder, str] | None:
+def order_said(column: DateColumn, tab: str, column_index: int) -> tuple[DateOrder, str] | None:
     """The order of a tab's dates and how its read line says it: 'dates day-first ("27/11/2026" at
     Results!A5)'; None when no date depended on it."""
     if column.order is None:
@@ -615,7 +618,7 @@ def order_said(
     elif column.reason == "dots":
         why = f"written with dots, {shown_at}"
     elif column.reason == "locale":
-        why = f"the sheet's locale, {locale}"
+        why = f"the sheet's locale, {column.locale}"
     elif column.order == "month-first":
         why = "no date settles the order; MICROOPT_DATE_ORDER=day-first reads them day-first"
     else:
@@ -623,9 +626,7 @@ def order_said(
     return column.order, f"dates {column.order} ({why})"
 
 
-def order_problems(
-    column: DateColumn, tab: str, header_row: int, column_index: int, locale: str | None = None
-) -> tuple[Problem, ...]:
+def order_problems(column: DateColumn, tab: str, header_row: int, column_index: int) -> tuple[Problem, ...]:
     """One problem about a Date column whose order fails broadly (more than a few cells, or more than a
     quarter of its dates, fit only the other order), at its header cell; none otherwise."""
     rows = column.misread
@@ -640,7 +641,7 @@ def order_problems(
         Problem(
             cell=a1(tab, header_row, column_index),
             message=(
-                f"the Date column is read {column.order}, {_why(column, locale)}, but {len(rows)} of its "
+                f"the Date column is read {column.order}, {_why(column)}, but {len(rows)} of its "
                 f"{column.dated} dates ({references}{more}) are dates only read {column.other}; their rows "
                 f"are left out. Retype them {column.order} ({typed}) or as year-month-day ({iso})"
             ),

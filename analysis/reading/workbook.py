@@ -328,11 +328,11 @@ def _parse_results(
 
     if "date" in columns:
         dated = read_dates(cells[columns["date"]], tab.locale, date_order)
-        problems.extend(order_problems(dated, tab.name, layout.header_row, columns["date"], tab.locale))
+        problems.extend(order_problems(dated, tab.name, layout.header_row, columns["date"]))
         rows.add(dated.messages, columns["date"])
         rows.require(dated.dates.notna(), columns["date"], "Date")
         parsed["date"] = dated.dates
-        dates_read = order_said(dated, tab.name, columns["date"], tab.locale)
+        dates_read = order_said(dated, tab.name, columns["date"])
     else:
         parsed["date"] = pd.Series(pd.NaT, index=cells.index, dtype="datetime64[ns]")
     if "spend" in columns:
