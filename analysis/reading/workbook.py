@@ -97,6 +97,13 @@ class _Layout:
     cumulative: bool
     # Conversions credited by an attribution model (`11.50`): exports may hold fractions.
     fractional: bool = False
+    # A platform's export: a blank count on a row with other figures means zero, and conversions above the
+    # row's clicks (view-through, events counted more than once per click) keep the row.
+    export: bool = False
+    # Metric columns with no value in any row: listed as "no data", never tested.
+    no_data: tuple[str, ...] = ()
+    # The order its dates were read in and the words that say so, when any date depended on it.
+    dates_read: tuple[DateOrder, str] | None = None
 
 
 def _header_row(rows: Sequence[Sequence[object]]) -> int | None:
@@ -305,9 +312,9 @@ def _undo_cumulative(
 
 def _parse_results(
     tab: Tab, layout: _Layout, problems: list[Problem], date_order: DateOrder = "month-first"
-) -> tuple[pd.DataFrame, list[_Metric], str | None, tuple[DateOrder, str] | None]:
-    """The tab's good rows, its metrics, the currency its Spend cells are typed in, and the order its
-    dates were read in with the words that say so (None when none depended on it)."""
+) -> tuple[pd.DataFrame, list[_Metric], str | None, dict[str, int]]:
+    """The tab's good rows, its metrics, the currency its Spend cells are typed in, and per metric of an
+    export the rows counting more conversions than traffic (kept). How its dates were read goes on `layout`."""
     cells = _cells(tab, layout.header_row)
     columns = layout.columns
     blank_rows = pd.concat([is_blank(cells[c]) for c in cells.columns], axis=1).all(axis=1)
@@ -320,9 +327,11 @@ def _parse_results(
     rows.require(parsed["campaign"] != "", columns["campaign"], "Campaign")
     rows.require(parsed["variant"] != "", columns["variant"], "Variant")
 
-    decimal, dates_read = decimal_mark(tab.locale), None
+    decimal = decimal_mark(tab.locale)
     visitors, messages = parse_counts(cells[columns["traffic"]], layout.traffic_label, decimal)
     rows.add(messages, columns["traffic"])
+    if layout.export:
+        visitors = visitors.where(~((messages == "") & visitors.isna()), 0.0)
     rows.require(visitors.notna(), columns["traffic"], layout.traffic_label.capitalize())
     parsed["visitors"] = visitors
 
@@ -332,7 +341,7 @@ def _parse_results(
         rows.add(dated.messages, columns["date"])
         rows.require(dated.dates.notna(), columns["date"], "Date")
         parsed["date"] = dated.dates
-        dates_read = order_said(dated, tab.name, columns["date"])
+        layout.dates_read = order_said(dated, tab.name, columns["date"])
     else:
         parsed["date"] = pd.Series(pd.NaT, index=cells.index, dtype="datetime64[ns]")
     if "spend" in columns:
@@ -361,16 +370,34 @@ def _parse_results(
     else:
         parsed["status"] = ""
 
+    over_rows: dict[str, int] = {}
+    blank_columns = {m.column for m in layout.metrics if is_blank(cells[m.column]).all()}
+    layout.no_data = tuple(m.name for m in layout.metrics if m.column in blank_columns)
+    layout.metrics = [m for m in layout.metrics if m.column not in blank_columns]
     for metric in layout.metrics:
         conversions, messages = parse_counts(
             cells[metric.column], metric.name.lower(), decimal, fractional_ok=layout.fractional
         )
-        over = (messages == "") & (conversions > parsed["visitors"])
-        messages[over] = [
-            f"{shown(c)} {metric.name.lower()} is more than the {shown(v)} {layout.traffic_label} in that row"
-            for c, v in zip(conversions[over], parsed.loc[over, "visitors"], strict=True)
-        ]
-        conversions[over] = np.nan
+        if layout.export:
+            # Ads platforms leave a zero blank (Meta's breakdowns by day, age and gender do).
+            conversions = conversions.where(~((messages == "") & conversions.isna()), 0.0)
+            above = int((conversions > parsed["visitors"]).sum())
+            if above:
+                over_rows[metric.name] = above
+        else:
+            # Typed by hand, more conversions than traffic may be a slip: a warning naming the cell, the row
+            # kept (an arm whose total goes over its traffic is not tested on that metric: `_over_traffic`).
+            over = (messages == "") & (conversions > parsed["visitors"])
+            warnings = pd.Series("", index=conversions.index, dtype="object")
+            warnings[over] = pd.Series(
+                [
+                    f"{shown(c)} {metric.name.lower()} is more than the {shown(v)} {layout.traffic_label} in that row"
+                    for c, v in zip(conversions[over], parsed.loc[over, "visitors"], strict=True)
+                ],
+                index=conversions.index[over],
+                dtype="object",
+            )
+            rows.note(warnings, metric.column)
         rows.add(messages, metric.column)
         parsed[f"m{metric.column}"] = conversions
 
@@ -382,7 +409,7 @@ def _parse_results(
         parsed = _undo_cumulative(good, value_columns, rows)
         parsed = parsed.sort_index()
     problems.extend(rows.problems)
-    return parsed[~rows.bad.reindex(parsed.index, fill_value=False)], layout.metrics, currency, dates_read
+    return parsed[~rows.bad.reindex(parsed.index, fill_value=False)], layout.metrics, currency, over_rows
 
 
 _CHANNEL_COLUMNS = ("campaign", "channel", "schedule", "timezone")
@@ -565,6 +592,118 @@ def _without_silent_arms(
     return traffic[keep], conversions[keep_conversions], problems
 
 
+@dataclass
+class _Part:
+    """One Results tab as parsed: its good rows and what they are tested on."""
+
+    tab: str
+    frame: pd.DataFrame
+    metrics: list[_Metric]
+    traffic_label: str
+    currency: str
+    header: tuple[str, ...]  # as read, normalised: tabs with the same header are one table
+    named_by_tab: bool  # the campaign is the tab's name (an export with each campaign as an arm)
+
+
+def _one_table_across_tabs(parts: list[_Part]) -> dict[str, str]:
+    """Tabs with the same header whose campaign is their own name (one export per arm, per week or month)
+    become one campaign, named after all of them: by tab, the campaign it is read as."""
+    groups: dict[tuple[str, ...], list[_Part]] = {}
+    for part in parts:
+        if part.named_by_tab:
+            groups.setdefault(part.header, []).append(part)
+    renamed: dict[str, str] = {}
+    for group in groups.values():
+        if len(group) > 1:
+            shared = " + ".join(part.tab for part in group)
+            for part in group:
+                part.frame["campaign"] = shared
+                renamed[part.tab] = shared
+    return renamed
+
+
+def _same_day_in_two_tabs(frame: pd.DataFrame) -> tuple[pd.Series, list[Problem]]:
+    """A dated row of an arm that another tab already gave for the same day: counted once, the later one
+    named beside the first (two exports of overlapping periods, a week pasted twice)."""
+    keys = ["campaign", "test", "variant", "date"]
+    dated = frame[frame["date"].notna()]
+    first_cell = dated.groupby(keys, sort=False)["cell"].transform("first")
+    first_tab = dated.groupby(keys, sort=False)["origin"].transform("first")
+    again = dated.index[(dated["origin"] != first_tab).to_numpy()]
+    problems = [
+        Problem(
+            cell=str(frame.at[row, "cell"]),
+            message=f"{frame.at[row, 'variant']!s} on {pd.Timestamp(frame.at[row, 'date']):%d %b %Y} is already at "
+            f"{first_cell.at[row]}; this row is left out",
+        )
+        for row in again
+    ]
+    return pd.Series(frame.index.isin(again), index=frame.index), problems
+
+
+def _over_traffic(
+    conversions: pd.DataFrame, labels: dict[tuple[str, str], str]
+) -> tuple[pd.Series, list[tuple[str, str, str]], list[Problem]]:
+    """Metrics on which an arm counts more conversions than traffic, in total or by some day (view-through
+    conversions, events counted more than once per click): not a share of the traffic, so not tested as one.
+    Returns the conversion rows to keep, the (campaign, test, metric) left out, and one problem each."""
+    keys = ["campaign", "test", "variant", "metric"]
+    daily = conversions.groupby([*keys, "date"], sort=False, dropna=False)[["visitors", "conversions"]].sum()
+    daily = daily.sort_index(level="date", sort_remaining=False, kind="stable")
+    running = daily.groupby(level=keys, sort=False).cumsum()
+    above = running[running["conversions"] > running["visitors"]]
+    if above.empty:
+        return pd.Series(True, index=conversions.index), [], []
+    worst = above.reset_index().drop_duplicates(keys, keep="last")
+    dropped: dict[tuple[str, str, str], Problem] = {}
+    for campaign, test, variant, metric, conv, visitors in zip(
+        worst["campaign"],
+        worst["test"],
+        worst["variant"],
+        worst["metric"],
+        worst["conversions"],
+        worst["visitors"],
+        strict=True,
+    ):
+        key = (str(campaign), str(test), str(metric))
+        if key in dropped:
+            continue
+        label = labels.get((key[0], key[1]), "visitors")
+        dropped[key] = Problem(
+            cell=f"{campaign} · {test}" if test else str(campaign),
+            message=f"{metric} not tested: {variant} has {shown(conv)} {metric.lower()} on {shown(visitors)} "
+            f"{label}, more than one per {label.rstrip('s')} (view-through conversions, or events counted more "
+            f"than once per {label.rstrip('s')}), so they are not a share of its {label}",
+        )
+    index = pd.MultiIndex.from_frame(conversions[["campaign", "test", "metric"]])
+    keep = ~index.isin(list(dropped))
+    return pd.Series(keep, index=conversions.index), list(dropped), list(dropped.values())
+
+
+def _cells_read(reading: TabReading, layout: _Layout, over_rows: dict[str, int]) -> TabReading:
+    """The tab's line with what its cells said: metric columns with no data, rows above their traffic, the
+    order of its dates."""
+    notes = []
+    if layout.no_data:
+        notes.append(f"no data in {', '.join(layout.no_data)} (not tested)")
+    for name, count in over_rows.items():
+        rows = "row" if count == 1 else "rows"
+        notes.append(f"{name} above {reading.traffic or 'traffic'} in {count:,} {rows} (view-through; kept)")
+    if layout.dates_read is not None:
+        notes.append(layout.dates_read[1])
+    if not notes:
+        return reading
+    return reading.model_copy(
+        update={
+            "summary": reading.summary + "".join(f" · {note}" for note in notes),
+            "date_order": layout.dates_read[0] if layout.dates_read is not None else reading.date_order,
+            "micro": tuple(m for m in reading.micro if m not in layout.no_data),
+            "macro": tuple(m for m in reading.macro if m not in layout.no_data),
+            "no_data": layout.no_data,
+        }
+    )
+
+
 def parse_workbook(tabs: Iterable[Tab], currency: str = "$", date_order: DateOrder = "month-first") -> SheetData:
     """Every Results tab and the Channels tab; other tabs are ignored quietly.
 
@@ -573,13 +712,9 @@ def parse_workbook(tabs: Iterable[Tab], currency: str = "$", date_order: DateOrd
     locale (a file)."""
     problems: list[Problem] = []
     channels: list[ChannelRoute] = []
-    traffic_parts: list[pd.DataFrame] = []
-    conversion_parts: list[pd.DataFrame] = []
-    metrics: dict[tuple[str, str], dict[str, Kind]] = {}
-    labels: dict[tuple[str, str], str] = {}
-    currencies: dict[tuple[str, str], str] = {}
     tabs_read: list[str] = []
     readings: list[TabReading] = []
+    parts: list[_Part] = []
     tabs = list(tabs)
     overrides: list[Override] = []
     for tab in tabs:
@@ -602,11 +737,12 @@ def parse_workbook(tabs: Iterable[Tab], currency: str = "$", date_order: DateOrd
         export_currency: str | None = None
         tried: list[Problem] = []
         layout = _layout(tab, tried) if not _overridden(tab, overrides) else None
+        export_reading: TabReading | None = None
         if layout is not None:
             # Conversion actions pivoted onto this tab's rows come from an export, fractions and all.
             layout.fractional = tab.name in pivoted.pivots
             problems.extend(tried)
-            readings.append(with_pivot(_hand_made_reading(tab.name, layout), pivoted.pivots.get(tab.name)))
+            parsed_tab = tab
         else:
             export = recognise(tab, overrides)
             if export is None:
@@ -616,44 +752,83 @@ def parse_workbook(tabs: Iterable[Tab], currency: str = "$", date_order: DateOrd
                     if unrecognised is not None:
                         problems.append(unrecognised)
                 continue
-            tab = export.tab
-            layout = _layout(tab, problems)
+            parsed_tab = export.tab
+            layout = _layout(parsed_tab, problems)
             if layout is None:
                 continue
             layout.fractional = export.fractional
+            layout.export = True
             problems.extend(export.problems)
-            readings.append(with_pivot(export.reading, pivoted.pivots.get(tab.name)))
             export_currency = export.currency
+            export_reading = export.reading
         tabs_read.append(tab.name)
-        frame, tab_metrics, tab_currency, dates_read = _parse_results(tab, layout, problems, date_order)
-        if dates_read is not None:
-            order, said = dates_read
-            readings[-1] = readings[-1].model_copy(
-                update={"date_order": order, "summary": f"{readings[-1].summary} · {said}"}
+        frame, tab_metrics, tab_currency, over_rows = _parse_results(parsed_tab, layout, problems, date_order)
+        reading = export_reading or _hand_made_reading(tab.name, layout)
+        readings.append(with_pivot(_cells_read(reading, layout, over_rows), pivoted.pivots.get(tab.name)))
+        named_by_tab = export_reading is not None and bool(len(frame)) and bool((frame["campaign"] == tab.name).all())
+        frame["origin"] = tab.name
+        column_a1 = a1(tab.name, 0, layout.columns["variant"])[:-1]
+        frame["cell"] = column_a1 + (frame.index.to_series() + 1).astype(str).to_numpy()
+        header = tuple(normalise_header(cell) for cell in parsed_tab.rows[layout.header_row])
+        parts.append(
+            _Part(
+                tab.name,
+                frame,
+                tab_metrics,
+                layout.traffic_label,
+                export_currency or tab_currency or currency,
+                header,
+                named_by_tab,
             )
-        traffic_parts.append(frame)
-        tab_currency = export_currency or tab_currency or currency
+        )
+
+    renamed = _one_table_across_tabs(parts)
+    metrics: dict[tuple[str, str], dict[str, Kind]] = {}
+    labels: dict[tuple[str, str], str] = {}
+    currencies: dict[tuple[str, str], str] = {}
+    conversion_parts: list[pd.DataFrame] = []
+    for part in parts:
+        frame = part.frame
         for key in dict.fromkeys(zip(frame["campaign"], frame["test"], strict=True)):
-            labels.setdefault(key, layout.traffic_label)
-            currencies.setdefault(key, tab_currency)
+            labels.setdefault(key, part.traffic_label)
+            currencies.setdefault(key, part.currency)
             known = metrics.setdefault(key, {})
-            for metric in tab_metrics:
+            for metric in part.metrics:
                 known.setdefault(metric.name, metric.kind)
-        for metric in tab_metrics:
-            part = frame[["campaign", "test", "variant", "date", "visitors"]].copy()
-            part["metric"] = metric.name
-            part["kind"] = metric.kind
-            part["conversions"] = frame[f"m{metric.column}"]
-            conversion_parts.append(part[part["conversions"].notna()])
+    readings = [
+        r.model_copy(update={"summary": f"{r.summary} · one table with tabs {renamed[r.tab]}"})
+        if r.tab in renamed
+        else r
+        for r in readings
+    ]
 
     all_rows = (
-        pd.concat(traffic_parts, ignore_index=True)
-        if traffic_parts
-        else pd.DataFrame(columns=[*TRAFFIC_COLUMNS, "control", "planned", "status"])
+        pd.concat([part.frame for part in parts], ignore_index=True)
+        if parts
+        else pd.DataFrame(columns=[*TRAFFIC_COLUMNS, "control", "planned", "status", "origin", "cell"])
     )
+    if len(parts) > 1:
+        again, duplicate_problems = _same_day_in_two_tabs(all_rows)
+        problems.extend(duplicate_problems)
+        all_rows = all_rows[~again.to_numpy()]
+    for part in parts:
+        mine = all_rows[all_rows["origin"] == part.tab]
+        for metric in part.metrics:
+            counted = mine[mine[f"m{metric.column}"].notna()]
+            piece = counted[["campaign", "test", "variant", "date", "visitors"]].copy()
+            piece["metric"] = metric.name
+            piece["kind"] = metric.kind
+            piece["conversions"] = counted[f"m{metric.column}"]
+            conversion_parts.append(piece)
     conversions = (
         pd.concat(conversion_parts, ignore_index=True) if conversion_parts else pd.DataFrame(columns=CONVERSION_COLUMNS)
     )
+    if not conversions.empty:
+        keep, untested, over_problems = _over_traffic(conversions, labels)
+        conversions = conversions[keep.to_numpy()]
+        problems.extend(over_problems)
+        for campaign, test, name in untested:
+            metrics[(campaign, test)].pop(name, None)
     all_rows, conversions, silent_problems = _without_silent_arms(all_rows, conversions)
     specs, test_problems = _test_specs(all_rows, metrics, labels, currencies)
     problems.extend(silent_problems)
