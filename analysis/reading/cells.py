@@ -172,7 +172,8 @@ def by_distinct(parse: Callable[[pd.Series], tuple[pd.Series, ...]], values: pd.
     """Apply a column parser to each distinct cell once: sheets repeat the same few values thousands of times."""
     codes, distinct = distinct_cells(values)
     parsed = parse(distinct)
-    return tuple(pd.Series(p.to_numpy()[codes], index=values.index, dtype=p.dtype) for p in parsed)
+    # Indexing by the codes makes fresh arrays: the Series may own them without a copy.
+    return tuple(pd.Series(p.to_numpy()[codes], index=values.index, dtype=p.dtype, copy=False) for p in parsed)
 
 
 def _is_blank(values: pd.Series) -> tuple[pd.Series]:
@@ -366,9 +367,9 @@ DateOrder = Literal["day-first", "month-first"]
 # with dots (day-first wherever they are written so), the Google sheet's locale, or the setting.
 DateReason = Literal["cells", "dots", "locale", "setting"]
 _TIME = r"(?:[T\s]+\d{1,2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?\s*(?:[AaPp]\.?[Mm]\.?)?(?:\s*(?:Z|UTC|GMT|[+-]\d{2}:?\d{2}))?)?"
-_YEAR_FIRST = r"^(\d{4})([-/.])(\d{1,2})\2(\d{1,2})(?:$|[T\s])"
-_DAY_OR_MONTH_FIRST = rf"^(\d{{1,2}})([-/.])(\d{{1,2}})\2(\d{{4}}|\d{{2}}){_TIME}$"
-_SERIAL_TEXT = r"^\d{4,5}(?:\.\d+)?$"
+_YEAR_FIRST = re.compile(r"(\d{4})([-/.])(\d{1,2})\2(\d{1,2})(?:$|[T\s])")
+_DAY_OR_MONTH_FIRST = re.compile(rf"(\d{{1,2}})([-/.])(\d{{1,2}})\2(\d{{4}}|\d{{2}}){_TIME}")
+_SERIAL_TEXT = re.compile(r"\d{4,5}(?:\.\d+)?")
 _NAMED_MONTH_FORMATS = ("%d %b %Y", "%d %B %Y", "%b %d, %Y", "%B %d, %Y")
 # Up to this many cells, and this share of a column's dates, may fit only the other order and be just bad
 # cells; more, and the column is mixed: one problem of its own says so.
@@ -451,20 +452,6 @@ def _day_from_text(text: str) -> np.datetime64:
     return day.to_datetime64()
 
 
-def _fields(
-    text: pd.Series, left: np.ndarray, pattern: str
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Where the cells still `left` match `pattern` (three numeric fields, one separator): the mask over
-    all of `text`, and for the matching cells the fields as floats and the separator."""
-    parts = text[left].str.extract(pattern)
-    found = parts[0].notna().to_numpy(dtype=bool)
-    matched = left.copy()
-    matched[left] = found
-    parts = parts[found]
-    numbers = [pd.to_numeric(parts[i]).to_numpy(dtype=np.float64) for i in (0, 2, 3)]
-    return matched, numbers[0], numbers[1], numbers[2], parts[1].to_numpy(dtype=object)
-
-
 def _date_readings(values: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Each distinct cell's day where it needs no order, its day-first and month-first readings where it
     does (`09/03/2026`; NaT where that reading is no day), whether it was written with dots (read
@@ -502,24 +489,36 @@ def _text_readings(
     month_first: np.ndarray,
     dotted: np.ndarray,
 ) -> None:
-    """Fill in the readings of text cells (at positions `where`), one pattern after another."""
-    text = pd.Series(cells, dtype="string").str.strip()
-    left = np.ones(len(text), dtype=bool)
-    serial = text.str.fullmatch(_SERIAL_TEXT).fillna(False).to_numpy(dtype=bool)
-    fixed[where[serial]] = _serial_days(pd.to_numeric(text[serial]).to_numpy(dtype=np.float64))
-    left &= ~serial
-    matched, year, month, day, _ = _fields(text, left, _YEAR_FIRST)
-    fixed[where[matched]] = _calendar_days(year, month, day)
-    left &= ~matched
-    matched, first, second, year, separator = _fields(text, left, _DAY_OR_MONTH_FIRST)
+    """Fill in the readings of distinct text cells (at positions `where`): each is matched once, in Python
+    (as pandas' string methods would), and its fields turned into days a whole array at a time."""
+    size = len(cells)
+    serials = np.full(size, np.nan)
+    year_first = np.full((size, 3), np.nan)
+    ordered = np.full((size, 3), np.nan)  # first field, second field, year
+    dots = np.zeros(size, dtype=bool)
+    rest: list[int] = []
+    for at, cell in enumerate(cells):
+        text = str(cell).strip()
+        if _SERIAL_TEXT.fullmatch(text):
+            serials[at] = float(text)
+        elif found := _YEAR_FIRST.match(text):
+            year_first[at] = found.group(1, 3, 4)
+        elif found := _DAY_OR_MONTH_FIRST.fullmatch(text):
+            ordered[at] = found.group(1, 3, 4)
+            dots[at] = found[2] == "."
+        else:
+            rest.append(at)
+    fixed[where] = _serial_days(serials)
+    ymd = ~np.isnan(year_first[:, 0])
+    fixed[where[ymd]] = _calendar_days(*year_first[ymd].T)
+    first, second, year = ordered.T
     year = np.where(year < 100, np.where(year < 69, 2000 + year, 1900 + year), year)
-    dots = separator == "."
-    day_first[where[matched][~dots]] = _calendar_days(year[~dots], second[~dots], first[~dots])
-    month_first[where[matched][~dots]] = _calendar_days(year[~dots], first[~dots], second[~dots])
-    fixed[where[matched][dots]] = _calendar_days(year[dots], second[dots], first[dots])
-    dotted[where[matched][dots]] = True
-    left &= ~matched
-    fixed[where[left]] = [_day_from_text(t) for t in text[left]]
+    either = ~np.isnan(first) & ~dots
+    day_first[where[either]] = _calendar_days(year[either], second[either], first[either])
+    month_first[where[either]] = _calendar_days(year[either], first[either], second[either])
+    fixed[where[dots]] = _calendar_days(year[dots], second[dots], first[dots])
+    dotted[where[dots]] = True
+    fixed[where[rest]] = [_day_from_text(str(cells[at]).strip()) for at in rest]
 
 
 def read_dates(values: pd.Series, locale: str | None = None, default: DateOrder = "month-first") -> DateColumn:
@@ -559,8 +558,8 @@ def read_dates(values: pd.Series, locale: str | None = None, default: DateOrder 
     days = np.where(np.isnat(fixed), day_first if order == "day-first" else month_first, fixed)
     index = values.index
     if not misread.any():
-        dates = pd.Series(days[codes], index=index, dtype="datetime64[ns]")
-        said = pd.Series(messages[codes], index=index, dtype="object")
+        dates = pd.Series(days[codes], index=index, dtype="datetime64[ns]", copy=False)
+        said = pd.Series(messages[codes], index=index, dtype="object", copy=False)
         return DateColumn(dates, said, order, reason, evidence, locale=locale)
     messages[misread] = [
         f"{shown(v)} is a date only read {'month-first' if order == 'day-first' else 'day-first'}, "
@@ -569,8 +568,8 @@ def read_dates(values: pd.Series, locale: str | None = None, default: DateOrder 
     ]
     days[misread] = _NOT_A_DAY
     return DateColumn(
-        dates=pd.Series(days[codes], index=index, dtype="datetime64[ns]"),
-        messages=pd.Series(messages[codes], index=index, dtype="object"),
+        dates=pd.Series(days[codes], index=index, dtype="datetime64[ns]", copy=False),
+        messages=pd.Series(messages[codes], index=index, dtype="object", copy=False),
         order=order,
         reason=reason,
         evidence=evidence,
