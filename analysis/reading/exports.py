@@ -19,7 +19,7 @@ import pandas as pd
 from analysis.models import Cell, Kind, Problem, Tab, TabReading
 from analysis.reading.cells import a1, decimal_mark, is_blank, normalise_header, parse_counts, parse_text
 
-Role = str  # campaign, test, variant, traffic, spend, currency, date, micro, macro, action, value, ignore
+Role = str  # campaign, test, variant, traffic, spend, currency, date, split, micro, macro, action, value, ignore
 
 _NAMES: dict[str, Role] = {
     # labels
@@ -50,6 +50,9 @@ _NAMES: dict[str, Role] = {
     **dict.fromkeys(("cost", "spend", "amount spent", "cost (usd)"), "spend"),
     **dict.fromkeys(("currency code", "currency"), "currency"),
     **dict.fromkeys(("day", "date", "reporting starts"), "date"),
+    # each arm's planned share of the traffic: only a test that plans its split has it checked. No platform
+    # export seen states one; an experiment report that does would name its column here.
+    **dict.fromkeys(("split", "planned split", "traffic split"), "split"),
     # long format: a column naming the conversion action, and the column counting it
     **dict.fromkeys(
         ("conversion action", "conversion action name", "conversion name", "event name", "goal", "goals"), "action"
@@ -346,6 +349,7 @@ def recognise(tab: Tab, overrides: Sequence[Override] = ()) -> Reading | None:
         variant, campaign = campaign, None
     traffic = next(i for i, (role, _) in roles.items() if role == "traffic")
     spend = next((i for i, (role, _) in roles.items() if role == "spend"), None)
+    split = next((i for i, (role, _) in roles.items() if role == "split"), None)
     currency_column = next((i for i, (role, _) in roles.items() if role == "currency"), None)
     date = _date_column(tab.rows[header_index + 1 :], header, roles)
     metrics = [(i, role, name) for i, (role, name) in roles.items() if role in ("micro", "macro")]
@@ -365,6 +369,8 @@ def recognise(tab: Tab, overrides: Sequence[Override] = ()) -> Reading | None:
         new_header[spend] = "Spend"
     if date is not None:
         new_header[date] = "Date"
+    if split is not None:
+        new_header[split] = "Split"
     for index, role, name in metrics:
         new_header[index] = f"{name} ({role})"
 
@@ -419,6 +425,8 @@ def recognise(tab: Tab, overrides: Sequence[Override] = ()) -> Reading | None:
     if spend is not None:
         shown_code = code and code.lower() not in normalise_header(header[spend])
         parts.append(f"spend = {header[spend]}" + (f" ({code})" if shown_code else ""))
+    if split is not None:
+        parts.append(f"split = {header[split]}")
     if campaign is None and normalise_header(header[variant]) in _CAMPAIGN_NAMES:
         parts[0] += " (campaign level: each campaign is an arm)"
     summary = f"{tab.name}: {platform} · " + ", ".join(parts)

@@ -28,6 +28,7 @@ from analysis.models import (
 )
 from analysis.reading.cells import (
     DateOrder,
+    Decimal,
     a1,
     by_distinct,
     currency_of_format,
@@ -40,6 +41,7 @@ from analysis.reading.cells import (
     parse_counts,
     parse_flags,
     parse_money,
+    parse_numbers,
     parse_text,
     read_dates,
     shown,
@@ -66,6 +68,9 @@ _OPTIONAL = {
     "planned visitors": "planned",
     "status": "status",
     "test status": "status",
+    "split": "split",
+    "planned split": "split",
+    "traffic split": "split",
 }
 # Status cells as marketers type them, compared without case or spaces (`On hold` is `onhold`).
 _STATUS_WORDS: dict[str, TestStatus] = {
@@ -287,6 +292,23 @@ def parse_statuses(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     return statuses, messages
 
 
+def _parse_split(
+    tab: str, cells: pd.DataFrame, column: int | None, decimal: Decimal, rows: _RowProblems
+) -> tuple[pd.Series, pd.Series]:
+    """A Split column: each row's planned share of its test's traffic (`50%`, `0.6`, `60`; normalised per
+    test later), and the cell it is in. A cell that is not a share above 0 costs no data: it is read as blank."""
+    if column is None:
+        return pd.Series(np.nan, index=cells.index), pd.Series("", index=cells.index, dtype="object")
+    shares, messages = parse_numbers(cells[column], decimal)
+    not_positive = (messages == "") & (shares <= 0)
+    messages[not_positive] = [f"{shown(v)} is not a share of the traffic" for v in cells.loc[not_positive, column]]
+    wrong = messages != ""
+    messages[wrong] = messages[wrong] + "; a planned share is written like 50%, 0.6 or 60"
+    rows.note(messages, column)
+    references = a1(tab, 0, column)[:-1] + (cells.index.to_series() + 1).astype(str)
+    return shares.where(~wrong), references
+
+
 def _undo_cumulative(
     frame: pd.DataFrame, value_columns: list[tuple[str, int, str]], rows: _RowProblems
 ) -> pd.DataFrame:
@@ -369,6 +391,7 @@ def _parse_results(
         parsed["status"] = statuses
     else:
         parsed["status"] = ""
+    parsed["split"], parsed["split_cell"] = _parse_split(tab.name, cells, columns.get("split"), decimal, rows)
 
     over_rows: dict[str, int] = {}
     blank_columns = {m.column for m in layout.metrics if is_blank(cells[m.column]).all()}
@@ -472,6 +495,51 @@ def _grouped_variants(frame: pd.DataFrame, keys: list[str]) -> dict[tuple[str, s
     return grouped
 
 
+def _planned_splits(
+    frame: pd.DataFrame, keys: list[str]
+) -> tuple[dict[tuple[str, str], dict[str, float]], list[Problem]]:
+    """Each test's planned share per variant (the last one its rows give), for the tests whose every
+    variant gives one; a test where some variants give a share and others do not is a problem naming the
+    first cell left blank, and its split is not checked."""
+    given = frame[frame["split"].notna()]
+    if given.empty:
+        return {}, []
+    shares = given.groupby([*keys, "variant"], sort=False)["split"].last()
+    declared = pd.MultiIndex.from_frame(frame[keys]).isin(pd.MultiIndex.from_frame(given[keys]))
+    arms = frame[declared].drop_duplicates([*keys, "variant"])
+    missing = arms[~pd.MultiIndex.from_frame(arms[[*keys, "variant"]]).isin(shares.index)]
+    problems = [
+        Problem(
+            cell=str(split_cell or cell),
+            message=f"no planned share for {variant}, while other variants of "
+            f"{f'{campaign} · {test}' if test else campaign} have one; its traffic split is not checked",
+        )
+        for campaign, test, variant, split_cell, cell in zip(
+            missing["campaign"],
+            missing["test"],
+            missing["variant"],
+            missing["split_cell"],
+            missing["cell"],
+            strict=True,
+        )
+    ]
+    unchecked = set(zip(missing["campaign"], missing["test"], strict=True))
+    splits: dict[tuple[str, str], dict[str, float]] = {}
+    levels = [shares.index.get_level_values(name).astype(str).tolist() for name in (*keys, "variant")]
+    for campaign, test, variant, share in zip(*levels, shares.tolist(), strict=True):
+        if (campaign, test) not in unchecked:
+            splits.setdefault((campaign, test), {})[variant] = float(share)
+    return splits, problems
+
+
+def _in_order(shares: dict[str, float] | None, variants: tuple[str, ...]) -> tuple[float, ...] | None:
+    """The planned shares in the variants' order, normalised to sum to 1 (None without a planned split)."""
+    if shares is None:
+        return None
+    total = sum(shares[v] for v in variants)
+    return tuple(shares[v] / total for v in variants)
+
+
 def _test_specs(
     frame: pd.DataFrame,
     metrics: dict[tuple[str, str], dict[str, Kind]],
@@ -501,6 +569,8 @@ def _test_specs(
         )
     )
     statuses = _statuses(frame, keys)
+    splits, split_problems = _planned_splits(frame, keys)
+    problems.extend(split_problems)
     # Tests of one tab share their metrics: one tuple of MetricSpec per distinct set.
     metric_specs: dict[tuple[tuple[str, Kind], ...], tuple[MetricSpec, ...]] = {}
     for (campaign, test), variants in variants_of.items():
@@ -539,6 +609,7 @@ def _test_specs(
                     "planned_visitors": None if math.isnan(planned) else int(planned),
                     "currency": currencies[key],
                     "status": statuses.get(key, "running"),
+                    "split": _in_order(splits.get(key), (control, *[v for v in variants if v != control])),
                 },
             )
         )
@@ -631,12 +702,14 @@ def _same_day_in_two_tabs(frame: pd.DataFrame) -> tuple[pd.Series, list[Problem]
     first_tab = dated.groupby(keys, sort=False)["origin"].transform("first")
     again = dated.index[(dated["origin"] != first_tab).to_numpy()]
     problems = [
-        Problem(
-            cell=str(frame.at[row, "cell"]),
-            message=f"{frame.at[row, 'variant']!s} on {pd.Timestamp(frame.at[row, 'date']):%d %b %Y} is already at "
-            f"{first_cell.at[row]}; this row is left out",
+        Problem(cell=str(cell), message=f"{variant} on {day:%d %b %Y} is already at {first}; this row is left out")
+        for cell, variant, day, first in zip(
+            frame.loc[again, "cell"],
+            frame.loc[again, "variant"],
+            frame.loc[again, "date"],
+            first_cell[again],
+            strict=True,
         )
-        for row in again
     ]
     return pd.Series(frame.index.isin(again), index=frame.index), problems
 

@@ -70,7 +70,7 @@ def test_a_plan_of_one_user_is_in():
 def test_a_broken_split_on_one_impression():
     arms = (ArmTotals(variant="A", visitors=1, spend=None), ArmTotals(variant="B", visitors=0, spend=None))
     verdict = Verdict(code="check_tracking", reason="broken_split", srm_p_value=0.01)
-    assert "(100/0 on 1 impression, expected" in summary(spec("impressions"), arms, verdict, Context())
+    assert "(100/0 on 1 impression, planned an even split;" in summary(spec("impressions"), arms, verdict, Context())
 
 
 def test_one_finished_test_and_a_call_on_one_session():

@@ -459,3 +459,20 @@ def test_the_setup_tab_can_name_the_action_and_count_columns_of_a_long_table():
     (test,) = sheet.tests
     assert {(m.name, m.kind) for m in test.metrics} == {("add_to_cart", "micro"), ("purchase", "macro")}
     assert sheet.tabs[0].actions == "Step" and sheet.tabs[0].action_counts == "Count"
+
+
+def test_the_setup_tab_role_split_plans_the_split_of_an_export():
+    meta = Tab(
+        name="Meta",
+        rows=[
+            ["Campaign name", "Ad set name", "Link clicks", "Adds to cart", "Purchases", "Share"],
+            ["Q4", "Lookalike", "6,000", 300, 30, "60%"],
+            ["Q4", "Interests", "4,000", 200, 20, "40%"],
+        ],
+    )
+    setup = Tab(name="Setup", rows=[["Column", "Role"], ["Share", "split"]])
+    sheet = parse_workbook([meta, setup])
+    assert sheet.tests[0].split == pytest.approx((0.6, 0.4))
+    assert sheet.tabs[0].summary.endswith("split = Share")
+    without = parse_workbook([meta])
+    assert without.tests[0].split is None
