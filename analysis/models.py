@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cache
@@ -92,9 +93,17 @@ class Tab:
     number_formats: Mapping[int, NumberFormat] = field(default_factory=dict)
 
 
+# Spaces and separators a name can start or end with when typed or pasted (`Black Friday ·`, `Q4 - `).
+_LOOSE_ENDS = re.compile(r"^[\s·•|:,;/–—-]+|[\s·•|:,;/–—-]+$")
+
+
 def title_of(campaign: str, test: str) -> str:
-    """'Spring Sale · Audience test', or the campaign alone when it runs one test."""
-    return f"{campaign} · {test} test" if test else campaign
+    """'Spring Sale · Audience test', or the campaign alone when it runs one test: no separator or space left
+    dangling at either end ('Black Friday ·' runs one test: 'Black Friday'), and no 'test test'."""
+    name, test_name = _LOOSE_ENDS.sub("", campaign), _LOOSE_ENDS.sub("", test)
+    if test_name and not re.search(r"\btest$", test_name, re.IGNORECASE):
+        test_name = f"{test_name} test"
+    return " · ".join(part for part in (name, test_name) if part) or campaign.strip() or test.strip()
 
 
 class MetricSpec(Frozen):

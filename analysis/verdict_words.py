@@ -19,6 +19,7 @@ from analysis.wording import (
     conversions,
     cost_per,
     count,
+    counted,
     days,
     lift_words,
     money,
@@ -28,6 +29,7 @@ from analysis.wording import (
     possessive,
     sentence,
     signed_percent,
+    singular,
     variant_name,
 )
 
@@ -105,9 +107,10 @@ def _since(spec: TestSpec, c: Comparison | None) -> str:
     if same:
         return text + "."
     lift = f" ({signed_percent(c.lift)})" if c.lift is not None else ""
+    traffic = counted(count(min(c.control_visitors, c.variant_visitors)), spec.traffic_label)
     return (
         f"{text}; since then: {percent(c.variant_rate)} vs {percent(c.control_rate)}{lift} on "
-        f"{count(min(c.control_visitors, c.variant_visitors))} {spec.traffic_label} {per_variant(spec.test)}. "
+        f"{traffic} {per_variant(spec.test)}. "
         "The call stands."
     )
 
@@ -115,14 +118,13 @@ def _since(spec: TestSpec, c: Comparison | None) -> str:
 def _more(spec: TestSpec, needed: Needed) -> str:
     """'about 11,700 more clicks per audience (≈ $4,900 at today's $0.42 CPC)'."""
     more = needed.visitors or 0
-    text = f"about {about(more)} more {spec.traffic_label} {per_variant(spec.test)}"
+    text = f"about {counted(about(more), f'more {spec.traffic_label}')} {per_variant(spec.test)}"
     if more <= 0:
         return text
     extras = []
     if needed.days is not None and needed.daily_visitors:
-        extras.append(
-            f"about {days(needed.days)} at the recent {about(needed.daily_visitors)} {spec.traffic_label} a day"
-        )
+        daily = counted(about(needed.daily_visitors), spec.traffic_label)
+        extras.append(f"about {days(needed.days)} at the recent {daily} a day")
     if needed.money is not None and needed.unit_cost is not None:
         extras.append(
             f"≈ {money(needed.money, spec.currency)} at today's {money(needed.unit_cost, spec.currency)} "
@@ -134,10 +136,8 @@ def _more(spec: TestSpec, needed: Needed) -> str:
 def _still_needed(spec: TestSpec, macro: Comparison, needed: Needed | None) -> str:
     """What confirming a lift of this size on the macro metric still takes."""
     if needed is not None and needed.beyond_plan and needed.plan is not None:
-        return (
-            f"the planned {about(needed.plan)} {spec.traffic_label} {per_variant(spec.test)} will not be enough "
-            "to confirm a lift that size"
-        )
+        planned = counted(about(needed.plan), spec.traffic_label)
+        return f"the planned {planned} {per_variant(spec.test)} will not be enough to confirm a lift that size"
     if needed is None or needed.visitors is None:
         return f"there are not enough {macro.metric.lower()} yet to size the rest of the test"
     return f"confirming a lift that size needs {_more(spec, needed)}"
@@ -160,15 +160,16 @@ def _track_record(macro: str, record: ProxyRecord | None) -> str:
     )
     if record.correlation is not None:
         text += (
-            f" (lifts correlate {record.correlation:.1f} across {record.correlation_tests} tests, allowing for noise)"
+            f" (lifts correlate {record.correlation:.1f} across {plural(record.correlation_tests, 'test')}, "
+            "allowing for noise)"
         )
     return text
 
 
-def _split(arms: tuple[ArmTotals, ...]) -> str:
+def _split(arms: tuple[ArmTotals, ...], traffic_label: str) -> str:
     total = sum(a.visitors for a in arms)
     shares = "/".join(f"{100 * a.visitors / total:.0f}" for a in arms) if total else "0"
-    return f"{shares} on {count(total)}"
+    return f"{shares} on {counted(count(total), traffic_label)}"
 
 
 def _planned(split: tuple[float, ...] | None) -> str:
@@ -255,8 +256,8 @@ def _poor_proxy(spec: TestSpec, v: Verdict) -> str:
     assert best is not None and macro is not None and record is not None
     return (
         f"{_evidence(spec, best)} But {best.metric.lower()} have tracked {macro.metric.lower()} in only "
-        f"{record.agreeing_tests} of {record.finished_tests} finished tests in this sheet, so this waits for "
-        f"{macro.metric.lower()}: {_still_needed(spec, macro, v.needed)}."
+        f"{record.agreeing_tests} of {plural(record.finished_tests, 'finished test')} in this sheet, so this waits "
+        f"for {macro.metric.lower()}: {_still_needed(spec, macro, v.needed)}."
     )
 
 
@@ -281,8 +282,10 @@ def _no_difference(spec: TestSpec, arms: tuple[ArmTotals, ...], v: Verdict, cont
     metric = widest.metric.lower()
     reached = [c for c in v.deciding if (c.information_fraction or 0) >= 1 and c.planned_visitors is not None]
     if v.reason == "plan_reached" and reached and reached[0].planned_visitors is not None:
+        planned = about(reached[0].planned_visitors)
         text = (
-            f"The planned {about(reached[0].planned_visitors)} {spec.traffic_label} {per_variant(spec.test)} are in "
+            f"The planned {counted(planned, spec.traffic_label)} {per_variant(spec.test)} "
+            f"{'is' if planned == '1' else 'are'} in "
             f"without a call on {metric} ({variant_name(spec.test, widest.variant)}: {numbers}): any difference "
             "is too small to matter."
         )
@@ -355,14 +358,14 @@ def not_randomised_note(spec: TestSpec, v: Verdict) -> str:
         return ""
     return (
         " The variants reach different people (no Split planned for this test), so this compares them per "
-        f"{spec.traffic_label.rstrip('s')}, not as a controlled experiment."
+        f"{singular(spec.traffic_label)}, not as a controlled experiment."
     )
 
 
 def summary(spec: TestSpec, arms: tuple[ArmTotals, ...], v: Verdict, context: TestContext) -> str:
     if v.reason == "broken_split":
         return (
-            f"The traffic split looks broken ({_split(arms)} {spec.traffic_label}, planned {_planned(spec.split)}; "
+            f"The traffic split looks broken ({_split(arms, spec.traffic_label)}, planned {_planned(spec.split)}; "
             f"p = {v.srm_p_value or 0:.1g}). Fix the split or the tracking, then restart the test."
         )
     if v.reason == "macro_against_micro":

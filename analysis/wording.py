@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 import math
+import re
 
 
 def percent(rate: float) -> str:
-    """0.0805 -> 8.1%, 0.0055 -> 0.55%: at least two significant figures for small rates."""
+    """0.0805 -> 8.1%, 0.0055 -> 0.55%, 0.00004 -> 0.0040%: at least two significant figures for small rates."""
     value = rate * 100
-    decimals = 1 if value >= 1 or value == 0 else 2
+    if value >= 1 or value == 0 or not math.isfinite(value):
+        decimals = 1
+    elif value >= 0.1:
+        decimals = 2
+    else:
+        decimals = 1 - math.floor(math.log10(value))
+        decimals -= f"{value:.{decimals}f}" == f"{0.1:.{decimals}f}"  # rounded up to 0.10%: two figures
     return f"{value:.{decimals}f}%"
 
 
@@ -47,7 +54,7 @@ def conversions(value: float) -> str:
 
 
 def cost_per(traffic_label: str) -> str:
-    return "CPC" if traffic_label == "clicks" else f"cost per {traffic_label.rstrip('s')}"
+    return "CPC" if traffic_label == "clicks" else f"cost per {singular(traffic_label)}"
 
 
 def per_variant(test: str) -> str:
@@ -81,7 +88,32 @@ def agree(noun: str, plural_verb: str, singular_verb: str) -> str:
 
 
 def plural(value: int, noun: str) -> str:
+    """A count of a noun given in the singular: '1 look', '3 looks'."""
     return f"{value} {noun}" if value == 1 else f"{value} {noun}s"
+
+
+# A plural's ending and its singular's: `entries` -> `entry`, `searches` -> `search`, `clicks` -> `click`
+# (not `status`, `bonus`, `analysis`).
+_PLURAL_ENDINGS = ((r"ies$", "y"), (r"(ch|sh|x|ss)es$", r"\1"), (r"(?<![sui'])s$", ""))
+
+
+def singular(noun: str) -> str:
+    """The singular of a plural label as sheets name columns: 'clicks' -> 'click', 'link clicks' -> 'link
+    click', 'adds to cart' -> 'add to cart', 'checkouts initiated' -> 'checkout initiated'; 'revenue' stays.
+    The last word that reads as a plural is made singular."""
+    words = noun.split(" ")
+    for at in range(len(words) - 1, -1, -1):
+        for ending, replacement in _PLURAL_ENDINGS:
+            if re.search(ending, words[at]) and len(words[at]) > 2:
+                words[at] = re.sub(ending, replacement, words[at])
+                return " ".join(words)
+    return noun
+
+
+def counted(figure: str, noun: str) -> str:
+    """A figure as worded and a noun given in the plural, agreeing: '1' + 'clicks' -> '1 click',
+    '2,000' + 'clicks' -> '2,000 clicks', '1.5' + 'purchases' -> '1.5 purchases'."""
+    return f"{figure} {singular(noun) if figure == '1' else noun}"
 
 
 def possessive(name: str) -> str:

@@ -44,7 +44,7 @@ def with_setup_file(deps: Deps, tabs: list[Tab]) -> list[Tab]:
 
 def load_sheet(deps: Deps, spec: str | None = None) -> SheetData:
     tabs = with_setup_file(deps, deps.read_tabs(spec or deps.settings.sheet))
-    return parse_workbook(tabs, currency=deps.settings.currency)
+    return parse_workbook(tabs, currency=deps.settings.currency, date_order=deps.settings.date_order)
 
 
 def analysed(
@@ -53,7 +53,7 @@ def analysed(
     """The sheet data and the whole report of the tabs read from `spec`; a Schedule or Timezone cell of the
     Channels tab that does not work is a problem of its own cell, like any other (docs/digests.md)."""
     tabs = with_setup_file(deps, tabs)
-    data = parse_workbook(tabs, currency=deps.settings.currency)
+    data = parse_workbook(tabs, currency=deps.settings.currency, date_order=deps.settings.date_order)
     report = full_report(deps, data, spec, as_of, record)
     extra = schedule_problems(tabs, deps.settings.timezone)
     if extra:

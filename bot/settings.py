@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -63,3 +64,7 @@ class Settings(BaseSettings):
 
     # Money in verdicts: the symbol a tab's Spend cells are typed in, else this one.
     currency: str = Field(default="$", min_length=1, max_length=4, validation_alias="MICROOPT_CURRENCY")
+    # Dates: the order of a file's Date column whose every date fits both (`01/12/2026`); README, The sheet.
+    date_order: Literal["month-first", "day-first"] = Field(
+        default="month-first", validation_alias="MICROOPT_DATE_ORDER"
+    )

@@ -27,6 +27,7 @@ from analysis.models import (
     built,
 )
 from analysis.reading.cells import (
+    DateOrder,
     Decimal,
     a1,
     by_distinct,
@@ -34,14 +35,15 @@ from analysis.reading.cells import (
     currency_symbol,
     decimal_mark,
     is_blank,
-    locale_day_first,
     normalise_header,
+    order_problems,
+    order_said,
     parse_counts,
-    parse_dates,
     parse_flags,
     parse_money,
     parse_numbers,
     parse_text,
+    read_dates,
     shown,
 )
 from analysis.reading.exports import (
@@ -106,6 +108,8 @@ class _Layout:
     export: bool = False
     # Metric columns with no value in any row: listed as "no data", never tested.
     no_data: tuple[str, ...] = ()
+    # The order its dates were read in and the words that say so, when any date depended on it.
+    dates_read: tuple[DateOrder, str] | None = None
 
 
 def _header_row(rows: Sequence[Sequence[object]]) -> int | None:
@@ -330,10 +334,10 @@ def _undo_cumulative(
 
 
 def _parse_results(
-    tab: Tab, layout: _Layout, problems: list[Problem]
+    tab: Tab, layout: _Layout, problems: list[Problem], date_order: DateOrder = "month-first"
 ) -> tuple[pd.DataFrame, list[_Metric], str | None, dict[str, int]]:
     """The tab's good rows, its metrics, the currency its Spend cells are typed in, and per metric of an
-    export the rows counting more conversions than traffic (kept)."""
+    export the rows counting more conversions than traffic (kept). How its dates were read goes on `layout`."""
     cells = _cells(tab, layout.header_row)
     columns = layout.columns
     blank_rows = pd.concat([is_blank(cells[c]) for c in cells.columns], axis=1).all(axis=1)
@@ -346,7 +350,7 @@ def _parse_results(
     rows.require(parsed["campaign"] != "", columns["campaign"], "Campaign")
     rows.require(parsed["variant"] != "", columns["variant"], "Variant")
 
-    decimal, day_first = decimal_mark(tab.locale), locale_day_first(tab.locale)
+    decimal = decimal_mark(tab.locale)
     visitors, messages = parse_counts(cells[columns["traffic"]], layout.traffic_label, decimal)
     rows.add(messages, columns["traffic"])
     if layout.export:
@@ -355,10 +359,12 @@ def _parse_results(
     parsed["visitors"] = visitors
 
     if "date" in columns:
-        dates, messages = parse_dates(cells[columns["date"]], day_first)
-        rows.add(messages, columns["date"])
-        rows.require(dates.notna(), columns["date"], "Date")
-        parsed["date"] = dates
+        dated = read_dates(cells[columns["date"]], tab.locale, date_order)
+        problems.extend(order_problems(dated, tab.name, layout.header_row, columns["date"]))
+        rows.add(dated.messages, columns["date"])
+        rows.require(dated.dates.notna(), columns["date"], "Date")
+        parsed["date"] = dated.dates
+        layout.dates_read = order_said(dated, tab.name, columns["date"])
     else:
         parsed["date"] = pd.Series(pd.NaT, index=cells.index, dtype="datetime64[ns]")
     if "spend" in columns:
@@ -749,18 +755,22 @@ def _over_traffic(
 
 
 def _cells_read(reading: TabReading, layout: _Layout, over_rows: dict[str, int]) -> TabReading:
-    """The tab's line with what its cells said: metric columns with no data, rows above their traffic."""
+    """The tab's line with what its cells said: metric columns with no data, rows above their traffic, the
+    order of its dates."""
     notes = []
     if layout.no_data:
         notes.append(f"no data in {', '.join(layout.no_data)} (not tested)")
     for name, count in over_rows.items():
         rows = "row" if count == 1 else "rows"
         notes.append(f"{name} above {reading.traffic or 'traffic'} in {count:,} {rows} (view-through; kept)")
+    if layout.dates_read is not None:
+        notes.append(layout.dates_read[1])
     if not notes:
         return reading
     return reading.model_copy(
         update={
             "summary": reading.summary + "".join(f" · {note}" for note in notes),
+            "date_order": layout.dates_read[0] if layout.dates_read is not None else reading.date_order,
             "micro": tuple(m for m in reading.micro if m not in layout.no_data),
             "macro": tuple(m for m in reading.macro if m not in layout.no_data),
             "no_data": layout.no_data,
@@ -768,10 +778,12 @@ def _cells_read(reading: TabReading, layout: _Layout, over_rows: dict[str, int])
     )
 
 
-def parse_workbook(tabs: Iterable[Tab], currency: str = "$") -> SheetData:
+def parse_workbook(tabs: Iterable[Tab], currency: str = "$", date_order: DateOrder = "month-first") -> SheetData:
     """Every Results tab and the Channels tab; other tabs are ignored quietly.
 
-    `currency` is the symbol for money when a tab's Spend cells show none (`840` rather than `$840`)."""
+    `currency` is the symbol for money when a tab's Spend cells show none (`840` rather than `$840`);
+    `date_order` reads a Date column whose every date fits both orders (`01/12/2026`) on a sheet without a
+    locale (a file)."""
     problems: list[Problem] = []
     channels: list[ChannelRoute] = []
     tabs_read: list[str] = []
@@ -824,7 +836,7 @@ def parse_workbook(tabs: Iterable[Tab], currency: str = "$") -> SheetData:
             export_currency = export.currency
             export_reading = export.reading
         tabs_read.append(tab.name)
-        frame, tab_metrics, tab_currency, over_rows = _parse_results(parsed_tab, layout, problems)
+        frame, tab_metrics, tab_currency, over_rows = _parse_results(parsed_tab, layout, problems, date_order)
         reading = export_reading or _hand_made_reading(tab.name, layout)
         readings.append(with_pivot(_cells_read(reading, layout, over_rows), pivoted.pivots.get(tab.name)))
         named_by_tab = export_reading is not None and bool(len(frame)) and bool((frame["campaign"] == tab.name).all())
