@@ -15,12 +15,14 @@ strictly, so the day one passes it says so.
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 import pytest
+from scipy.optimize import brentq
 from scipy.stats import fisher_exact
 from statsmodels.stats.proportion import confint_proportions_2indep, proportions_ztest
 from typer.testing import CliRunner
@@ -121,7 +123,7 @@ def assert_matches_statsmodels(found: Comparison, control: Arm, variant: Arm) ->
         assert found.test_used == "z"
         _, p_value = proportions_ztest([variant.conversions, control.conversions], [variant.visitors, control.visitors])
         assert found.p_value == pytest.approx(p_value, rel=1e-9, abs=1e-300)
-    if control.conversions > 0:
+    if control.conversions > 0 and variant.conversions < variant.visitors:
         low, high = confint_proportions_2indep(
             variant.conversions,
             variant.visitors,
@@ -131,6 +133,26 @@ def assert_matches_statsmodels(found: Comparison, control: Arm, variant: Arm) ->
             compare="ratio",
         )
         assert found.lift_ci == pytest.approx((low - 1, high - 1), rel=1e-6, abs=1e-9)
+    elif control.conversions > 0:
+        # statsmodels returns the observed ratio itself as the lower limit when every variant visitor
+        # converted; the Miettinen-Nurminen limit solved directly is the reference there.
+        assert found.lift_ci[0] == pytest.approx(score_limit(control, variant, +1.959963984540054) - 1, rel=1e-6)
+
+
+def score_limit(control: Arm, variant: Arm, z: float) -> float:
+    """The rate ratio at which the Miettinen-Nurminen score statistic equals `z`, by brentq."""
+    nc, xc, nv, xv = control.visitors, control.conversions, variant.visitors, variant.conversions
+    total = nc + nv
+
+    def score(theta: float) -> float:
+        a, b, c = total * theta, -((nv + xc) * theta + xv + nc), xc + xv
+        rc = (-b - math.sqrt(b * b - 4 * a * c)) / (2 * a)
+        rv = theta * rc
+        spread = rv * (1 - rv) / nv + theta**2 * rc * (1 - rc) / nc
+        return (xv / nv - theta * xc / nc) / math.sqrt(total / (total - 1) * spread) - z
+
+    ratio = (xv / nv) / (xc / nc)
+    return float(brentq(score, 1e-9, ratio - 1e-12))
 
 
 # --- Google Ads campaign reports -------------------------------------------------------------------------------
