@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 from analysis.models import SetupRow, Tab, TabReading
@@ -26,6 +27,7 @@ _SAMPLE_ROWS = 2000
 # Near misses are looked for in the top rows only: a typo is in a header, and a header is near the top.
 _NEAR_MISS_ROWS = 20
 _LABEL_MAX_DISTINCT = 20
+_LARGEST = 1e15  # column totals are compared, not reported: a cell of 1e308 must not overflow them
 _NAMED_CANDIDATES = 8
 _SETUP_WHERE = "a Setup tab (for a CSV: a --setup file or MICROOPT_SETUP)"
 _WHAT = {
@@ -100,7 +102,7 @@ def _columns(tab: Tab, header_index: int, overrides: Sequence[Override]) -> list
         present = values[~is_blank(values)]
         numbers, _ = parse_numbers(present, decimal_mark(tab.locale))
         numeric = bool(len(present)) and bool(numbers.notna().mean() >= 0.5)
-        parsed = numbers.dropna().astype(float)
+        parsed = numbers[np.isfinite(numbers)].astype(float)
         columns.append(
             _Column(
                 index=index,
@@ -110,7 +112,7 @@ def _columns(tab: Tab, header_index: int, overrides: Sequence[Override]) -> list
                 whole=bool(numeric and (parsed % 1 == 0).all() and (parsed >= 0).all()),
                 distinct=int(present.map(_text).nunique()),
                 count=len(present),
-                total=float(parsed.sum()) if numeric else 0.0,
+                total=float(parsed.clip(-_LARGEST, _LARGEST).sum()) if numeric else 0.0,
                 near=did_you_mean(name) if index not in roles else None,
             )
         )
@@ -209,6 +211,8 @@ def _diagnosed(tab: Tab, headers: list[str], columns: list[_Column]) -> TabReadi
         said = f"{looks} " + _listed([f"no {_WHAT[role]}" for role in missing])
     else:
         said = f"{looks} every column microopt needs, but no row under its header could be read"
+    if near:
+        said += " (did you mean " + _listed([f"{n.meant} for {n.column}" for n in near]) + "?)"
     if only_amounts:
         said += f";{amounts_said(amounts).removeprefix(' ·')}, and microopt tests counts of traffic and conversions"
     proposed = {row.column for row in setup}
@@ -217,8 +221,6 @@ def _diagnosed(tab: Tab, headers: list[str], columns: list[_Column]) -> TabReadi
         shown = spare[:_NAMED_CANDIDATES]
         rest = f" and {len(spare) - len(shown)} more" if len(spare) > len(shown) else ""
         said += f"; its other numeric columns are {', '.join(shown) + rest if rest else _listed(shown)}"
-    if near:
-        said += "; did you mean " + _listed([f"{n.meant} for {n.column}" for n in near]) + "?"
     return _unread(
         tab,
         headers,
@@ -232,7 +234,7 @@ def _diagnosed(tab: Tab, headers: list[str], columns: list[_Column]) -> TabReadi
 
 def _todo(missing: Sequence[str], setup: Sequence[SetupRow], only_amounts: bool, near: int) -> str:
     """What to do, after a `;` or a `?`: the Setup rows to add, and the columns no row can stand for."""
-    lead = " " if near else "; "
+    lead = "; "
     covered = {_covers(row.role) for row in setup}
     uncovered = [role for role in missing if role not in covered]
     wanted = _listed(
@@ -245,8 +247,8 @@ def _todo(missing: Sequence[str], setup: Sequence[SetupRow], only_amounts: bool,
     )
     if setup:
         add = f"add to {_SETUP_WHERE} {_rows(setup)}" + (f", and add {wanted}" if uncovered else "")
-        # Near misses are always among the rows, and their "did you mean …?" ends a sentence.
-        return lead + (f"{'Rename it' if near == 1 else 'Rename them'}, or {add}" if near else add)
+        # Near misses are always among the rows.
+        return lead + (f"{'rename it' if near == 1 else 'rename them'}, or {add}" if near else add)
     if uncovered:
         them = "one" if len(uncovered) == 1 else "them"
         roles = _listed(["micro or macro" if role == "conversion" else role for role in uncovered]).replace(
