@@ -37,6 +37,8 @@ _MISSING = {"--", "—", "-", "n/a"}
 _NOT_SET = {"(not set)", "(not provided)", "(other)"}
 # How far down a long table's header is looked for: exports' title lines and `#` preambles are far shorter.
 _PREAMBLE_ROWS = 200
+# How far down any export's header is looked for: past this many rows, a tab with no header is data.
+_HEADER_ROWS = 1000
 NO_MICRO = "no micro-conversion column: add one (Add to cart, Leads…), or name one in the Setup tab"
 # A column marked with its role in the hand-made way: `Cart views (micro)`, `Link clicks (traffic)`.
 _METRIC_SUFFIX = re.compile(r"^(?P<name>.+?)\s*\((?P<kind>micro|macro|traffic)\)$", re.IGNORECASE)
@@ -252,7 +254,7 @@ def amounts_said(amounts: Sequence[str]) -> str:
 
 def recognise(tab: Tab, overrides: Sequence[Override] = ()) -> Reading | None:
     """The tab rewritten into the hand-made layout, or None when it is not a recognisable export."""
-    header_index = _header(tab.rows, tab.name, overrides)
+    header_index = _header(tab.rows[:_HEADER_ROWS], tab.name, overrides)
     if header_index is None:
         return None
     header = list(tab.rows[header_index])

@@ -85,9 +85,8 @@ def _header_index(rows: Sequence[Sequence[object]], tab: str, overrides: Sequenc
 
 def _columns(tab: Tab, header_index: int, overrides: Sequence[Override]) -> list[_Column]:
     header = list(tab.rows[header_index])
-    body = [row for row in tab.rows[header_index + 1 :] if any(_text(c) for c in row)]
-    step = max(1, len(body) // _SAMPLE_ROWS)
-    sample = body[::step]
+    below = tab.rows[header_index + 1 :]
+    sample = [row for row in below[:: max(1, len(below) // _SAMPLE_ROWS)] if any(_text(c) for c in row)]
     width = max([len(header), *(len(row) for row in sample)])
     frame = pd.DataFrame(
         [list(row) + [None] * (width - len(row)) for row in sample], columns=range(width), dtype="object"

@@ -335,9 +335,15 @@ _RATIO = re.compile(r"\b(?:rate|ratio|ctr|cpc|cpm|cpa|roas|frequency|duration)$|
 
 
 def role_of(header: object) -> Role | None:
-    """The role a header plays by its name, or None for a name microopt does not know. A money column not in
-    the table (`Total revenue EUR`, `Net sales`) is an amount."""
-    marked = _METRIC_SUFFIX.match(" ".join(str(header).split())) if header is not None else None
+    """The role a header plays by its name, or None for a name microopt does not know (a number or a date is
+    never a name). A money column not in the table (`Total revenue EUR`, `Net sales`) is an amount."""
+    return _role_of_text(header) if isinstance(header, str) else None
+
+
+@lru_cache(maxsize=65536)
+def _role_of_text(header: str) -> Role | None:
+    # Cached: a header search meets the same texts on row after row (campaign names, `control`, `yes`).
+    marked = _METRIC_SUFFIX.match(" ".join(header.split()))
     if marked and marked["kind"].strip().lower() in _MARKS:
         return marked["kind"].strip().lower()
     name = key(header)
