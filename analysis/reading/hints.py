@@ -171,6 +171,13 @@ def not_read(tab: Tab, overrides: Sequence[Override] = ()) -> TabReading:
         )
     columns = _columns(tab, header_index, overrides)
     headers = [c.name for c in columns]
+    if not any(isinstance(c, str) and c.strip() for c in tab.rows[header_index]):
+        return _unread(
+            tab,
+            (),
+            f"Tab {tab.name} has no header row (its first row is {_headers(headers)}): add a row above the numbers "
+            "that names each column (Campaign, Variant, Clicks, Purchases…).",
+        )
     if not any(any(_text(c) for c in row) for row in tab.rows[header_index + 1 :]):
         return _unread(
             tab,

@@ -6,6 +6,8 @@ from __future__ import annotations
 import re
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from analysis.models import Tab, TabReading
 from analysis.reading.hints import not_read
@@ -75,9 +77,14 @@ def test_a_tab_of_text_says_it_has_no_numbers() -> None:
     one_sentence(reading.summary)
 
 
-def test_the_three_empty_kinds_have_distinct_sentences() -> None:
-    sentences = {unread(rows).summary for rows in ([], [["Campaign", "Clicks"]], [["Campaign", "Clicks"], ["a", "b"]])}
-    assert len(sentences) == 3
+def test_the_empty_kinds_have_distinct_sentences() -> None:
+    kinds = ([], [["Campaign", "Clicks"]], [["Campaign", "Clicks"], ["a", "b"]], [[1, 2], [3, 4]])
+    sentences = [unread(rows).summary for rows in kinds]
+    assert len(set(sentences)) == 4
+    assert sentences[3] == (
+        "Tab Results has no header row (its first row is 1, 2): add a row above the numbers that names each column "
+        "(Campaign, Variant, Clicks, Purchases…)."
+    )
 
 
 def test_typos_get_a_did_you_mean_and_the_setup_rows() -> None:
@@ -196,3 +203,43 @@ def test_a_data_tab_beside_tested_tabs_is_said() -> None:
 
 def test_not_read_is_the_same_sentence_outside_a_workbook() -> None:
     assert not_read(Tab(name="Results", rows=TYPOS)).summary == unread(TYPOS).summary
+
+
+HEADERS = st.sampled_from(
+    [
+        *("Campaign", "Variant", "Varient", "Clicks", "Clciks", "Impressions", "Purchases", "Cart views (micro)"),
+        *("Revenue", "week", "gender", "ad_id", "Notes", "Spend [USD]", "# of Purchase", "Link clicks", ""),
+    ]
+)
+CELLS = st.one_of(
+    st.integers(min_value=0, max_value=10**6),
+    st.floats(allow_nan=False, allow_infinity=False, min_value=0, max_value=1e6),
+    st.sampled_from(["A", "B", "x", "", "--", "1,234", "12%"]),
+    st.none(),
+)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.lists(HEADERS, min_size=1, max_size=8, unique=True).flatmap(
+        lambda header: st.tuples(
+            st.just(header), st.lists(st.lists(CELLS, min_size=len(header), max_size=len(header)), max_size=6)
+        )
+    )
+)
+def test_a_tab_is_tested_or_says_in_one_sentence_what_it_lacks(table: tuple[list[str], list[list[object]]]) -> None:
+    header, body = table
+    sheet = parse_workbook([Tab(name="Data", rows=[list(header), *body])])
+    if sheet.tests:
+        return
+    (reading,) = sheet.tabs
+    if reading.read:  # read, but no test came of it (one variant, bad cells): its problems say why
+        assert sheet.problems
+        return
+    one_sentence(reading.summary)
+    assert reading.summary.startswith("Tab Data ")
+    named = [h for h in header if h]
+    assert reading.headers == tuple(named) or not named
+    has_numbers = any(isinstance(c, int | float) and not isinstance(c, bool) for row in body for c in row)
+    if has_numbers and reading.missing:
+        assert all(role in ("variant", "traffic", "conversion") for role in reading.missing)
