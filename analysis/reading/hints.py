@@ -134,10 +134,6 @@ def _rows(setup: Sequence[SetupRow]) -> str:
     return f"the row {said[0]}" if len(said) == 1 else f"the rows {_listed(said)}"
 
 
-def _is_amount(column: _Column) -> bool:
-    return column.role == "amount"
-
-
 def _unread(
     tab: Tab,
     headers: Sequence[str],

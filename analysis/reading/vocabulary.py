@@ -254,6 +254,9 @@ TABLE: dict[Role, tuple[str, ...]] = {
         "Conv. rate",
         "Conversion rate",
         "Conversion value / cost",
+        # Conversions with no click behind them: not a share of the clicks.
+        "View-through conv.",
+        "View-through conversions",
         "ROAS",
         "Results",
         "Result indicator",
@@ -374,8 +377,11 @@ class NearMiss:
 
 
 # The hand-made layout's own headers, suggested as they are written in the example sheet.
-HAND_MADE = ("Campaign", "Test", "Variant", "Date", "Visitors", "Sessions", "Users", "Clicks", "Spend", "Control")
+HAND_MADE = ("Campaign", "Test", "Variant", "Date", "Visitors", "Sessions", "Users", "Clicks", "Spend")
 _CUTOFF = 0.8
+_HAND_MADE_KEYS = {key(h): h for h in HAND_MADE}
+# Names worth suggesting: long enough for an edit distance to mean something, and read when matched.
+_SUGGESTED = {k: w for k, w in _WRITTEN.items() if len(k) >= 4 and NAMES[k] != "ignore"}
 _MARK_CUTOFF = 0.7
 
 
@@ -396,7 +402,7 @@ def did_you_mean(header: object) -> NearMiss | None:
     if len(name) < 4:
         return None
     # The hand-made headers first: `Visiters` means Visitors, not the French Visiteurs.
-    for candidates in ({key(h): h for h in HAND_MADE}, {k: w for k, w in _WRITTEN.items() if len(k) >= 4}):
+    for candidates in (_HAND_MADE_KEYS, _SUGGESTED):
         close = difflib.get_close_matches(name, list(candidates), n=1, cutoff=_CUTOFF)
         if close:
             return NearMiss(column=column, meant=candidates[close[0]], role=NAMES[close[0]])
