@@ -117,6 +117,10 @@ class TestSpec(Frozen):
     currency: str = "$"
     # From the optional Status column: the status of the test's latest row; running when none says.
     status: TestStatus = "running"
+    # From the optional Split column (or the Setup role `split`): each variant's planned share of the
+    # traffic, in `variants` order, summing to 1. None when the sheet plans no split: then the arms were
+    # not randomised, and their traffic split is not checked (analysis.splits).
+    split: tuple[float, ...] | None = None
 
     @property
     def metric_names(self) -> tuple[str, ...]:
@@ -232,7 +236,9 @@ class TestResult(Frozen):
     title: str
     control: str
     traffic_label: str
-    srm_p_value: float
+    # The split check's anytime-valid p-value against `split`, the planned share of each arm (arms' order);
+    # both None when the sheet plans no split: the arms were not randomised and the split is not checked.
+    srm_p_value: float | None
     verdict: VerdictCode
     headline: str
     summary: str
@@ -251,6 +257,7 @@ class TestResult(Frozen):
     rests_on: ComparisonRef | None = None
     to_confirm: ComparisonRef | None = None
     called_on: dt.datetime | dt.date | None = None
+    split: tuple[float, ...] | None = None
 
 
 class ProxyRecord(Frozen):

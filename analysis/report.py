@@ -26,9 +26,10 @@ from analysis.models import (
 from analysis.pace import test_pace
 from analysis.paths import KEYS, comparison_paths, rows_as_of, spec_frame
 from analysis.proxy import micro_macro_pairs, proxy_records
-from analysis.stats import compare_proportions, srm_p_values
+from analysis.splits import split_p_values
+from analysis.stats import compare_proportions
 from analysis.verdict import CALLED, SRM_ALPHA, FunnelPair, TestContext, confirm_visitors, decide
-from analysis.verdict_words import headline, one_look_note, summary
+from analysis.verdict_words import headline, not_randomised_note, one_look_note, summary
 
 
 def _order(specs: tuple[TestSpec, ...], frame: pd.DataFrame, column: str, values: str) -> pd.Series:
@@ -225,10 +226,7 @@ def analyse(
         .merge(specs, on=KEYS)
     )
     arms["spend"] = arms["spend"].where(arms["priced"])
-    srm = srm_p_values(arms["visitors"].to_numpy(), arms["test_index"].to_numpy())
-    srm_by_test = np.ones(len(sheet.tests))
-    present = np.unique(arms["test_index"].to_numpy())
-    srm_by_test[present] = srm[present] if srm.size else 1.0
+    srm_by_test = split_p_values(sheet, as_of)
     by_test = _comparisons(table)
     arm_totals = _arm_totals(sheet.tests, arms)
     days_of, daily_visitors, cost_per_visitor = _test_paces(specs, test_pace(traffic))
@@ -240,7 +238,7 @@ def analyse(
 
     looks_so_far = table.groupby("test_index")["looks"].max().to_dict()
     to_confirm = _confirm_sizes(table, settings)
-    srm_of = srm_by_test.tolist()
+    srm_of = optional_floats(pd.Series(srm_by_test))
     results = []
     for index, spec in enumerate(sheet.tests):
         comparisons = by_test.get(index, ())
@@ -268,7 +266,9 @@ def analyse(
                     "srm_p_value": srm_of[index],
                     "verdict": verdict.code,
                     "headline": headline(spec, verdict),
-                    "summary": summary(spec, arm_totals[index], verdict, context) + one_look_note(path),
+                    "summary": summary(spec, arm_totals[index], verdict, context)
+                    + not_randomised_note(spec, verdict)
+                    + one_look_note(path),
                     "best_variant": verdict.best_variant,
                     "arms": arm_totals[index],
                     "comparisons": comparisons,
@@ -284,6 +284,7 @@ def analyse(
                     "rests_on": _ref(verdict.rests_on),
                     "to_confirm": _ref(verdict.to_confirm),
                     "called_on": verdict.called_on,
+                    "split": spec.split,
                 },
             )
         )

@@ -1,7 +1,8 @@
 """A verdict per test, as data, from its comparisons' final calls. Words are analysis.verdict_words' job.
 
 Order of the rules (docs/methodology.md explains each):
-1. check_tracking: the traffic split is broken (sample-ratio mismatch).
+1. check_tracking: the traffic split is broken (sample-ratio mismatch against the planned split; a test
+   with no planned split is not checked: analysis.splits).
 2. conflict: a variant's micro call and its macro metric disagree significantly (macro called the other
    way, or macro per micro conversion significantly the other way) — do not move budget.
 3. move_budget on the macro metric: a macro call acts on its own.
@@ -26,7 +27,9 @@ from analysis.models import ArmTotals, Comparison, ProxyRecord, TestSpec, Verdic
 from analysis.sequential import visitors_to_call
 from analysis.stats import FloatArray
 
-SRM_ALPHA = 0.001
+# The split check's alpha: a correctly split test sees the alarm at most this often, however often it is
+# looked at (analysis.splits).
+SRM_ALPHA = 0.01
 POOR_PROXY_TESTS = 4
 CALLED = ("better", "worse")
 
@@ -266,11 +269,12 @@ def decide(
     spec: TestSpec,
     arms: tuple[ArmTotals, ...],
     comparisons: tuple[Comparison, ...],
-    srm_p_value: float,
+    srm_p_value: float | None,
     context: TestContext | None = None,
 ) -> Verdict:
+    """`srm_p_value` is the split check's anytime-valid p-value, None when the test plans no split."""
     context = context or TestContext()
-    if srm_p_value < SRM_ALPHA:
+    if srm_p_value is not None and srm_p_value < SRM_ALPHA:
         return Verdict("check_tracking", "broken_split", srm_p_value=srm_p_value)
     # Each (kind, decision) group in sheet order, in one pass: a large sheet decides 60,000 tests.
     groups: dict[tuple[str, str], list[Comparison]] = {}

@@ -171,6 +171,10 @@ def _split(arms: tuple[ArmTotals, ...]) -> str:
     return f"{shares} on {count(total)}"
 
 
+def _planned(split: tuple[float, ...] | None) -> str:
+    return "/".join(f"{100 * share:.0f}" for share in split) if split else "an even split"
+
+
 def _costs(spec: TestSpec, arms: tuple[ArmTotals, ...]) -> str:
     priced = [(a.variant, a.spend / a.visitors) for a in arms if a.spend is not None and a.visitors > 0]
     if len(priced) < 2:
@@ -345,10 +349,20 @@ def one_look_note(path: PathKind) -> str:
     )
 
 
+def not_randomised_note(spec: TestSpec, v: Verdict) -> str:
+    """Said once, of a verdict that acts on a difference, when the sheet plans no split for its test."""
+    if spec.split is not None or v.code not in ("move_budget", "conflict", "no_difference"):
+        return ""
+    return (
+        " The variants reach different people (no Split planned for this test), so this compares them per "
+        f"{spec.traffic_label.rstrip('s')}, not as a controlled experiment."
+    )
+
+
 def summary(spec: TestSpec, arms: tuple[ArmTotals, ...], v: Verdict, context: TestContext) -> str:
     if v.reason == "broken_split":
         return (
-            f"The traffic split looks broken ({_split(arms)} {spec.traffic_label}, expected an even split; "
+            f"The traffic split looks broken ({_split(arms)} {spec.traffic_label}, planned {_planned(spec.split)}; "
             f"p = {v.srm_p_value or 0:.1g}). Fix the split or the tracking, then restart the test."
         )
     if v.reason == "macro_against_micro":

@@ -71,3 +71,44 @@ def write_undated_sheet(
                     [f"Campaign {t // 4}", f"Test {t % 4}", names[v], visitors[t, v], *(c[t, v] for c in counts)]
                 )
     return tests * variants
+
+
+ROW_LEVEL_HEADER = ["user_id", "timestamp", "group", "landing_page", "added_to_cart", "converted"]
+
+
+def write_row_level_sheet(path: Path, rows: int = 1_000_000, days: int = 21, seed: int = 13) -> int:
+    """Writes an analytics export of one row per user, shaped like Udacity's ab_data.csv: user_id (about 1%
+    seen twice), a timestamp over `days` days, group control/treatment, the landing_page each group was
+    meant to see (about 1% disagree), and two 0/1 outcomes; returns the number of rows."""
+    rng = np.random.default_rng(seed)
+    ids = rng.permutation(np.arange(100_000, 100_000 + rows * 2))[:rows]
+    repeated = rng.random(rows) < 0.01
+    ids[repeated] = ids[rng.integers(0, rows, int(repeated.sum()))]
+    treatment = rng.random(rows) < 0.5
+    seconds = np.sort(rng.integers(0, days * 86_400, rows))
+    stamps = (np.datetime64("2017-01-02T00:00:00") + seconds.astype("timedelta64[s]")).astype(str)
+    micros = rng.integers(0, 1_000_000, rows)
+    page = treatment ^ (rng.random(rows) < 0.01)
+    cart = rng.random(rows) < np.where(treatment, 0.31, 0.30)
+    converted = cart & (rng.random(rows) < np.where(treatment, 0.40, 0.39))
+    group = np.where(treatment, "treatment", "control")
+    landing = np.where(page, "new_page", "old_page")
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        handle.write(",".join(ROW_LEVEL_HEADER) + "\n")
+        for start in range(0, rows, 100_000):
+            part = slice(start, start + 100_000)
+            lines = [
+                f"{i},{s.replace('T', ' ')}.{m:06d},{g},{p},{int(a)},{int(c)}\n"
+                for i, s, m, g, p, a, c in zip(
+                    ids[part].tolist(),
+                    stamps[part].tolist(),
+                    micros[part].tolist(),
+                    group[part].tolist(),
+                    landing[part].tolist(),
+                    cart[part].tolist(),
+                    converted[part].tolist(),
+                    strict=True,
+                )
+            ]
+            handle.writelines(lines)
+    return rows

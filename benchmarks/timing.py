@@ -23,12 +23,13 @@ class Run:
     seconds: float
     peak_mb: float
     stdout: str
+    cpu_seconds: float = 0.0  # user + system: less swayed than wall time by other work on the machine
 
 
-def run(command: list[str], cwd: str | None = None, keep_output: bool = True) -> Run:
+def run(command: list[str], cwd: str | None = None, keep_output: bool = True, check: bool = True) -> Run:
     """Runs a command to its exit (in `cwd`, where its state database, if any, is made): wall seconds, its
     peak resident memory and what it printed (unless not kept: a child forked from a process holding
-    hundreds of MB of earlier output would count them in its own peak). Fails if it fails."""
+    hundreds of MB of earlier output would count them in its own peak). Fails if it fails, when `check`."""
     with tempfile.TemporaryFile("w+") as out:
         started = time.perf_counter()
         target = out if keep_output else subprocess.DEVNULL
@@ -36,11 +37,11 @@ def run(command: list[str], cwd: str | None = None, keep_output: bool = True) ->
         _, status, usage = os.wait4(process.pid, 0)
         seconds = time.perf_counter() - started
         process.returncode = os.waitstatus_to_exitcode(status)
-        if process.returncode != 0:
+        if check and process.returncode != 0:
             raise subprocess.CalledProcessError(process.returncode, command, stderr=process.stderr.read())
         process.stderr.close()
         out.seek(0)
-        return Run(seconds, usage.ru_maxrss / 1024, out.read())
+        return Run(seconds, usage.ru_maxrss / 1024, out.read(), usage.ru_utime + usage.ru_stime)
 
 
 def timed(command: list[str], cwd: str | None = None) -> tuple[float, str]:
@@ -50,13 +51,17 @@ def timed(command: list[str], cwd: str | None = None) -> tuple[float, str]:
 
 
 def median_run(
-    command: list[str], repeats: int, cwd: str | None = None, before: Callable[[], None] | None = None
+    command: list[str],
+    repeats: int,
+    cwd: str | None = None,
+    before: Callable[[], None] | None = None,
+    check: bool = True,
 ) -> Run:
     """The run of median time of `repeats` (each after `before`, e.g. a fresh state database)."""
     runs = []
     for _ in range(repeats):
         if before is not None:
             before()
-        runs.append(run(command, cwd, keep_output=False))
+        runs.append(run(command, cwd, keep_output=False, check=check))
     middle = statistics.median_low([r.seconds for r in runs])
     return next(r for r in runs if r.seconds == middle)

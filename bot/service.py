@@ -11,12 +11,14 @@ import pandas as pd
 from analysis.backtest import backtest
 from analysis.calls import reopened, same_calls
 from analysis.decision import DecisionSettings
-from analysis.models import Backtest, Problem, Report, SheetData
+from analysis.models import Backtest, Problem, Report, SheetData, Tab
 from analysis.paths import COUNTS, HISTORY_COLUMNS, current_totals, reconcile
 from analysis.reading.workbook import parse_workbook
 from analysis.report import analyse
 from bot.deps import Deps
 from bot.errors import NoDatabase, UserFacingError
+from bot.schedules_by_channel import schedule_problems
+from bot.sources.setup_file import read_setup_file, with_setup
 
 if TYPE_CHECKING:
     from bot.state.store import StateStore
@@ -35,8 +37,28 @@ LOOK_NOT_RECORDED = Problem(
 )
 
 
+def with_setup_file(deps: Deps, tabs: list[Tab]) -> list[Tab]:
+    """The sheet's tabs with the Setup file of MICROOPT_SETUP (or `--setup`) as their Setup tab, if one is set."""
+    return with_setup(tabs, read_setup_file(deps.settings.setup)) if deps.settings.setup else tabs
+
+
 def load_sheet(deps: Deps, spec: str | None = None) -> SheetData:
-    return parse_workbook(deps.read_tabs(spec or deps.settings.sheet), currency=deps.settings.currency)
+    tabs = with_setup_file(deps, deps.read_tabs(spec or deps.settings.sheet))
+    return parse_workbook(tabs, currency=deps.settings.currency)
+
+
+def analysed(
+    deps: Deps, tabs: list[Tab], spec: str | None = None, as_of: dt.date | None = None, record: bool = True
+) -> tuple[SheetData, Report]:
+    """The sheet data and the whole report of the tabs read from `spec`; a Schedule or Timezone cell of the
+    Channels tab that does not work is a problem of its own cell, like any other (docs/digests.md)."""
+    tabs = with_setup_file(deps, tabs)
+    data = parse_workbook(tabs, currency=deps.settings.currency)
+    report = full_report(deps, data, spec, as_of, record)
+    extra = schedule_problems(tabs, deps.settings.timezone)
+    if extra:
+        report = report.model_copy(update={"problems": (*report.problems, *extra)})
+    return data, report
 
 
 def matches(query: str, campaign: str, test: str) -> bool:
@@ -58,7 +80,13 @@ def status_report(
     as_of: dt.date | None = None,
     record: bool = True,
 ) -> Report:
-    return narrow(full_report(deps, load_sheet(deps, sheet), sheet, as_of, record), query)
+    _, report = analysed(deps, deps.read_tabs(sheet or deps.settings.sheet), sheet, as_of, record)
+    return narrow(report, query)
+
+
+def campaigns(report: Report) -> tuple[str, ...]:
+    """The campaigns of a report's tests, each once, in sheet order."""
+    return tuple(dict.fromkeys(test.campaign for test in report.tests))
 
 
 def full_report(

@@ -14,6 +14,8 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", extra="ignore", populate_by_name=True)
 
     sheet: str = Field(default=str(EXAMPLE_SHEET), validation_alias="MICROOPT_SHEET")
+    # A Setup tab kept in its own CSV (Column, Role, optionally Tab): for a sheet that cannot hold one (a CSV).
+    setup: str | None = Field(default=None, validation_alias="MICROOPT_SETUP")
     sheet_cache_seconds: float = Field(default=60.0, ge=0, validation_alias="MICROOPT_SHEET_CACHE_SECONDS")
     sheets_endpoint: str = Field(default="https://sheets.googleapis.com", validation_alias="MICROOPT_SHEETS_ENDPOINT")
     google_credentials_file: Path | None = Field(default=None, validation_alias="GOOGLE_APPLICATION_CREDENTIALS")

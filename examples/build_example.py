@@ -18,25 +18,30 @@ RESULTS_HEADER = [
     "Spend",
     "Cart views (micro)",
     "Purchases (macro)",
+    "Split",
 ]
+# `Split` is filled in only where the traffic was split at random (a landing-page A/B test, a bid-strategy
+# experiment): those tests have their split checked. Audiences, ads in rotation and keywords reach different
+# people, and nobody planned how the clicks divide.
 RESULTS = [
     ["Spring Sale", "Audience", "A", "yes", "2,000", "$840.00", 100, 8],
     ["Spring Sale", "Audience", "B", "", 2000, 840, 161, 11],
     ["Spring Sale", "Ad copy", "Free shipping", "yes", 3100, 1302, 118, 9],
     ["Spring Sale", "Ad copy", "20% off", "", 3050, 1281, 127, 10],
-    ["Spring Sale", "Landing page", "Long form", "yes", 5200, 2184, 260, 21],
-    ["Spring Sale", "Landing page", "Short form", "", 4800, 2016, 250, 19],
+    # Planned 50/50, served 52/48: the split check says to fix the tracking before trusting it.
+    ["Spring Sale", "Landing page", "Long form", "yes", 5200, 2184, 260, 21, "50%"],
+    ["Spring Sale", "Landing page", "Short form", "", 4800, 2016, 250, 19, "50%"],
     ["Brand Search", "Keyword", "running shoes", "yes", 4000, 2400, 180, 14],
     ["Brand Search", "Keyword", "trail running shoes", "", 4000, 2680, 236, 19],
     ["Brand Search", "Keyword", "buy running shoes", "", 4000, 2520, 171, 15],
-    ["Brand Search", "Bid strategy", "Manual CPC", "yes", 6000, 3300, 300, 30],
-    ["Brand Search", "Bid strategy", "Target CPA", "", 6000, 3180, 306, 41],
+    ["Brand Search", "Bid strategy", "Manual CPC", "yes", 6000, 3300, 300, 30, "50%"],
+    ["Brand Search", "Bid strategy", "Target CPA", "", 6000, 3180, 306, 41, "50%"],
     # More cart views but fewer purchases per cart view: the funnel check says do not move budget.
     ["Autumn Promo", "Headline", "Save today", "yes", 5000, 2100, 250, 30],
     ["Autumn Promo", "Headline", "Last chance", "", 5000, 2100, 340, 22],
     # Enough clicks to rule out a 10% difference either way.
-    ["Autumn Promo", "Bid strategy", "Max clicks", "yes", 30000, 12600, 1500, 120],
-    ["Autumn Promo", "Bid strategy", "Target ROAS", "", 30000, 13500, 1506, 123],
+    ["Autumn Promo", "Bid strategy", "Max clicks", "yes", 30000, 12600, 1500, 120, "50%"],
+    ["Autumn Promo", "Bid strategy", "Target ROAS", "", 30000, 13500, 1506, 123, "50%"],
 ]
 PAST_TESTS = [
     # Finished tests: their purchases were called, so they show how well cart views tracked purchases.
@@ -44,12 +49,22 @@ PAST_TESTS = [
     ["Winter Sale", "Audience", "Interests", "", 600000, 252000, 36000, 3100],
     ["Winter Sale", "Ad copy", "Gift guide", "yes", 500000, 210000, 25000, 2000],
     ["Winter Sale", "Ad copy", "Price first", "", 500000, 210000, 22500, 1500],
-    ["Winter Sale", "Landing page", "Catalogue", "yes", 450000, 189000, 22500, 1800],
-    ["Winter Sale", "Landing page", "Single offer", "", 450000, 189000, 27000, 2500],
+    ["Winter Sale", "Landing page", "Catalogue", "yes", 450000, 189000, 22500, 1800, "50%"],
+    ["Winter Sale", "Landing page", "Single offer", "", 450000, 189000, 27000, 2500, "50%"],
     ["Winter Sale", "Keyword", "winter boots", "yes", 400000, 240000, 20000, 2000],
     ["Winter Sale", "Keyword", "cheap winter boots", "", 400000, 220000, 24000, 1500],
 ]
-DAILY_HEADER = ["Date", "Campaign", "Test", "Variant", "Sessions", "Spend", "Demo requests (micro)", "Sign-ups (macro)"]
+DAILY_HEADER = [
+    "Date",
+    "Campaign",
+    "Test",
+    "Variant",
+    "Sessions",
+    "Spend",
+    "Demo requests (micro)",
+    "Sign-ups (macro)",
+    "Split",
+]
 CHANNELS = [
     ["Campaign", "Channel", "Schedule", "Timezone"],
     ["Spring Sale", "#spring-sale", "weekdays 09:00", "Europe/London"],
@@ -59,18 +74,19 @@ CHANNELS = [
 
 
 def daily_rows() -> list[list[object]]:
-    """Four weeks of two tests: a landing page with 30% more demo requests, and ad copy where demo requests
-    and sign-ups both rise by a quarter (enough sign-ups that they get there too, later)."""
+    """Four weeks of two tests: a landing page split 50/50 at random with 30% more demo requests, and ad copy
+    in rotation where demo requests and sign-ups both rise by a quarter (enough sign-ups that they get there
+    too, later)."""
     rng = np.random.default_rng(2030)
     rows: list[list[object]] = []
     start = dt.date(2026, 3, 2)
     tests = (
-        ("Landing page", 400, (("Current page", 0.04), ("New page", 0.052)), 0.25),
-        ("Ad copy", 1200, (("Try it free", 0.06), ("Book a demo", 0.075)), 0.30),
+        ("Landing page", 400, (("Current page", 0.04), ("New page", 0.052)), 0.25, "50%"),
+        ("Ad copy", 1200, (("Try it free", 0.06), ("Book a demo", 0.075)), 0.30, None),
     )
     for day in range(28):
         date = start + dt.timedelta(days=day)
-        for test, traffic, variants, signup_rate in tests:
+        for test, traffic, variants, signup_rate, split in tests:
             for variant, demo_rate in variants:
                 sessions = int(rng.integers(int(traffic * 0.95), int(traffic * 1.05)))
                 demos = int(rng.binomial(sessions, demo_rate))
@@ -85,6 +101,7 @@ def daily_rows() -> list[list[object]]:
                         round(sessions * 0.55, 2),
                         demos,
                         signups,
+                        split,
                     ]
                 )
     return rows

@@ -233,9 +233,10 @@ def _date_column(
 def _traffic_column(roles: Mapping[int, tuple[Role, str]]) -> int | None:
     """The traffic column; impressions only when there is none (never silently instead of clicks)."""
     for wanted in ("traffic", "impressions"):
-        found = next((i for i, (role, _) in roles.items() if role == wanted), None)
-        if found is not None:
-            return found
+        found = [i for i, (role, _) in roles.items() if role == wanted]
+        if found:
+            # Google Ads' Interactions count clicks and views alike: Clicks, when present, are the traffic.
+            return min(found, key=lambda i: key(roles[i][1]) == "interaction")
     return None
 
 
@@ -269,6 +270,7 @@ def recognise(tab: Tab, overrides: Sequence[Override] = ()) -> Reading | None:
     traffic = _traffic_column(roles)
     assert traffic is not None  # _header found one
     spend = next((i for i, (role, _) in roles.items() if role == "spend"), None)
+    split = next((i for i, (role, _) in roles.items() if role == "split"), None)
     currency_column = next((i for i, (role, _) in roles.items() if role == "currency"), None)
     date = _date_column(tab.rows[header_index + 1 :], header, roles)
     metrics = [(i, role, name) for i, (role, name) in roles.items() if role in ("micro", "macro")]
@@ -287,6 +289,8 @@ def recognise(tab: Tab, overrides: Sequence[Override] = ()) -> Reading | None:
         new_header[spend] = "Spend"
     if date is not None:
         new_header[date] = "Date"
+    if split is not None:
+        new_header[split] = "Split"
     for index, role, name in metrics:
         new_header[index] = f"{name} ({role})"
 
@@ -341,6 +345,8 @@ def recognise(tab: Tab, overrides: Sequence[Override] = ()) -> Reading | None:
     if spend is not None:
         shown_code = code and code.lower() not in normalise_header(header[spend])
         parts.append(f"spend = {header[spend]}" + (f" ({code})" if shown_code else ""))
+    if split is not None:
+        parts.append(f"split = {header[split]}")
     if campaign is None and role_of(header[variant]) == "campaign":
         parts[0] += " (campaign level: each campaign is an arm)"
     amounts = _amounts(roles)

@@ -13,8 +13,9 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-# campaign, test, variant, traffic, impressions, spend, currency, date, micro, macro, action, value, amount,
-# id (one row per visitor or user: the column naming them), ignore (known, and not read)
+# campaign, test, variant, traffic, impressions, spend, currency, date, split (each arm's planned share of the
+# traffic), micro, macro, action, value, amount, id (one row per visitor or user: the column naming them),
+# ignore (known, and not read)
 Role = str
 ROLES = (
     "campaign",
@@ -25,6 +26,7 @@ ROLES = (
     "spend",
     "currency",
     "date",
+    "split",
     "micro",
     "macro",
     "action",
@@ -100,6 +102,8 @@ TABLE: dict[Role, tuple[str, ...]] = {
     ),
     "traffic": (
         "Clicks",
+        # Google Ads' own traffic for video and Demand Gen campaigns (a view or a click); Clicks win when both exist.
+        "Interactions",
         "Link clicks",
         "Unique link clicks",
         "Website clicks",
@@ -158,6 +162,9 @@ TABLE: dict[Role, tuple[str, ...]] = {
         "Día",
         "Inicio del informe",
     ),
+    # Each arm's planned share of the traffic: only a test that plans its split has it checked. No platform
+    # export seen states one; an experiment report that does would name its column here.
+    "split": ("Split", "Planned split", "Traffic split"),
     "micro": (
         "Add to cart",
         "Adds to cart",

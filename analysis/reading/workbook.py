@@ -27,6 +27,7 @@ from analysis.models import (
     built,
 )
 from analysis.reading.cells import (
+    Decimal,
     a1,
     by_distinct,
     currency_of_format,
@@ -39,6 +40,7 @@ from analysis.reading.cells import (
     parse_dates,
     parse_flags,
     parse_money,
+    parse_numbers,
     parse_text,
     shown,
 )
@@ -51,6 +53,7 @@ from analysis.reading.exports import (
     with_pivot,
 )
 from analysis.reading.hints import is_reserved, looks_like_data, not_read, with_amounts
+from analysis.reading.row_level import recognise_row_level
 from analysis.reading.vocabulary import spelled
 
 TRAFFIC_HEADERS = ("visitors", "sessions", "users", "clicks")
@@ -67,6 +70,9 @@ _OPTIONAL = {
     "planned visitors": "planned",
     "status": "status",
     "test status": "status",
+    "split": "split",
+    "planned split": "split",
+    "traffic split": "split",
 }
 # Status cells as marketers type them, compared without case or spaces (`On hold` is `onhold`).
 _STATUS_WORDS: dict[str, TestStatus] = {
@@ -100,6 +106,11 @@ class _Layout:
     fractional: bool = False
     # The traffic column as written, when it is marked `(traffic)`: problems name it so.
     traffic_name: str = ""
+    # A platform's export: a blank count on a row with other figures means zero, and conversions above the
+    # row's clicks (view-through, events counted more than once per click) keep the row.
+    export: bool = False
+    # Metric columns with no value in any row: listed as "no data", never tested.
+    no_data: tuple[str, ...] = ()
 
 
 def _header_row(rows: Sequence[Sequence[object]]) -> int | None:
@@ -274,6 +285,23 @@ def parse_statuses(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     return statuses, messages
 
 
+def _parse_split(
+    tab: str, cells: pd.DataFrame, column: int | None, decimal: Decimal, rows: _RowProblems
+) -> tuple[pd.Series, pd.Series]:
+    """A Split column: each row's planned share of its test's traffic (`50%`, `0.6`, `60`; normalised per
+    test later), and the cell it is in. A cell that is not a share above 0 costs no data: it is read as blank."""
+    if column is None:
+        return pd.Series(np.nan, index=cells.index), pd.Series("", index=cells.index, dtype="object")
+    shares, messages = parse_numbers(cells[column], decimal)
+    not_positive = (messages == "") & (shares <= 0)
+    messages[not_positive] = [f"{shown(v)} is not a share of the traffic" for v in cells.loc[not_positive, column]]
+    wrong = messages != ""
+    messages[wrong] = messages[wrong] + "; a planned share is written like 50%, 0.6 or 60"
+    rows.note(messages, column)
+    references = a1(tab, 0, column)[:-1] + (cells.index.to_series() + 1).astype(str)
+    return shares.where(~wrong), references
+
+
 def _undo_cumulative(
     frame: pd.DataFrame, value_columns: list[tuple[str, int, str]], rows: _RowProblems
 ) -> pd.DataFrame:
@@ -299,8 +327,9 @@ def _undo_cumulative(
 
 def _parse_results(
     tab: Tab, layout: _Layout, problems: list[Problem]
-) -> tuple[pd.DataFrame, list[_Metric], str | None]:
-    """The tab's good rows, its metrics, and the currency its Spend cells are typed in."""
+) -> tuple[pd.DataFrame, list[_Metric], str | None, dict[str, int]]:
+    """The tab's good rows, its metrics, the currency its Spend cells are typed in, and per metric of an
+    export the rows counting more conversions than traffic (kept)."""
     cells = _cells(tab, layout.header_row)
     columns = layout.columns
     blank_rows = pd.concat([is_blank(cells[c]) for c in cells.columns], axis=1).all(axis=1)
@@ -316,6 +345,8 @@ def _parse_results(
     decimal, day_first = decimal_mark(tab.locale), locale_day_first(tab.locale)
     visitors, messages = parse_counts(cells[columns["traffic"]], layout.traffic_label, decimal)
     rows.add(messages, columns["traffic"])
+    if layout.export:
+        visitors = visitors.where(~((messages == "") & visitors.isna()), 0.0)
     rows.require(visitors.notna(), columns["traffic"], layout.traffic_name or layout.traffic_label.capitalize())
     parsed["visitors"] = visitors
 
@@ -351,17 +382,36 @@ def _parse_results(
         parsed["status"] = statuses
     else:
         parsed["status"] = ""
+    parsed["split"], parsed["split_cell"] = _parse_split(tab.name, cells, columns.get("split"), decimal, rows)
 
+    over_rows: dict[str, int] = {}
+    blank_columns = {m.column for m in layout.metrics if is_blank(cells[m.column]).all()}
+    layout.no_data = tuple(m.name for m in layout.metrics if m.column in blank_columns)
+    layout.metrics = [m for m in layout.metrics if m.column not in blank_columns]
     for metric in layout.metrics:
         conversions, messages = parse_counts(
             cells[metric.column], metric.name.lower(), decimal, fractional_ok=layout.fractional
         )
-        over = (messages == "") & (conversions > parsed["visitors"])
-        messages[over] = [
-            f"{shown(c)} {metric.name.lower()} is more than the {shown(v)} {layout.traffic_label} in that row"
-            for c, v in zip(conversions[over], parsed.loc[over, "visitors"], strict=True)
-        ]
-        conversions[over] = np.nan
+        if layout.export:
+            # Ads platforms leave a zero blank (Meta's breakdowns by day, age and gender do).
+            conversions = conversions.where(~((messages == "") & conversions.isna()), 0.0)
+            above = int((conversions > parsed["visitors"]).sum())
+            if above:
+                over_rows[metric.name] = above
+        else:
+            # Typed by hand, more conversions than traffic may be a slip: a warning naming the cell, the row
+            # kept (an arm whose total goes over its traffic is not tested on that metric: `_over_traffic`).
+            over = (messages == "") & (conversions > parsed["visitors"])
+            warnings = pd.Series("", index=conversions.index, dtype="object")
+            warnings[over] = pd.Series(
+                [
+                    f"{shown(c)} {metric.name.lower()} is more than the {shown(v)} {layout.traffic_label} in that row"
+                    for c, v in zip(conversions[over], parsed.loc[over, "visitors"], strict=True)
+                ],
+                index=conversions.index[over],
+                dtype="object",
+            )
+            rows.note(warnings, metric.column)
         rows.add(messages, metric.column)
         parsed[f"m{metric.column}"] = conversions
 
@@ -373,7 +423,7 @@ def _parse_results(
         parsed = _undo_cumulative(good, value_columns, rows)
         parsed = parsed.sort_index()
     problems.extend(rows.problems)
-    return parsed[~rows.bad.reindex(parsed.index, fill_value=False)], layout.metrics, currency
+    return parsed[~rows.bad.reindex(parsed.index, fill_value=False)], layout.metrics, currency, over_rows
 
 
 _CHANNEL_COLUMNS = ("campaign", "channel", "schedule", "timezone")
@@ -436,6 +486,51 @@ def _grouped_variants(frame: pd.DataFrame, keys: list[str]) -> dict[tuple[str, s
     return grouped
 
 
+def _planned_splits(
+    frame: pd.DataFrame, keys: list[str]
+) -> tuple[dict[tuple[str, str], dict[str, float]], list[Problem]]:
+    """Each test's planned share per variant (the last one its rows give), for the tests whose every
+    variant gives one; a test where some variants give a share and others do not is a problem naming the
+    first cell left blank, and its split is not checked."""
+    given = frame[frame["split"].notna()]
+    if given.empty:
+        return {}, []
+    shares = given.groupby([*keys, "variant"], sort=False)["split"].last()
+    declared = pd.MultiIndex.from_frame(frame[keys]).isin(pd.MultiIndex.from_frame(given[keys]))
+    arms = frame[declared].drop_duplicates([*keys, "variant"])
+    missing = arms[~pd.MultiIndex.from_frame(arms[[*keys, "variant"]]).isin(shares.index)]
+    problems = [
+        Problem(
+            cell=str(split_cell or cell),
+            message=f"no planned share for {variant}, while other variants of "
+            f"{f'{campaign} · {test}' if test else campaign} have one; its traffic split is not checked",
+        )
+        for campaign, test, variant, split_cell, cell in zip(
+            missing["campaign"],
+            missing["test"],
+            missing["variant"],
+            missing["split_cell"],
+            missing["cell"],
+            strict=True,
+        )
+    ]
+    unchecked = set(zip(missing["campaign"], missing["test"], strict=True))
+    splits: dict[tuple[str, str], dict[str, float]] = {}
+    levels = [shares.index.get_level_values(name).astype(str).tolist() for name in (*keys, "variant")]
+    for campaign, test, variant, share in zip(*levels, shares.tolist(), strict=True):
+        if (campaign, test) not in unchecked:
+            splits.setdefault((campaign, test), {})[variant] = float(share)
+    return splits, problems
+
+
+def _in_order(shares: dict[str, float] | None, variants: tuple[str, ...]) -> tuple[float, ...] | None:
+    """The planned shares in the variants' order, normalised to sum to 1 (None without a planned split)."""
+    if shares is None:
+        return None
+    total = sum(shares[v] for v in variants)
+    return tuple(shares[v] / total for v in variants)
+
+
 def _test_specs(
     frame: pd.DataFrame,
     metrics: dict[tuple[str, str], dict[str, Kind]],
@@ -465,6 +560,8 @@ def _test_specs(
         )
     )
     statuses = _statuses(frame, keys)
+    splits, split_problems = _planned_splits(frame, keys)
+    problems.extend(split_problems)
     # Tests of one tab share their metrics: one tuple of MetricSpec per distinct set.
     metric_specs: dict[tuple[tuple[str, Kind], ...], tuple[MetricSpec, ...]] = {}
     for (campaign, test), variants in variants_of.items():
@@ -503,6 +600,7 @@ def _test_specs(
                     "planned_visitors": None if math.isnan(planned) else int(planned),
                     "currency": currencies[key],
                     "status": statuses.get(key, "running"),
+                    "split": _in_order(splits.get(key), (control, *[v for v in variants if v != control])),
                 },
             )
         )
@@ -556,19 +654,125 @@ def _without_silent_arms(
     return traffic[keep], conversions[keep_conversions], problems
 
 
+@dataclass
+class _Part:
+    """One Results tab as parsed: its good rows and what they are tested on."""
+
+    tab: str
+    frame: pd.DataFrame
+    metrics: list[_Metric]
+    traffic_label: str
+    currency: str
+    header: tuple[str, ...]  # as read, normalised: tabs with the same header are one table
+    named_by_tab: bool  # the campaign is the tab's name (an export with each campaign as an arm)
+
+
+def _one_table_across_tabs(parts: list[_Part]) -> dict[str, str]:
+    """Tabs with the same header whose campaign is their own name (one export per arm, per week or month)
+    become one campaign, named after all of them: by tab, the campaign it is read as."""
+    groups: dict[tuple[str, ...], list[_Part]] = {}
+    for part in parts:
+        if part.named_by_tab:
+            groups.setdefault(part.header, []).append(part)
+    renamed: dict[str, str] = {}
+    for group in groups.values():
+        if len(group) > 1:
+            shared = " + ".join(part.tab for part in group)
+            for part in group:
+                part.frame["campaign"] = shared
+                renamed[part.tab] = shared
+    return renamed
+
+
+def _same_day_in_two_tabs(frame: pd.DataFrame) -> tuple[pd.Series, list[Problem]]:
+    """A dated row of an arm that another tab already gave for the same day: counted once, the later one
+    named beside the first (two exports of overlapping periods, a week pasted twice)."""
+    keys = ["campaign", "test", "variant", "date"]
+    dated = frame[frame["date"].notna()]
+    first_cell = dated.groupby(keys, sort=False)["cell"].transform("first")
+    first_tab = dated.groupby(keys, sort=False)["origin"].transform("first")
+    again = dated.index[(dated["origin"] != first_tab).to_numpy()]
+    problems = [
+        Problem(cell=str(cell), message=f"{variant} on {day:%d %b %Y} is already at {first}; this row is left out")
+        for cell, variant, day, first in zip(
+            frame.loc[again, "cell"],
+            frame.loc[again, "variant"],
+            frame.loc[again, "date"],
+            first_cell[again],
+            strict=True,
+        )
+    ]
+    return pd.Series(frame.index.isin(again), index=frame.index), problems
+
+
+def _over_traffic(
+    conversions: pd.DataFrame, labels: dict[tuple[str, str], str]
+) -> tuple[pd.Series, list[tuple[str, str, str]], list[Problem]]:
+    """Metrics on which an arm counts more conversions than traffic, in total or by some day (view-through
+    conversions, events counted more than once per click): not a share of the traffic, so not tested as one.
+    Returns the conversion rows to keep, the (campaign, test, metric) left out, and one problem each."""
+    keys = ["campaign", "test", "variant", "metric"]
+    daily = conversions.groupby([*keys, "date"], sort=False, dropna=False)[["visitors", "conversions"]].sum()
+    daily = daily.sort_index(level="date", sort_remaining=False, kind="stable")
+    running = daily.groupby(level=keys, sort=False).cumsum()
+    above = running[running["conversions"] > running["visitors"]]
+    if above.empty:
+        return pd.Series(True, index=conversions.index), [], []
+    worst = above.reset_index().drop_duplicates(keys, keep="last")
+    dropped: dict[tuple[str, str, str], Problem] = {}
+    for campaign, test, variant, metric, conv, visitors in zip(
+        worst["campaign"],
+        worst["test"],
+        worst["variant"],
+        worst["metric"],
+        worst["conversions"],
+        worst["visitors"],
+        strict=True,
+    ):
+        key = (str(campaign), str(test), str(metric))
+        if key in dropped:
+            continue
+        label = labels.get((key[0], key[1]), "visitors")
+        dropped[key] = Problem(
+            cell=f"{campaign} · {test}" if test else str(campaign),
+            message=f"{metric} not tested: {variant} has {shown(conv)} {metric.lower()} on {shown(visitors)} "
+            f"{label}, more than one per {label.rstrip('s')} (view-through conversions, or events counted more "
+            f"than once per {label.rstrip('s')}), so they are not a share of its {label}",
+        )
+    index = pd.MultiIndex.from_frame(conversions[["campaign", "test", "metric"]])
+    keep = ~index.isin(list(dropped))
+    return pd.Series(keep, index=conversions.index), list(dropped), list(dropped.values())
+
+
+def _cells_read(reading: TabReading, layout: _Layout, over_rows: dict[str, int]) -> TabReading:
+    """The tab's line with what its cells said: metric columns with no data, rows above their traffic."""
+    notes = []
+    if layout.no_data:
+        notes.append(f"no data in {', '.join(layout.no_data)} (not tested)")
+    for name, count in over_rows.items():
+        rows = "row" if count == 1 else "rows"
+        notes.append(f"{name} above {reading.traffic or 'traffic'} in {count:,} {rows} (view-through; kept)")
+    if not notes:
+        return reading
+    return reading.model_copy(
+        update={
+            "summary": reading.summary + "".join(f" · {note}" for note in notes),
+            "micro": tuple(m for m in reading.micro if m not in layout.no_data),
+            "macro": tuple(m for m in reading.macro if m not in layout.no_data),
+            "no_data": layout.no_data,
+        }
+    )
+
+
 def parse_workbook(tabs: Iterable[Tab], currency: str = "$") -> SheetData:
     """Every Results tab and the Channels tab; other tabs are ignored quietly.
 
     `currency` is the symbol for money when a tab's Spend cells show none (`840` rather than `$840`)."""
     problems: list[Problem] = []
     channels: list[ChannelRoute] = []
-    traffic_parts: list[pd.DataFrame] = []
-    conversion_parts: list[pd.DataFrame] = []
-    metrics: dict[tuple[str, str], dict[str, Kind]] = {}
-    labels: dict[tuple[str, str], str] = {}
-    currencies: dict[tuple[str, str], str] = {}
     tabs_read: list[str] = []
     readings: list[TabReading] = []
+    parts: list[_Part] = []
     tabs = list(tabs)
     overrides: list[Override] = []
     for tab in tabs:
@@ -589,17 +793,16 @@ def parse_workbook(tabs: Iterable[Tab], currency: str = "$") -> SheetData:
             tabs_read.append(tab.name)
             continue
         export_currency: str | None = None
-        source = tab
         tried: list[Problem] = []
         layout = _layout(tab, tried, overrides) if not _overridden(tab, overrides) else None
+        export_reading: TabReading | None = None
         if layout is not None:
             # Conversion actions pivoted onto this tab's rows come from an export, fractions and all.
             layout.fractional = tab.name in pivoted.pivots
             problems.extend(tried)
-            reading = with_pivot(_hand_made_reading(tab.name, layout), pivoted.pivots.get(tab.name))
-            readings.append(with_amounts(reading, tab.rows[layout.header_row]))
+            parsed_tab = tab
         else:
-            export = recognise(tab, overrides)
+            export = recognise_row_level(tab, overrides) or recognise(tab, overrides)
             if export is None:
                 problems.extend(tried)
                 if not is_reserved(tab):
@@ -607,41 +810,88 @@ def parse_workbook(tabs: Iterable[Tab], currency: str = "$") -> SheetData:
                     if not tried and looks_like_data(unread):
                         problems.append(Problem(cell=tab.name, message=unread.summary))
                 continue
-            tab = export.tab
-            layout = _layout(tab, problems)
+            parsed_tab = export.tab
+            layout = _layout(parsed_tab, problems)
             if layout is None:
                 continue
             layout.fractional = export.fractional
+            layout.export = True
             problems.extend(export.problems)
-            readings.append(with_pivot(export.reading, pivoted.pivots.get(tab.name)))
             export_currency = export.currency
+            export_reading = export.reading
         tabs_read.append(tab.name)
-        frame, tab_metrics, tab_currency = _parse_results(tab, layout, problems)
-        if frame.empty and not any(any(normalise_header(c) for c in row) for row in tab.rows[layout.header_row + 1 :]):
-            readings[-1] = not_read(source, overrides)  # a header and nothing under it
-        traffic_parts.append(frame)
-        tab_currency = export_currency or tab_currency or currency
+        frame, tab_metrics, tab_currency, over_rows = _parse_results(parsed_tab, layout, problems)
+        reading = export_reading or with_amounts(
+            _hand_made_reading(tab.name, layout), parsed_tab.rows[layout.header_row]
+        )
+        readings.append(with_pivot(_cells_read(reading, layout, over_rows), pivoted.pivots.get(tab.name)))
+        body = parsed_tab.rows[layout.header_row + 1 :]
+        if frame.empty and not any(any(normalise_header(c) for c in row) for row in body):
+            readings[-1] = not_read(tab, overrides)  # a header and nothing under it
+        named_by_tab = export_reading is not None and bool(len(frame)) and bool((frame["campaign"] == tab.name).all())
+        frame["origin"] = tab.name
+        column_a1 = a1(tab.name, 0, layout.columns["variant"])[:-1]
+        frame["cell"] = column_a1 + (frame.index.to_series() + 1).astype(str).to_numpy()
+        header = tuple(normalise_header(cell) for cell in parsed_tab.rows[layout.header_row])
+        parts.append(
+            _Part(
+                tab.name,
+                frame,
+                tab_metrics,
+                layout.traffic_label,
+                export_currency or tab_currency or currency,
+                header,
+                named_by_tab,
+            )
+        )
+
+    renamed = _one_table_across_tabs(parts)
+    metrics: dict[tuple[str, str], dict[str, Kind]] = {}
+    labels: dict[tuple[str, str], str] = {}
+    currencies: dict[tuple[str, str], str] = {}
+    conversion_parts: list[pd.DataFrame] = []
+    for part in parts:
+        frame = part.frame
         for key in dict.fromkeys(zip(frame["campaign"], frame["test"], strict=True)):
-            labels.setdefault(key, layout.traffic_label)
-            currencies.setdefault(key, tab_currency)
+            labels.setdefault(key, part.traffic_label)
+            currencies.setdefault(key, part.currency)
             known = metrics.setdefault(key, {})
-            for metric in tab_metrics:
+            for metric in part.metrics:
                 known.setdefault(metric.name, metric.kind)
-        for metric in tab_metrics:
-            part = frame[["campaign", "test", "variant", "date", "visitors"]].copy()
-            part["metric"] = metric.name
-            part["kind"] = metric.kind
-            part["conversions"] = frame[f"m{metric.column}"]
-            conversion_parts.append(part[part["conversions"].notna()])
+    readings = [
+        r.model_copy(update={"summary": f"{r.summary} · one table with tabs {renamed[r.tab]}"})
+        if r.tab in renamed
+        else r
+        for r in readings
+    ]
 
     all_rows = (
-        pd.concat(traffic_parts, ignore_index=True)
-        if traffic_parts
-        else pd.DataFrame(columns=[*TRAFFIC_COLUMNS, "control", "planned", "status"])
+        pd.concat([part.frame for part in parts], ignore_index=True)
+        if parts
+        else pd.DataFrame(columns=[*TRAFFIC_COLUMNS, "control", "planned", "status", "origin", "cell"])
     )
+    if len(parts) > 1:
+        again, duplicate_problems = _same_day_in_two_tabs(all_rows)
+        problems.extend(duplicate_problems)
+        all_rows = all_rows[~again.to_numpy()]
+    for part in parts:
+        mine = all_rows[all_rows["origin"] == part.tab]
+        for metric in part.metrics:
+            counted = mine[mine[f"m{metric.column}"].notna()]
+            piece = counted[["campaign", "test", "variant", "date", "visitors"]].copy()
+            piece["metric"] = metric.name
+            piece["kind"] = metric.kind
+            piece["conversions"] = counted[f"m{metric.column}"]
+            conversion_parts.append(piece)
     conversions = (
         pd.concat(conversion_parts, ignore_index=True) if conversion_parts else pd.DataFrame(columns=CONVERSION_COLUMNS)
     )
+    if not conversions.empty:
+        keep, untested, over_problems = _over_traffic(conversions, labels)
+        conversions = conversions[keep.to_numpy()]
+        problems.extend(over_problems)
+        for campaign, test, name in untested:
+            metrics[(campaign, test)].pop(name, None)
     all_rows, conversions, silent_problems = _without_silent_arms(all_rows, conversions)
     specs, test_problems = _test_specs(all_rows, metrics, labels, currencies)
     # A tab not read is said when it looks like data, and every one of them when nothing was tested.

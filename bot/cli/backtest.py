@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from bot.cli.options import DebugOption, SheetOption, load_deps, one_shot, run_for_user
+from bot.cli.options import DebugOption, SetupOption, SheetOption, load_deps, one_shot, run_for_user
 from bot.render.as_json import write_json
 from bot.service import backtest_report
 
@@ -22,6 +22,7 @@ def register(app: typer.Typer) -> None:
     @app.command()
     def backtest(
         sheet: SheetOption = None,
+        setup: SetupOption = None,
         output: Annotated[BacktestFormat, typer.Option("--format", help="text or json.")] = BacktestFormat.text,
         debug: DebugOption = False,
     ) -> None:
@@ -29,7 +30,7 @@ def register(app: typer.Typer) -> None:
 
         def run() -> None:
             with one_shot():
-                result = backtest_report(load_deps(), sheet=sheet)
+                result = backtest_report(load_deps(setup), sheet=sheet)
             if output is BacktestFormat.json:
                 write_json(result, sys.stdout)
             else:

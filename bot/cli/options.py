@@ -59,11 +59,13 @@ def settings_sentence(error: ValidationError) -> str:
     return f"The setting {name} is invalid ({first['msg']}): fix it in the environment or .env."
 
 
-def load_deps() -> Deps:
+def load_deps(setup: str | None = None) -> Deps:
+    """Settings from the environment; `setup` (`--setup`) in place of MICROOPT_SETUP when given."""
     try:
-        return create_deps(Settings())
+        settings = Settings()
     except ValidationError as error:
         raise UserFacingError(settings_sentence(error)) from error
+    return create_deps(settings.model_copy(update={"setup": setup}) if setup else settings)
 
 
 def run_for_user(action: Callable[[], T], debug: bool = False) -> T:
@@ -114,5 +116,13 @@ def parse_day(value: str | None) -> dt.date | None:
 
 SheetOption = Annotated[
     str | None, typer.Option("--sheet", help="A .csv/.xlsx path or a Google Sheet URL or key (default MICROOPT_SHEET).")
+]
+SetupOption = Annotated[
+    str | None,
+    typer.Option(
+        "--setup",
+        help="A .csv of Setup rows (Column, Role, optionally Tab) that says which column plays which role, "
+        "for a sheet without a Setup tab, such as a CSV export (default MICROOPT_SETUP).",
+    ),
 ]
 DebugOption = Annotated[bool, typer.Option("--debug", help="Show tracebacks of unexpected errors.")]

@@ -11,8 +11,11 @@ from typing import Annotated
 
 import typer
 
-from bot.cli.options import DebugOption, SheetOption, load_deps, one_shot, parse_day, run_for_user
-from bot.service import status_report
+from analysis.models import Report
+from bot.cli.options import DebugOption, SetupOption, SheetOption, load_deps, one_shot, parse_day, run_for_user
+from bot.render.untested import untested_sentences
+from bot.sentences import no_match
+from bot.service import campaigns, narrow, status_report
 
 
 class StatusFormat(StrEnum):
@@ -25,6 +28,7 @@ def register(app: typer.Typer) -> None:
     @app.command()
     def status(
         sheet: SheetOption = None,
+        setup: SetupOption = None,
         campaign: Annotated[
             str | None, typer.Option("--campaign", help="Only tests whose campaign or test matches.")
         ] = None,
@@ -43,25 +47,38 @@ def register(app: typer.Typer) -> None:
         ] = True,
         debug: DebugOption = False,
     ) -> None:
-        """Verdicts for every test in the sheet."""
+        """Verdicts for every test in the sheet. Exits 1 when nothing was tested, saying why per tab."""
         day = parse_day(as_of)
 
-        def run() -> None:
+        def run() -> bool:
             with one_shot():
-                report = status_report(load_deps(), sheet=sheet, query=campaign, as_of=day, record=history)
-                if output is StatusFormat.json:
-                    from bot.render.as_json import write_json
+                whole = status_report(load_deps(setup), sheet=sheet, as_of=day, record=history)
+                report = narrow(whole, campaign)
+                note = no_match(campaign, campaigns(whole)) if campaign and whole.tests and not report.tests else None
+                write(report, output, note)
+            if report.tests:
+                return True
+            if output is not StatusFormat.text:  # stdout is for tools: say why on stderr too
+                sys.stderr.writelines(f"{sentence}\n" for sentence in ([note] if note else untested_sentences(report)))
+            return False
 
-                    write_json(report, sys.stdout)
-                elif output is StatusFormat.slack:
-                    from bot.render.blocks import render_status_messages
+        if not run_for_user(run, debug):
+            raise typer.Exit(1)
 
-                    sys.stdout.write(json.dumps(render_status_messages(report), indent=2) + "\n")
-                else:
-                    from bot.render.text import DEFAULT_WIDTH, report_text
 
-                    width = shutil.get_terminal_size((DEFAULT_WIDTH, 24)).columns
-                    color = sys.stdout.isatty() and "NO_COLOR" not in os.environ
-                    sys.stdout.writelines(report_text(report, width, color))
+def write(report: Report, output: StatusFormat, note: str | None) -> None:
+    """`report` on stdout in the format asked for; `note` says why no test is shown when the sheet has some."""
+    if output is StatusFormat.json:
+        from bot.render.as_json import write_json
 
-        run_for_user(run, debug)
+        write_json(report, sys.stdout)
+    elif output is StatusFormat.slack:
+        from bot.render.blocks import render_status_messages
+
+        sys.stdout.write(json.dumps(render_status_messages(report, note=note), indent=2) + "\n")
+    else:
+        from bot.render.text import DEFAULT_WIDTH, report_text
+
+        width = shutil.get_terminal_size((DEFAULT_WIDTH, 24)).columns
+        color = sys.stdout.isatty() and "NO_COLOR" not in os.environ
+        sys.stdout.writelines(report_text(report, width, color, note))

@@ -9,14 +9,15 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-from analysis.models import Backtest, BacktestComparison
+from analysis.models import Backtest, BacktestComparison, title_of
 from analysis.wording import money, plural
 from bot.render.text import DECISION_WORDS
+from bot.sentences import counted
 
 
 def _call(c: BacktestComparison) -> str:
     if c.call is None or c.first_call_date is None:
-        return f"not called in {c.days_run} days ({DECISION_WORDS[c.final_decision]})"
+        return f"not called in {counted(c.days_run, 'day')} ({DECISION_WORDS[c.final_decision]})"
     spent = f", {money(c.spend_to_call, c.currency)} spent" if c.spend_to_call is not None else ""
     return f"{c.call} on {c.first_call_date.isoformat()} (day {c.days_to_call}{spent})"
 
@@ -27,9 +28,9 @@ def _backtest_summary(backtest: Backtest) -> list[Text]:
         return []
     lines = [
         Text(
-            f"Micro metrics called {len(early)} of {len(backtest.tests)} dated tests"
+            f"Micro metrics called {len(early)} of {counted(len(backtest.tests), 'dated test')}"
             + (
-                f", a median {statistics.median(t.days_sooner or 0 for t in early):.0f} days"
+                f", a median {counted(round(statistics.median(t.days_sooner or 0 for t in early)), 'day')}"
                 + (
                     f" and {money(statistics.median(t.spend_sooner or 0 for t in early), early[0].currency)}"
                     if all(t.spend_sooner is not None for t in early) and len({t.currency for t in early}) == 1
@@ -45,7 +46,13 @@ def _backtest_summary(backtest: Backtest) -> list[Text]:
     checked = [c for c in backtest.comparisons if c.confirmed_by_macro is not None]
     if checked:
         confirmed = sum(1 for c in checked if c.confirmed_by_macro)
-        lines.append(Text(f"{confirmed} of {len(checked)} early micro calls were later confirmed by the macro metric."))
+        were = "was" if confirmed == 1 else "were"
+        lines.append(
+            Text(
+                f"{confirmed} of {counted(len(checked), 'early micro call')} {were} later confirmed "
+                "by the macro metric."
+            )
+        )
     return lines
 
 
@@ -68,7 +75,7 @@ def render_backtest(backtest: Backtest) -> RenderableType:
         table.add_column(column)
     for c in backtest.comparisons:
         table.add_row(
-            escape(f"{c.campaign} · {c.test}"), escape(c.variant), escape(f"{c.metric} ({c.kind})"), escape(_call(c))
+            escape(title_of(c.campaign, c.test)), escape(c.variant), escape(f"{c.metric} ({c.kind})"), escape(_call(c))
         )
     parts.extend([table, Text("")])
     for test in backtest.tests:
@@ -78,7 +85,7 @@ def render_backtest(backtest: Backtest) -> RenderableType:
         qualifier = "" if test.macro_called else "at least "
         parts.append(
             Text(
-                f"{test.campaign} · {test.test}: micro called it "
+                f"{title_of(test.campaign, test.test)}: micro called it "
                 f"{qualifier}{plural(test.days_sooner, 'day')}{spend} sooner."
             )
         )

@@ -18,7 +18,10 @@ from typing import Any
 from analysis.models import Comparison, Problem, Report, TabReading, TestResult
 from analysis.verdict_words import interval_words, when
 from analysis.wording import percent, signed_percent
-from bot.sentences import NO_TESTS, START_DIGESTS
+from bot.render.problems import changes_verdicts, kind_line, problem_kinds
+from bot.render.problems import heading as problem_heading
+from bot.render.untested import unread, untested_sentences
+from bot.sentences import START_DIGESTS, counted
 from bot.sources import google_key
 
 Block = dict[str, Any]
@@ -30,10 +33,12 @@ MAX_HEADER_TEXT = 150
 MAX_FALLBACK_TEXT = 3000
 # Not a Slack limit: past this many characters Slack folds a message behind "See more"; split instead.
 MAX_MESSAGE_CHARS = 12_000
+# Up to this many problems are listed whole in a status message; past it, a count per kind and their first cells.
+LISTED_WITH_SUMMARY = 3
 
 COMMAND = "/microopt"
 HEADING = "Test verdicts"
-PROBLEMS_SHOWN_IN_STATUS = 10
+NOTHING_TESTED = "Nothing was tested"
 
 VERDICT_EMOJI = {
     "move_budget": ":large_green_circle:",
@@ -43,6 +48,8 @@ VERDICT_EMOJI = {
     "check_tracking": ":rotating_light:",
 }
 
+# What a cut text must not end with: "Black Friday ·…" is "Black Friday…".
+SEPARATORS = " ·:,;—-"
 _ENTITY_TAIL = re.compile(r"&[a-z]{0,4}$")
 
 
@@ -90,7 +97,8 @@ def split_text(text: str, limit: int = MAX_SECTION_TEXT) -> list[str]:
 
 
 def _clip(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: _cut_point(text, limit - 1)].rstrip() + "…"
+    """`text` cut to `limit` characters at a space, never leaving a separator dangling before the "…"."""
+    return text if len(text) <= limit else text[: _cut_point(text, limit - 1)].rstrip().rstrip(SEPARATORS) + "…"
 
 
 # -- blocks --------------------------------------------------------------------------------------
@@ -234,18 +242,31 @@ def test_unit(test: TestResult) -> Unit:
     )
 
 
-def problems_text(problems: Sequence[Problem], shown: int | None = None) -> str:
-    listed = problems if shown is None else problems[:shown]
-    lines = [f"*{len(problems)} cell{'s' if len(problems) != 1 else ''} need a look* (their rows were left out):"]
-    lines.extend(f"• `{escape(p.cell)}`: {escape(p.message)}" for p in listed)
-    if len(listed) < len(problems):
-        lines.append(f"…and {len(problems) - len(listed)} more: `{COMMAND} sheet` lists them all.")
+def problems_text(problems: Sequence[Problem], listed: bool = False) -> str:
+    """A count per kind with its first cells, then every problem when `listed` (a few are always listed)."""
+    lines = [f"*{escape(problem_heading(problems))}*:"]
+    whole = listed or len(problems) <= LISTED_WITH_SUMMARY
+    if len(problems) > LISTED_WITH_SUMMARY:
+        lines.extend(f"• {escape(kind_line(kind, quote='`'))}" for kind in problem_kinds(problems))
+        if whole:
+            lines.append("Every one of them:")
+    if whole:
+        lines.extend(f"• `{escape(p.cell)}`: {escape(p.message)}" for p in problems)
+    else:
+        lines.append(f"`{COMMAND} sheet` lists every one of them.")
     return "\n".join(lines)
 
 
-def problems_unit(problems: Sequence[Problem], shown: int | None = None) -> Unit:
-    count = f"{len(problems)} cell{'s' if len(problems) != 1 else ''}"
-    return Unit(blocks=sections(problems_text(problems, shown)), summary=f"{count} in the sheet need a look.")
+def problems_unit(problems: Sequence[Problem], listed: bool = False) -> Unit:
+    return Unit(blocks=sections(problems_text(problems, listed)), summary=f"{escape(problem_heading(problems))}.")
+
+
+def untested_text(report: Report) -> str:
+    """Why nothing was tested: each unread tab's sentence, else the generic one."""
+    sentences = untested_sentences(report)
+    if len(sentences) == 1:
+        return f":warning: {escape(sentences[0])}"
+    return "\n".join([f":warning: *{NOTHING_TESTED}*", *(f"• {escape(sentence)}" for sentence in sentences)])
 
 
 def note_unit(note_mrkdwn: str) -> Unit:
@@ -284,7 +305,6 @@ def render_status_posts(
     heading: str = HEADING,
     note: str | None = None,
     read_at: dt.datetime | None = None,
-    problems_shown: int | None = PROBLEMS_SHOWN_IN_STATUS,
 ) -> list[tuple[Payload, list[TestResult]]]:
     """The messages `/microopt status` posts, each with the tests it holds (their charts go beside it).
 
@@ -295,13 +315,16 @@ def render_status_posts(
     if note:
         units.append(note_unit(note))
     if not report.tests and not note:
-        units.append(note_unit(NO_TESTS))
+        units.append(note_unit(untested_text(report)))
+    problems_first = bool(report.problems) and (not report.tests or changes_verdicts(report))
+    if problems_first:
+        units.append(problems_unit(report.problems))
     units.extend(test_unit(test) for test in report.tests if test.status == "running")
     resting = [test for test in report.tests if test.status != "running"]
     if resting:
         units.append(note_unit(resting_text(resting)))
-    if report.problems:
-        units.append(problems_unit(report.problems, problems_shown))
+    if report.problems and not problems_first:
+        units.append(problems_unit(report.problems))
     footer = report_footer(report, read_at)
     messages = pack(units, heading, footer)
     return list(zip(to_payloads(messages, heading, footer), [m.tests for m in messages], strict=True))
@@ -313,10 +336,9 @@ def render_status_messages(
     heading: str = HEADING,
     note: str | None = None,
     read_at: dt.datetime | None = None,
-    problems_shown: int | None = PROBLEMS_SHOWN_IN_STATUS,
 ) -> list[Payload]:
     """The `chat.postMessage` payloads (`text` and `blocks`) of `/microopt status`, for the CLI preview too."""
-    posts = render_status_posts(report, heading=heading, note=note, read_at=read_at, problems_shown=problems_shown)
+    posts = render_status_posts(report, heading=heading, note=note, read_at=read_at)
     return [payload for payload, _ in posts]
 
 
@@ -354,9 +376,17 @@ def render_help(unknown: str | None = None) -> Payload:
 
 
 def tabs_text(tabs: Sequence[TabReading]) -> str:
-    """One line per tab: which layout was recognised and which column plays which role."""
-    lines = ["*How each tab was read*:"]
-    lines.extend(f"• {escape(reading.summary)}" for reading in tabs)
+    """One line per tab: which layout was recognised and which column plays which role; then the tabs nothing
+    was tested from, each with its sentence."""
+    lines: list[str] = []
+    read = [reading for reading in tabs if reading.read]
+    if read:
+        lines.append("*How each tab was read*:")
+        lines.extend(f"• {escape(reading.summary)}" for reading in read)
+    not_read = unread(tabs)
+    if not_read:
+        lines.append(f"*{NOTHING_TESTED} from*:" if not read else "*Not tested*:")
+        lines.extend(f"• {escape(reading.summary)}" for reading in not_read)
     return "\n".join(lines)
 
 
@@ -376,13 +406,17 @@ def render_sheet_messages(
     units = [
         note_unit(
             f"Sheet: {sheet_link(source)} · {read}\n"
-            f"{tests} test{'s' if tests != 1 else ''} found" + ("; no cells need a look." if not problems else ".")
+            f"{counted(tests, 'test')} found" + ("; no cells need a look." if not problems else ".")
         )
     ]
     if tabs:
-        units.append(Unit(blocks=sections(tabs_text(tabs)), summary=f"{len(tabs)} tab(s) read."))
+        tested = sum(1 for reading in tabs if reading.read)
+        summary = f"{counted(tested, 'tab')} read" + (
+            f", {len(tabs) - tested} not tested." if tested < len(tabs) else "."
+        )
+        units.append(Unit(blocks=sections(tabs_text(tabs)), summary=summary))
     if problems:
-        units.append(problems_unit(problems))
+        units.append(problems_unit(problems, listed=True))
     if notes:
         units.append(note_unit("\n".join(notes)))
     return to_payloads(pack(units, heading), heading)

@@ -27,7 +27,8 @@ def _label(comparison: Comparison, several_variants: bool, several_metrics: bool
     parts = [comparison.variant] if several_variants or not several_metrics else []
     if several_metrics:
         parts.append(comparison.metric)
-    return textwrap.shorten(" · ".join(parts) or comparison.variant, width=28, placeholder="…")
+    label = textwrap.shorten(" · ".join(parts) or comparison.variant, width=28, placeholder="…")
+    return label[:-1].rstrip(" ·") + "…" if label.endswith("…") else label
 
 
 def _colour(comparison: Comparison) -> str:

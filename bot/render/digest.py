@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from analysis.models import TestResult
 from bot.render.blocks import VERDICT_EMOJI, Payload, Unit, escape, pack, sections, to_payloads
 from bot.said import SaidVerdict, VerdictRecord
+from bot.sentences import counted
 
 SHORT_SENTENCE = 140
 
@@ -127,7 +128,7 @@ def render_digest(
         return Digest(channel_label, [_one_line(line)], said, 0, True, 0, [line])
     first = last_digest_at is None and not previous
     if not new and not first:
-        tally = f"{len(tests)} test{'s' if len(tests) != 1 else ''}"
+        tally = counted(len(tests), "test")
         line = f"microopt digest · {label}: nothing new{since} ({tally}, every verdict as before)."
         return Digest(channel_label, [_one_line(line)], said, 0, True, len(tests), [line])
 

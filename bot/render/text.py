@@ -11,9 +11,12 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Iterator
 
-from analysis.models import Comparison, Report, TestResult
+from analysis.models import Comparison, Problem, Report, TestResult
 from analysis.wording import chance, percent, signed_percent
-from bot.sentences import NO_TESTS
+from bot.render.problems import changes_verdicts, kind_line, problem_kinds
+from bot.render.problems import heading as problem_heading
+from bot.render.untested import is_single_file, setup_csv, unread
+from bot.sentences import NO_TESTS, counted
 
 DEFAULT_WIDTH = 80
 # From this many tests the report opens with a summary, and lists at most ACTION_LINES tests needing action.
@@ -70,6 +73,16 @@ def wrap(text: str, width: int, indent: str = "", first: str | None = None) -> l
         rest, prefix = rest[cut + 1 :], indent
     lines.append(prefix + rest)
     return lines
+
+
+# Joins a title's separator to the word after it, so that no line ends in "Black Friday ·".
+_GLUE = "\ue000"
+
+
+def wrap_title(text: str, width: int, indent: str = "", first: str | None = None) -> list[str]:
+    """`wrap`, with each ` · ` of a title kept at the start of a line, never left dangling at the end of one."""
+    glued = " ".join(text.split()).replace(" · ", f" ·{_GLUE}")
+    return [line.replace(_GLUE, " ") for line in wrap(glued, width, indent, first)]
 
 
 def _fields(fields: Iterable[str], width: int, indent: str) -> list[str]:
@@ -179,7 +192,7 @@ def render_test(test: TestResult, width: int = DEFAULT_WIDTH, color: bool = Fals
     paint = _Painter(color)
     note = wrap(FRACTIONAL_NOTE, width) if any(c.fractional for c in test.comparisons) else []
     return [
-        *(paint(line, "bold") for line in wrap(test.title, width)),
+        *(paint(line, "bold") for line in wrap_title(test.title, width)),
         *(paint(line, test.verdict) for line in wrap(test.headline, width)),
         *wrap(test.summary, width),
         *_numbers(test, width, paint),
@@ -192,36 +205,46 @@ def _overview(tests: tuple[TestResult, ...], width: int, paint: _Painter) -> lis
     """Verdict counts, then the running tests that need action (at most ACTION_LINES of them)."""
     counts: Counter[str] = Counter(t.verdict for t in tests)
     parts = [f"{counts[code]:,} {VERDICT_WORDS[code]}" for code in VERDICT_ORDER if counts[code]]
-    lines = [paint(line, "bold") for line in wrap(f"{len(tests):,} tests: " + ", ".join(parts) + ".", width)]
+    lines = [paint(line, "bold") for line in wrap(f"{counted(len(tests), 'test')}: " + ", ".join(parts) + ".", width)]
     action = [t for t in tests if t.verdict in NEEDS_ACTION and t.status == "running"]
     action.sort(key=lambda t: VERDICT_ORDER.index(t.verdict))
     if action:
         lines.append(f"Need action ({len(action):,}):")
         for t in action[:ACTION_LINES]:
-            lines.extend(wrap(f"{t.title}: {t.headline}", width, "    ", first="  "))
+            lines.extend(wrap_title(f"{t.title}: {t.headline}", width, "    ", first="  "))
         if len(action) > ACTION_LINES:
             lines.append(f"  … and {len(action) - ACTION_LINES:,} more; every test follows in detail.")
     lines.append("")
     return lines
 
 
-def render_report(report: Report, width: int = DEFAULT_WIDTH, color: bool = False) -> str:
+def render_report(report: Report, width: int = DEFAULT_WIDTH, color: bool = False, note: str | None = None) -> str:
     """The whole report as text lines at most `width` long (save a single word longer than that)."""
-    return "".join(report_text(report, width, color))
+    return "".join(report_text(report, width, color, note))
 
 
-def report_text(report: Report, width: int = DEFAULT_WIDTH, color: bool = False) -> Iterator[str]:
+def report_text(
+    report: Report, width: int = DEFAULT_WIDTH, color: bool = False, note: str | None = None
+) -> Iterator[str]:
     """`render_report` a piece at a time (a test, a section), so that a terminal gets it as it is made and the
-    text of 60,000 tests never exists whole."""
+    text of 60,000 tests never exists whole. `note` says why no test is shown when the sheet has some (a
+    `--campaign` that matches none)."""
     paint = _Painter(color)
     lines = [paint(line, "dim") for line in wrap(f"microopt · {report.source}", width)]
     if report.as_of:
         lines.append(paint(f"As of {report.as_of.isoformat()}", "dim"))
     for reading in report.tabs:
-        lines.extend(paint(line, "dim") for line in wrap(f"Read {reading.summary}", width, "  "))
+        if reading.read:
+            lines.extend(paint(line, "dim") for line in wrap(f"Read {reading.summary}", width, "  "))
+    if report.tests:  # beside the tabs that were read, those that were not, each with its sentence
+        for reading in unread(report.tabs):
+            lines.extend(wrap(f"Not tested: {reading.summary}", width, "    ", first="  "))
     lines.append("")
     if not report.tests:
-        lines.extend(wrap(NO_TESTS, width))
+        lines.extend(_untested(report, note, width, paint))
+    problems_first = bool(report.problems) and (not report.tests or changes_verdicts(report))
+    if problems_first:
+        lines.extend(_problems(report.problems, width, paint))
     if len(report.tests) >= SUMMARY_FROM:
         lines.extend(_overview(report.tests, width, paint))
     yield _joined(lines)
@@ -233,18 +256,20 @@ def report_text(report: Report, width: int = DEFAULT_WIDTH, color: bool = False)
     if resting:
         lines.append(paint("Paused or done (not in digests):", "bold"))
         for t in resting:
-            lines.extend(wrap(f"{t.title} ({t.status}): {t.headline}", width, "    ", first="  "))
+            lines.extend(wrap_title(f"{t.title} ({t.status}): {t.headline}", width, "    ", first="  "))
         lines.append("")
-    if report.problems:
-        heading = f"{len(report.problems)} cell(s) need a look (their rows were left out):"
-        lines.extend(paint(line, "alert") for line in wrap(heading, width))
-        for problem in report.problems:
-            lines.extend(wrap(str(problem), width, "    ", first="  "))
+    if report.problems and not problems_first:
+        lines.extend(_problems(report.problems, width, paint))
+    if len(report.problems) > LISTED_WITH_SUMMARY:
+        lines.extend(paint(line, "bold") for line in wrap(EVERY_PROBLEM, width))
+        lines.extend(_problem_list(report.problems, width))
+        lines.append("")
     if report.proxies:
         lines.extend(paint(line, "bold") for line in wrap(PROXIES_HEADING, width))
         for proxy in report.proxies:
             correlation = (
-                f"; lifts correlate {proxy.correlation:.2f} across {proxy.correlation_tests} tests (noise removed)"
+                f"; lifts correlate {proxy.correlation:.2f} across {counted(proxy.correlation_tests, 'test')} "
+                "(noise removed)"
                 if proxy.correlation is not None
                 else f"; too few or too noisy tests for a correlation ({proxy.correlation_tests})"
             )
@@ -254,12 +279,53 @@ def report_text(report: Report, width: int = DEFAULT_WIDTH, color: bool = False)
             )
             lines.extend(wrap(text, width, "    ", first="  "))
         lines.append("")
-    lines.extend(paint(line, "dim") for line in wrap(FOOTNOTE, width))
+    if report.tests:
+        lines.extend(paint(line, "dim") for line in wrap(FOOTNOTE, width))
     yield _joined(lines)
+
+
+def _untested(report: Report, note: str | None, width: int, paint: _Painter) -> list[str]:
+    """Why no test is shown: `note`, else each unread tab's sentence (with the `--setup` lines that would read
+    a CSV), else the generic sentence."""
+    if note:
+        return [*(paint(line, "alert") for line in wrap(note, width)), ""]
+    readings = unread(report.tabs)
+    if not readings:
+        return [*(paint(line, "alert") for line in wrap(NO_TESTS, width)), ""]
+    lines = [paint(line, "alert") for line in wrap(NOTHING_TESTED, width)]
+    for reading in readings:
+        lines.extend(wrap(reading.summary, width, "    ", first="  "))
+        if reading.setup and is_single_file(report.source):
+            lines.extend(wrap(SETUP_FILE_HINT, width, "    ", first="    "))
+            lines.extend(f"      {line}" for line in setup_csv(reading.setup).splitlines())
+    lines.append("")
+    return lines
+
+
+def _problems(problems: tuple[Problem, ...], width: int, paint: _Painter) -> list[str]:
+    """A count per kind with its first cells; a few problems are listed whole instead."""
+    lines = [paint(line, "alert") for line in wrap(problem_heading(problems) + ":", width)]
+    if len(problems) <= LISTED_WITH_SUMMARY:
+        lines.extend(_problem_list(problems, width))
+    else:
+        for kind in problem_kinds(problems):
+            lines.extend(wrap(kind_line(kind), width, "    ", first="  "))
+    lines.append("")
+    return lines
+
+
+def _problem_list(problems: tuple[Problem, ...], width: int) -> list[str]:
+    return [line for problem in problems for line in wrap(str(problem), width, "    ", first="  ")]
 
 
 def _joined(lines: list[str]) -> str:
     return "".join(f"{line}\n" for line in lines)
 
 
+# Up to this many problems are listed whole where they are summarised; past it, a count per kind, and the full
+# list at the end of the report.
+LISTED_WITH_SUMMARY = 3
+EVERY_PROBLEM = "Every cell that needs a look:"
+NOTHING_TESTED = "Nothing was tested:"
+SETUP_FILE_HINT = "To read it as it is, save these lines as setup.csv and run again with --setup setup.csv:"
 PROXIES_HEADING = "How well micro metrics have tracked macro metrics in this sheet:"

@@ -18,7 +18,6 @@ from functools import partial
 from typing import Any, Literal
 
 from analysis.models import ChannelRoute, Report, SheetData, Tab, TestResult
-from analysis.reading.workbook import parse_workbook
 from bot.deps import Deps
 from bot.digest_notes import trouble_sentences
 from bot.digest_record import read_trouble
@@ -34,9 +33,8 @@ from bot.render.blocks import (
 )
 from bot.render.chart import chart_filename, render_chart
 from bot.routing import Access, Where, access_for, channel_problems, names_unavailable, needs_names, same_campaign
-from bot.schedules_by_channel import schedule_problems
-from bot.sentences import mention
-from bot.service import full_report, narrow
+from bot.sentences import mention, no_match
+from bot.service import analysed, campaigns, narrow
 from bot.slack.schedule_command import ScheduleRequest, handle_schedule_command
 from bot.slack_api.directory import NO_SLACK, ChannelNames
 
@@ -193,12 +191,7 @@ class SharedReports:
         with self._lock:
             if self._last is not None and self._last[0] is tabs:
                 return self._last[1], self._last[2]
-            data = parse_workbook(tabs, currency=deps.settings.currency)
-            report = full_report(deps, data, spec)
-            # A bad Schedule/Timezone cell is a problem of its own cell, like any other (docs/digests.md).
-            extra = schedule_problems(tabs, deps.settings.timezone)
-            if extra:
-                report = report.model_copy(update={"problems": (*report.problems, *extra)})
+            data, report = analysed(deps, tabs, spec)
             self._last = (tabs, data, report)
             return data, report
 
@@ -363,20 +356,19 @@ def _names(campaigns: Sequence[str]) -> str:
 def select_tests(report: Report, command: SlashCommand, access: Access) -> tuple[Report, str | None]:
     """The tests this channel may see and asked for, and a note (mrkdwn) when the choice needs explaining.
 
-    A query narrows within what `access` allows; it never reaches campaigns routed elsewhere.
+    A query narrows within what `access` allows; it never reaches campaigns routed elsewhere. When nothing in
+    the sheet was tested, no note: the answer says why, per tab.
     """
+    if not report.tests:
+        return report, None
     visible = report.model_copy(update={"tests": access.tests(report.tests)})
     query = command.argument
     if query:
         found = narrow(visible, query)
         if found.tests:
             return found, None
-        campaigns = tuple(dict.fromkeys(t.campaign for t in visible.tests))
         where = "here" if access.campaigns is not None else "in the sheet"
-        return found, (
-            f"No campaign or test matches “{escape(query)}”. "
-            + (f"The campaigns {where} are {_names(campaigns)}." if campaigns else f"There are no tests {where} yet.")
-        )
+        return found, no_match(query, campaigns(visible), where, escape)
     if access.reach == "open" or access.campaigns is None:
         return visible, None
     missing = tuple(name for name in access.campaigns if not any(same_campaign(t.campaign, name) for t in report.tests))

@@ -17,15 +17,15 @@ if TYPE_CHECKING:
     from openpyxl.worksheet.cell_range import CellRange
 
 
-def _decode(data: bytes) -> str:
-    """UTF-16 with a byte-order mark (Google Ads' and Microsoft Ads' "Excel" CSV), UTF-8 with or without
-    one, else Windows-1252, as Excel on Windows saves CSV."""
+def _decode(data: bytes) -> tuple[str, str]:
+    """(the text, its codec): UTF-16 with a byte-order mark (Google Ads' and Microsoft Ads' "Excel" CSV), UTF-8
+    with or without one, else Windows-1252, as Excel on Windows saves CSV."""
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return data.decode("utf-16")
+        return data.decode("utf-16"), "utf-16"
     try:
-        return data.decode("utf-8-sig")
+        return data.decode("utf-8-sig"), "utf-8-sig"
     except UnicodeDecodeError:
-        return data.decode("cp1252", errors="replace")
+        return data.decode("cp1252", errors="replace"), "cp1252"
 
 
 def _delimiter(text: str) -> str:
@@ -40,12 +40,26 @@ def _delimiter(text: str) -> str:
     return best
 
 
+def _head(text: str, lines: int = 200) -> str:
+    """The text's first `lines` lines (or all of it), without splitting a million-line file."""
+    size = 1 << 16
+    while size < len(text):
+        head = text[:size].splitlines(keepends=True)
+        if len(head) > lines:
+            return "".join(head[:lines])
+        size *= 4
+    return text
+
+
 def _read_csv(path: Path) -> list[Tab]:
-    text = _decode(path.read_bytes())
+    data = path.read_bytes()
+    text, codec = _decode(data)
     if "\x00" in text:
         raise ValueError("binary content")
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(text))
-    rows = cast(list[list[Cell]], list(reader))  # csv.reader yields a fresh list per row
+    delimiter = _delimiter(_head(text))
+    del text  # the rows are read from the bytes, a line at a time: a copy of the whole text would double the peak
+    lines = io.TextIOWrapper(io.BytesIO(data), encoding=codec, errors="replace", newline="")
+    rows = cast(list[list[Cell]], list(csv.reader(lines, delimiter=delimiter)))  # a fresh list per row
     return [Tab(name=path.stem, rows=rows)]
 
 

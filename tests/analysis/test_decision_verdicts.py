@@ -38,10 +38,45 @@ def test_the_bundled_example_headline_is_unchanged():
     assert verdicts == {"move_budget", "keep_running", "no_difference", "conflict", "check_tracking"}
 
 
-def test_check_tracking_when_the_split_is_broken():
-    test = result([["S", "Page", "A", 5200, 2184, 260, 21], ["S", "Page", "B", 4800, 2016, 250, 19]])
+SPLIT_HEADER = [*HEADER, "Split"]
+
+
+def test_check_tracking_when_the_planned_split_is_broken():
+    test = result(
+        [["S", "Page", "A", 5200, 2184, 260, 21, "50%"], ["S", "Page", "B", 4800, 2016, 250, 19, "50%"]],
+        header=SPLIT_HEADER,
+    )
     assert test.verdict == "check_tracking"
-    assert "52/48 on 10,000 clicks" in test.summary
+    assert "52/48 on 10,000 clicks, planned 50/50" in test.summary
+    assert test.split == (0.5, 0.5) and test.srm_p_value is not None and test.srm_p_value < 0.01
+
+
+def test_an_unplanned_split_is_never_checked_however_uneven():
+    test = result([["S", "Audience", "A", 6000, 2184, 300, 21], ["S", "Audience", "B", 4000, 2016, 200, 19]])
+    assert test.verdict != "check_tracking"
+    assert test.split is None and test.srm_p_value is None
+
+
+def test_a_planned_60_40_split_served_60_40_is_fine():
+    rows = [["S", "Page", "A", 6000, 2184, 300, 21, 60], ["S", "Page", "B", 4000, 2016, 200, 19, 40]]
+    test = result(rows, header=SPLIT_HEADER)
+    assert test.verdict != "check_tracking" and test.split == (0.6, 0.4)
+    assert test.srm_p_value == 1.0  # 60/40 exactly: the mixture favours the plan
+
+
+def test_a_verdict_on_unrandomised_arms_says_they_are_compared_per_click_once():
+    rows = [["S", "Audience", "A", 2000, 840, 100, 8], ["S", "Audience", "B", 2000, 840, 161, 11]]
+    unplanned = result(rows)
+    planned = result([[*row, "50%"] for row in rows], header=SPLIT_HEADER)
+    assert unplanned.verdict == planned.verdict == "move_budget"
+    clause = "The variants reach different people (no Split planned for this test), so this compares them per click"
+    assert unplanned.summary.count(clause) == 1
+    assert planned.summary == unplanned.summary.replace(" " + clause + ", not as a controlled experiment.", "")
+
+
+def test_a_running_test_on_unrandomised_arms_says_nothing_of_it():
+    test = result([["S", "Audience", "A", 200, 84, 10, 1], ["S", "Audience", "B", 200, 84, 11, 1]])
+    assert test.verdict == "keep_running" and "different people" not in test.summary
 
 
 def test_a_macro_call_acts_on_its_own():

@@ -81,7 +81,8 @@ def test_json_follows_the_contract():
     assert cart["lift"] == pytest.approx(0.61)
     assert spring["verdict"] == "move_budget"
     landing = next(t for t in report["tests"] if (t["campaign"], t["test"]) == ("Spring Sale", "Landing page"))
-    assert landing["verdict"] == "check_tracking" and landing["srm_p_value"] < 0.001
+    assert landing["verdict"] == "check_tracking" and landing["srm_p_value"] < 0.01
+    assert landing["split"] == [0.5, 0.5] and spring["split"] is None and spring["srm_p_value"] is None
 
 
 def test_a_csv_with_a_messy_cell_is_still_analysed(tmp_path):
@@ -255,3 +256,125 @@ def test_terminal_log_lines_name_an_error_in_one_line_and_leave_the_traceback_to
     terse = OneLineErrors(LOG_FORMAT).format(record)
     assert terse.endswith("could not record (OSError: disk gone)") and "\n" not in terse
     assert "Traceback" in logging.Formatter(LOG_FORMAT).format(record)  # another handler still gets it
+
+
+# -- nothing silent: exit 1 and a sentence whenever nothing was tested ---------------------------------
+def workbook_without_a_usable_tab(path: Path) -> Path:
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.title = "Notes"
+    sheet.append(["Idea", "Owner"])
+    sheet.append(["Try a new audience", "Sam"])
+    book.save(path)
+    return path
+
+
+@pytest.fixture(params=["empty", "header only", "no usable tab"])
+def untestable(request, tmp_path) -> Path:
+    if request.param == "empty":
+        (tmp_path / "empty.csv").write_text("", encoding="utf-8")
+        return tmp_path / "empty.csv"
+    if request.param == "header only":
+        (tmp_path / "header.csv").write_text("Campaign,Variant,Clicks,Cart views (micro)\n", encoding="utf-8")
+        return tmp_path / "header.csv"
+    return workbook_without_a_usable_tab(tmp_path / "notes.xlsx")
+
+
+def test_a_sheet_with_nothing_tested_exits_1_with_its_output_and_a_sentence_per_tab(untestable):
+    from bot.sentences import NO_TESTS
+
+    code, out, err = status("--sheet", str(untestable), "--no-history", "--format", "json")
+    assert code == 1
+    report = json.loads(out)  # the JSON contract is still written, whole
+    assert report["tests"] == []
+    said = [t["summary"] for t in report["tabs"] if not t["read"] and t["summary"]] or [NO_TESTS]
+    assert err.splitlines() == said
+    code, out, err = status("--sheet", str(untestable), "--no-history")
+    assert code == 1 and err == ""
+    assert all(" ".join(sentence.split()) in " ".join(out.split()) for sentence in said)
+    code, out, _ = status("--sheet", str(untestable), "--no-history", "--format", "slack")
+    assert code == 1 and json.loads(out)[0]["blocks"][0]["type"] == "header"
+
+
+def test_a_campaign_that_matches_no_test_says_so_and_lists_the_campaigns():
+    expected = (
+        "No campaign or test matches “nosuch”. The campaigns in the sheet are “Spring Sale”, “Brand Search”, "
+        "“Autumn Promo”, “Winter Sale”, “Summer Launch”."
+    )
+    code, out, err = status("--campaign", "nosuch", "--no-history")
+    assert code == 1
+    assert expected in " ".join(out.split()) and "No tests found" not in out
+    code, out, err = status("--campaign", "nosuch", "--no-history", "--format", "json")
+    assert code == 1 and json.loads(out)["tests"] == []
+    assert err.startswith(expected)
+
+
+# -- --setup and MICROOPT_SETUP --------------------------------------------------------------------------
+JUNK_HEADERS = "Campaign,Group,Visits,Signups\nSpring,A,2000,100\nSpring,B,2000,161\n"
+SETUP_ROWS = "Column,Role\nGroup,variant\nVisits,traffic\nSignups,macro\n"
+
+
+def test_setup_maps_a_csv_whose_headers_are_not_recognised(tmp_path, monkeypatch):
+    sheet, setup = tmp_path / "junk.csv", tmp_path / "setup.csv"
+    sheet.write_text(JUNK_HEADERS, encoding="utf-8")
+    setup.write_text(SETUP_ROWS, encoding="utf-8")
+    code, _, _ = status("--sheet", str(sheet), "--no-history")
+    assert code == 1
+    code, out, _ = status("--sheet", str(sheet), "--no-history", "--setup", str(setup), "--format", "json")
+    assert code == 0
+    [test] = json.loads(out)["tests"]
+    assert [(c["metric"], c["variant_conversions"], c["control_conversions"]) for c in test["comparisons"]] == [
+        ("Signups", 161, 100)
+    ]
+    monkeypatch.setenv("MICROOPT_SETUP", str(setup))
+    code, out, _ = status("--sheet", str(sheet), "--no-history", "--format", "json")
+    assert code == 0 and len(json.loads(out)["tests"]) == 1
+
+
+@pytest.mark.parametrize("command", ["status", "backtest"])
+def test_a_missing_setup_file_is_one_sentence_naming_it_and_exit_1(tmp_path, command):
+    result = runner.invoke(app, [command, "--setup", str(tmp_path / "nosuch.csv")])
+    assert result.exit_code == 1
+    assert result.stderr.strip().startswith(f"No Setup file at {tmp_path / 'nosuch.csv'}: give --setup")
+    assert "Traceback" not in result.stderr
+
+
+def test_a_missing_setup_file_in_the_environment_names_it_too(tmp_path, monkeypatch):
+    monkeypatch.setenv("MICROOPT_SETUP", str(tmp_path / "gone.csv"))
+    code, _, err = status("--no-history")
+    assert code == 1 and f"No Setup file at {tmp_path / 'gone.csv'}" in err
+
+
+# -- problems: the Channels tab's too, and a count per kind first ------------------------------------------
+def test_a_bad_schedule_cell_is_a_problem_of_status_in_text_and_json(tmp_path):
+    from tests.bot.slack.harness import RESULTS, write_book
+
+    routes = [["Campaign", "Channel", "Schedule"], ["Spring Sale", "#spring-sale", "0 9 * * 8"]]
+    book = write_book(tmp_path / "bad-schedule.xlsx", RESULTS, routes)
+    code, out, _ = status("--sheet", str(book), "--no-history", "--format", "json")
+    assert code == 0
+    [problem] = [p for p in json.loads(out)["problems"] if p["cell"] == "Channels!C2"]
+    assert "0 9 * * 8" in problem["message"]
+    code, out, _ = status("--sheet", str(book), "--no-history")
+    assert "Channels!C2:" in out
+
+
+def test_many_bad_cells_are_counted_per_kind_before_the_verdicts_and_listed_after(tmp_path):
+    sheet = tmp_path / "results.csv"
+    rows = ["Campaign,Variant,Clicks,Cart views (micro)", "Spring,A,2000,100", "Spring,B,2000,161"]
+    rows += [f"Spring,B,50,1O{n}" for n in range(40)] + ["Spring,A,,3"] * 5
+    sheet.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    code, out, _ = status("--sheet", str(sheet), "--no-history")
+    assert code == 0
+    lines = out.splitlines()
+    summary = lines.index("45 cells need a look (45 rows left out):")
+    assert lines[summary + 1 : summary + 3] == [
+        "  40 × not a number, row left out: results!D4, D5, D6 …",
+        "  5 × Clicks is empty, row left out: results!C44, C45, C46 …",
+    ]
+    verdict = lines.index("Spring")
+    every = lines.index("Every cell that needs a look:")
+    assert summary < verdict < every and len(lines[every + 1 :]) >= 45

@@ -484,18 +484,6 @@ def test_impressions_are_the_traffic_only_when_there_are_no_clicks():
     assert sheet.traffic.groupby("variant")["visitors"].sum().to_dict() == {"A": 9000, "B": 8000}
 
 
-def test_an_empty_traffic_cell_names_the_column_as_written():
-    rows = [
-        ["Campaign name", "Ad set name", "Link clicks", "Adds to cart", "Purchases"],
-        ["X", "A", 100, 9, 1],
-        ["X", "A", "", 3, 0],
-        ["X", "B", 120, 10, 2],
-    ]
-    sheet = parse_workbook([Tab(name="Meta", rows=rows)])
-    (problem,) = sheet.problems
-    assert str(problem) == "Meta!C3: Link clicks is empty; row left out"
-
-
 def test_the_datasets_names_are_read():
     rows = [
         [
@@ -538,3 +526,20 @@ def test_the_setup_tab_takes_the_new_roles():
         ("views", "impressions"),
     ]
     assert problems == []
+
+
+def test_the_setup_tab_role_split_plans_the_split_of_an_export():
+    meta = Tab(
+        name="Meta",
+        rows=[
+            ["Campaign name", "Ad set name", "Link clicks", "Adds to cart", "Purchases", "Share"],
+            ["Q4", "Lookalike", "6,000", 300, 30, "60%"],
+            ["Q4", "Interests", "4,000", 200, 20, "40%"],
+        ],
+    )
+    setup = Tab(name="Setup", rows=[["Column", "Role"], ["Share", "split"]])
+    sheet = parse_workbook([meta, setup])
+    assert sheet.tests[0].split == pytest.approx((0.6, 0.4))
+    assert sheet.tabs[0].summary.endswith("split = Share")
+    without = parse_workbook([meta])
+    assert without.tests[0].split is None

@@ -73,7 +73,9 @@ def test_every_kind_of_bad_cell_is_reported_with_its_a1_reference():
     assert "spreadsheet error" in cells["Results!G11"]
     assert "whole number" in cells["Results!D12"]
     assert "never go down" in cells["'Daily totals'!E6"]
-    assert all(message.endswith("row left out") for message in cells.values())
+    # More conversions than visitors is a warning: the row is kept, so the arm's traffic is one count.
+    assert not cells["Results!F6"].endswith("row left out")
+    assert all(message.endswith("row left out") for cell, message in cells.items() if cell != "Results!F6")
 
 
 def test_good_rows_still_produce_verdicts():
@@ -83,9 +85,9 @@ def test_good_rows_still_produce_verdicts():
     assert test.campaign == "Spring" and test.control == "A"
     cart_views = next(c for c in test.comparisons if c.metric == "Cart views")
     assert (cart_views.control_visitors, cart_views.control_conversions) == (2000, 100)
-    assert (cart_views.variant_visitors, cart_views.variant_conversions) == (2000, 161)
+    assert (cart_views.variant_visitors, cart_views.variant_conversions) == (2100, 161 + 230)
     assert test.verdict == "move_budget"
-    assert [a.spend for a in test.arms] == [840.0, 840.0]
+    assert [a.spend for a in test.arms] == [840.0, 840.0 + 10]
     assert len(report.problems) == 8
 
 
@@ -360,3 +362,61 @@ def test_a_hand_made_tab_names_its_amount_columns():
     (reading,) = parse_workbook([tab]).tabs
     assert reading.amounts == ("Revenue",)
     assert reading.summary.endswith("· Revenue is an amount, not a count of conversions")
+
+
+SPLIT_HEADER = ["Campaign", "Test", "Variant", "Visitors", "Buys (macro)", "Split"]
+
+
+@pytest.mark.parametrize(
+    ("typed", "split"),
+    [
+        (("50%", "50%"), (0.5, 0.5)),
+        ((0.6, 0.4), (0.6, 0.4)),
+        (("60", "40"), (0.6, 0.4)),
+        ((" 60 % ", "40%"), (0.6, 0.4)),
+        ((1, 1), (0.5, 0.5)),
+    ],
+)
+def test_a_split_column_gives_each_variant_its_planned_share(typed, split):
+    rows = [SPLIT_HEADER, ["Spring", "Page", "A", 100, 5, typed[0]], ["Spring", "Page", "B", 100, 7, typed[1]]]
+    sheet = parse_workbook([Tab("Results", rows)])
+    assert sheet.tests[0].split == pytest.approx(split) and not sheet.problems
+
+
+def test_planned_shares_follow_the_variants_with_the_control_first():
+    rows = [
+        [*SPLIT_HEADER, "Control"],
+        ["Spring", "Page", "New", 100, 5, "30%", ""],
+        ["Spring", "Page", "Old", 100, 7, "70%", "yes"],
+    ]
+    (spec,) = parse_workbook([Tab("Results", rows)]).tests
+    assert spec.variants == ("Old", "New") and spec.split == pytest.approx((0.7, 0.3))
+
+
+def test_a_test_with_shares_for_some_variants_only_is_a_problem_naming_the_blank_cell():
+    rows = [
+        SPLIT_HEADER,
+        ["Spring", "Page", "A", 100, 5, "50%"],
+        ["Spring", "Page", "B", 100, 7, ""],  # F3
+        ["Brand", "", "x", 100, 5, ""],  # no shares at all: no planned split, nothing to say
+        ["Brand", "", "y", 100, 6],
+        ["Promo", "Copy", "old", 100, 5, "abc"],  # F6: not a share, read as blank
+        ["Promo", "Copy", "new", 100, 6, 0],  # F7: not a share either
+        ["Promo", "Copy", "new", 40, 1, "50%"],  # a later row of `new` gives one
+    ]
+    sheet = parse_workbook([Tab("Results", rows)])
+    assert [spec.split for spec in sheet.tests] == [None, None, None]
+    assert [(p.cell, p.message) for p in sheet.problems] == [
+        ("Results!F6", '"abc" is not a number; a planned share is written like 50%, 0.6 or 60'),
+        ("Results!F7", "0 is not a share of the traffic; a planned share is written like 50%, 0.6 or 60"),
+        (
+            "Results!F3",
+            "no planned share for B, while other variants of Spring · Page have one; its traffic split is not checked",
+        ),
+        (
+            "Results!F6",
+            "no planned share for old, while other variants of Promo · Copy have one; its traffic split is not checked",
+        ),
+    ]
+    promo = sheet.traffic[sheet.traffic["campaign"] == "Promo"]
+    assert promo.groupby("variant")["visitors"].sum().to_dict() == {"old": 100, "new": 140}  # no row lost

@@ -66,13 +66,25 @@ def test_one_test_too_long_for_a_section_continues_in_the_next_at_a_line_break()
         assert sum(f"({100 + k:,}/2,000 vs 100/2,000)" in line for line in lines) == 1
 
 
-def test_problems_are_listed_with_cells_and_capped_in_status() -> None:
-    problems = tuple(Problem(cell=f"Results!F{n}", message='"1O2" is not a number') for n in range(2, 30))
+def test_problems_in_status_are_counted_per_kind_with_their_first_cells() -> None:
+    problems = (
+        *(Problem(cell=f"Results!F{n}", message=f'"1O{n}" is not a number; row left out') for n in range(2, 30)),
+        Problem(cell="Results!C9", message="Clicks is empty; row left out"),
+    )
     [payload] = render_status_messages(report(result(), problems=problems))
     text = payload["blocks"][-2]["text"]["text"]
-    assert text.startswith("*28 cells need a look*")
-    assert '• `Results!F2`: "1O2" is not a number' in text
-    assert "…and 18 more: `/microopt sheet` lists them all." in text
+    assert text.split("\n") == [
+        "*29 cells need a look (28 rows left out)*:",  # F9 and C9 are one row
+        "• 28 × not a number, row left out: `Results!F2, F3, F4` …",
+        "• 1 × Clicks is empty, row left out: `Results!C9`",
+        "`/microopt sheet` lists every one of them.",
+    ]
+
+
+def test_a_few_problems_in_status_are_listed_whole() -> None:
+    problems = (Problem(cell="Results!F3", message='"1O2" is not a number'),)
+    [payload] = render_status_messages(report(result(), problems=problems))
+    assert payload["blocks"][-2]["text"]["text"] == '*1 cell needs a look*:\n• `Results!F3`: "1O2" is not a number'
 
 
 def test_sheet_messages_list_every_problem() -> None:
@@ -125,3 +137,63 @@ def test_the_sheet_messages_say_how_each_tab_was_read() -> None:
     payloads = render_sheet_messages(source="/tmp/campaigns.xlsx", last_read=None, problems=(), tests=1, tabs=[reading])
     text = "\n".join(b["text"]["text"] for p in payloads for b in p["blocks"] if b["type"] == "section")
     assert "*How each tab was read*:\n• Ads: Google Ads export · variant = Ad group" in text
+
+
+def section_texts(payloads: list[dict]) -> list[str]:
+    return [b["text"]["text"] for p in payloads for b in p["blocks"] if b["type"] == "section"]
+
+
+def unread(tab: str, summary: str) -> TabReading:
+    return TabReading(tab=tab, layout="not read", read=False, summary=summary)
+
+
+def test_status_with_nothing_tested_says_each_tabs_sentence_escaped() -> None:
+    empty = report().model_copy(
+        update={"tabs": (unread("Ads", "Tab Ads has <Ad set>: no traffic column"), unread("Notes", "Notes is empty"))}
+    )
+    [payload] = render_status_messages(empty)
+    within_limits(payload)
+    assert section_texts([payload])[0].split("\n") == [
+        ":warning: *Nothing was tested*",
+        "• Tab Ads has &lt;Ad set&gt;: no traffic column",
+        "• Notes is empty",
+    ]
+    one = report().model_copy(update={"tabs": (unread("Notes", "Notes is empty"),)})
+    assert section_texts(render_status_messages(one))[0] == ":warning: Notes is empty"
+
+
+def test_status_puts_problems_first_when_they_left_rows_out_of_a_tested_tab() -> None:
+    problems = tuple(Problem(cell=f"Results!F{n}", message='"x" is not a number; row left out') for n in range(2, 9))
+    tested = TabReading(tab="Results", layout="hand-made layout", summary="Results: hand-made layout")
+    first = report(result(), problems=problems).model_copy(update={"tabs": (tested,)})
+    texts = section_texts(render_status_messages(first))
+    assert texts[0].startswith("*7 cells need a look (7 rows left out)*:") and "Move budget" in texts[1]
+    elsewhere = first.model_copy(update={"tabs": ()})
+    texts = section_texts(render_status_messages(elsewhere))
+    assert "Move budget" in texts[0] and texts[1].startswith("*7 cells need a look")
+
+
+def test_the_sheet_messages_count_problems_per_kind_then_list_every_one() -> None:
+    problems = tuple(Problem(cell=f"Results!F{n}", message=f'"1O{n}" is not a number') for n in range(2, 12))
+    text = "\n".join(section_texts(render_sheet_messages(source="x.xlsx", last_read=None, problems=problems, tests=1)))
+    assert (
+        '• 10 × not a number: `Results!F2, F3, F4` …\nEvery one of them:\n• `Results!F2`: "1O2" is not a number' in text
+    )
+    assert '• `Results!F11`: "1O11" is not a number' in text
+    assert "1 test found." in text
+
+
+def test_the_sheet_messages_say_which_tabs_were_not_tested_and_why() -> None:
+    read = TabReading(tab="Meta", layout="Meta export", summary="Meta: Meta export · variant = Ad set name")
+    tabs = [read, unread("Ads", "Tab Ads has Ad set, Impressions: no traffic column")]
+    payloads = render_sheet_messages(source="x.xlsx", last_read=None, problems=(), tests=1, tabs=tabs)
+    text = "\n".join(section_texts(payloads))
+    assert "*How each tab was read*:\n• Meta: Meta export · variant = Ad set name\n*Not tested*:\n• Tab Ads has" in text
+    assert "1 tab read, 1 not tested." in payloads[0]["text"]
+    nothing = render_sheet_messages(source="x.xlsx", last_read=None, problems=(), tests=0, tabs=tabs[1:])
+    assert "*Nothing was tested from*:\n• Tab Ads has" in "\n".join(section_texts(nothing))
+
+
+def test_a_clipped_header_never_ends_on_a_separator() -> None:
+    text = header("Black Friday · " + "x" * 200)["text"]["text"]
+    assert text == "Black Friday…"

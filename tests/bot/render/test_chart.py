@@ -48,3 +48,10 @@ def test_charts_render_concurrently_without_shared_state() -> None:
 
 def test_chart_filename_is_safe() -> None:
     assert chart_filename(result("Spring/Sale <2026>")) == "spring-sale-2026-audience-test.png"
+
+
+def test_a_cut_label_never_ends_on_its_separator() -> None:
+    from bot.render.chart import _label
+
+    assert _label(comparison("Black Friday Sale Variant"), True, True) == "Black Friday Sale Variant…"
+    assert _label(comparison("B"), True, True) == "B · Cart views"

@@ -6,6 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from analysis.models import Problem, Report, SetupRow, TabReading
 from analysis.reading.workbook import parse_workbook
 from analysis.report import analyse
 from benchmarks.sheets import write_undated_sheet
@@ -95,7 +96,6 @@ def test_wrap_never_breaks_a_word():
 
 
 def test_an_empty_sheet_says_what_a_results_tab_needs_in_the_terminal_and_in_slack():
-    from analysis.models import Report
     from bot.render.blocks import render_status_messages
     from bot.sentences import NO_TESTS
 
@@ -103,3 +103,113 @@ def test_an_empty_sheet_says_what_a_results_tab_needs_in_the_terminal_and_in_sla
     terminal = " ".join(render_report(empty, 80, False).split())
     assert NO_TESTS in terminal
     assert any(NO_TESTS in str(message) for message in render_status_messages(empty))
+
+
+# -- nothing tested: each tab's own sentence --------------------------------------------------------
+EMPTY_FILE = "results.csv is empty: export the report again, with its header row and at least one row of numbers."
+HEADER_ONLY = "Tab results has a header (Campaign, Variant, Clicks) but no rows: paste the rows under it."
+NO_USABLE_TAB = (
+    "Tab Ads has Ad set, Impressions, Reach: no traffic column (Clicks, Sessions…); did you mean Clciks? "
+    "Add one, or name it in a Setup tab: Column = Clciks, Role = traffic."
+)
+
+
+def unread_tab(tab: str, summary: str, **fields) -> TabReading:
+    return TabReading(tab=tab, layout="not read", read=False, summary=summary, **fields)
+
+
+@pytest.mark.parametrize("sentence", [EMPTY_FILE, HEADER_ONLY, NO_USABLE_TAB])
+def test_a_sheet_with_nothing_tested_shows_its_tabs_own_sentence_not_the_generic_one(sentence):
+    from bot.sentences import NO_TESTS
+
+    report = Report(source="results.csv", tests=(), problems=(), tabs=(unread_tab("results", sentence),))
+    text = " ".join(render_report(report, 80).split())
+    assert f"Nothing was tested: {sentence}" in text
+    assert NO_TESTS not in text and "Read " not in text
+    assert "Likely range and p" not in text  # the footnote explains figures, and there are none
+
+
+def test_each_unread_tab_gets_its_line_and_read_tabs_keep_theirs():
+    read = TabReading(tab="Meta", layout="Meta export", summary="Meta: Meta export · variant = Ad set name")
+    report = Report(
+        source="book.xlsx",
+        tests=(),
+        problems=(),
+        tabs=(read, unread_tab("Ads", NO_USABLE_TAB), unread_tab("Notes", HEADER_ONLY)),
+    )
+    lines = render_report(report, 200).splitlines()
+    assert "  Read Meta: Meta export · variant = Ad set name" in lines
+    assert lines.index("Nothing was tested:") < lines.index(f"  {NO_USABLE_TAB}") < lines.index(f"  {HEADER_ONLY}")
+    assert not any("Read Ads" in line for line in lines)
+
+
+def test_a_csv_that_was_not_read_is_given_the_setup_file_that_would_read_it():
+    rows = (SetupRow(column="Clciks", role="traffic"), SetupRow(column="Ad set, EU", role="variant"))
+    reading = unread_tab("results", NO_USABLE_TAB, setup=rows)
+    lines = render_report(Report(source="/data/results.csv", tests=(), problems=(), tabs=(reading,)), 120).splitlines()
+    hint = next(i for i, line in enumerate(lines) if "--setup setup.csv" in line)
+    assert lines[hint + 1 : hint + 4] == ["      Column,Role", "      Clciks,traffic", '      "Ad set, EU",variant']
+    workbook = Report(source="book.xlsx", tests=(), problems=(), tabs=(reading,))
+    assert "--setup" not in render_report(workbook, 120)  # a workbook has its own Setup tab
+
+
+def test_a_campaign_that_matches_nothing_is_said_instead():
+    from bot.sentences import no_match
+
+    note = no_match("nosuch", ["Spring Sale", "Brand Search"])
+    text = " ".join(render_report(Report(source="x.xlsx", tests=(), problems=()), 80, note=note).split())
+    assert "No campaign or test matches “nosuch”. The campaigns in the sheet are “Spring Sale”, “Brand Search”." in text
+    assert "No tests found" not in text
+
+
+# -- problems: a count per kind, before the verdicts they change ----------------------------------------
+def left_out(cell: str, value: str = "1O2") -> Problem:
+    return Problem(cell=cell, message=f'"{value}" is not a number; row left out')
+
+
+def test_problems_that_left_rows_out_of_a_tested_tab_come_first_as_counts_and_in_full_at_the_end(example):
+    cells = [f"Results!F{n}" for n in range(14, 282)]
+    report = example.model_copy(update={"problems": tuple(left_out(cell) for cell in cells)})
+    lines = render_report(report, 100).splitlines()
+    summary = lines.index("268 cells need a look (268 rows left out):")
+    assert lines[summary + 1] == "  268 × not a number, row left out: Results!F14, F15, F16 …"
+    first_verdict = next(i for i, line in enumerate(lines) if line.startswith("Spring Sale · Audience test"))
+    every = lines.index("Every cell that needs a look:")
+    assert summary < first_verdict < every
+    assert lines[every + 1 : every + 269] == [f'  {cell}: "1O2" is not a number; row left out' for cell in cells]
+
+
+def test_problems_that_do_not_touch_a_tested_arm_come_after_the_verdicts(example):
+    notes = tuple(Problem(cell=f"Channels!C{n}", message=f'"{n} 9 * * *" does not work') for n in range(2, 7))
+    lines = render_report(example.model_copy(update={"problems": notes}), 100).splitlines()
+    first_verdict = next(i for i, line in enumerate(lines) if line.startswith("Spring Sale · Audience test"))
+    summary = lines.index("5 cells need a look:")
+    assert first_verdict < summary
+    assert lines[summary + 1] == "  5 × does not work: Channels!C2, C3, C4 …"
+
+
+def test_a_few_problems_are_listed_whole_once():
+    report = Report(source="x.csv", tests=(), problems=(left_out("x!D4"),))
+    text = render_report(report, 80)
+    assert text.count('x!D4: "1O2" is not a number; row left out') == 1
+    assert "1 cell needs a look (1 row left out):" in text and "Every cell" not in text
+
+
+def test_a_title_never_ends_a_line_on_its_separator():
+    from bot.render.text import wrap_title
+
+    assert wrap_title("Black Friday · Audience test: Move budget to B.", 14) == [
+        "Black Friday",
+        "· Audience",
+        "test: Move",
+        "budget to B.",
+    ]
+    for width in range(10, 60):
+        assert not any(line.rstrip().endswith("·") for line in wrap_title("Black Friday · Audience test", width))
+
+
+def test_a_tab_not_tested_beside_tested_ones_still_says_why(example):
+    tabs = (*example.tabs, unread_tab("Notes", HEADER_ONLY))
+    lines = render_report(example.model_copy(update={"tabs": tabs}), 200).splitlines()
+    assert f"  Not tested: {HEADER_ONLY}" in lines
+    assert lines.index(f"  Not tested: {HEADER_ONLY}") < lines.index("")  # with how the other tabs were read

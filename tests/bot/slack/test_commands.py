@@ -117,7 +117,7 @@ def test_status_with_a_query_narrows_within_the_channels_campaigns(slack: SlackS
     found, missing = sorted(posted_messages(slack), key=lambda m: "No campaign or test" in all_text(m))
     assert titles(found) == ["Spring Sale · Ad copy test"]
     # Brand Search is routed to another channel: a query never reaches it, nor names it.
-    assert "No campaign or test matches “keyword”. The campaigns here are “Spring Sale”." in all_text(missing)
+    assert "No campaign or test matches “keyword”. The campaign here is “Spring Sale”." in all_text(missing)
     assert "Brand Search" not in all_text(missing)
 
 
@@ -364,3 +364,102 @@ def test_slow_sheet_reads_never_hold_back_acknowledgements(slack: SlackStandIn, 
     assert [r.status for r in replies] == [200] * 30
     assert len(slack.calls_to("chat.postMessage")) == 30
     assert sheets.reads == 1
+
+
+# -- nothing silent, in Slack too -------------------------------------------------------------------------
+def unread_sentences_of(path) -> list[str]:
+    """What the analysis says of each tab nothing was tested from."""
+    from analysis.reading.workbook import parse_workbook
+    from bot.sources.local import read_local
+
+    return [t.summary for t in parse_workbook(read_local(str(path))).tabs if not t.read and t.summary]
+
+
+def test_status_and_sheet_on_a_sheet_with_nothing_tested_say_why(slack: SlackStandIn, write_sheet) -> None:
+    from bot.render.blocks import escape
+
+    path = write_sheet([], header=["Campaign", "Group", "Visits", "Signups"])
+    settings = settings_for(slack, sheet=path)
+    with serve(settings, deps_for(settings)) as served:
+        send_command(served, slack, "status", channel_id="C0SPRING", channel_name="spring-sale")
+        send_command(served, slack, "sheet", response="s1")
+        wait_for(lambda: slack.responses)
+        served.drain()
+
+    from bot.sentences import NO_TESTS
+
+    [message] = posted_messages(slack)
+    said = unread_sentences_of(path)
+    status_text = all_text(message)
+    assert all(escape(sentence) in status_text for sentence in said or [NO_TESTS])
+    sheet_text = "\n".join(all_text(p) for name, p in slack.responses if name == "s1")
+    assert "0 tests found" in sheet_text
+    assert all(escape(sentence) in sheet_text for sentence in said)
+
+
+def test_a_setup_file_in_the_settings_maps_the_sheet_for_slack(slack: SlackStandIn, write_sheet, tmp_path) -> None:
+    rows = [["Spring", "A", 2000, 100], ["Spring", "B", 2000, 161]]
+    path = write_sheet(rows, header=["Campaign", "Group", "Visits", "Signups"])
+    setup = tmp_path / "setup.csv"
+    setup.write_text("Column,Role\nGroup,variant\nVisits,traffic\nSignups,macro\n", encoding="utf-8")
+    settings = settings_for(slack, sheet=path, setup=str(setup))
+    with serve(settings, deps_for(settings), draw_chart=tiny_chart) as served:
+        send_command(served, slack, "status", channel_id="C0SPRING", channel_name="spring-sale")
+        served.drain()
+
+    [message] = posted_messages(slack)
+    assert titles(message) == ["Spring"]
+    assert "161/2,000 vs 100/2,000" in all_text(message)
+
+
+def test_status_counts_the_bad_cells_of_a_tested_tab_before_its_verdicts(slack: SlackStandIn, write_sheet) -> None:
+    rows = [["Spring", "Audience", "A", 2000, 100, 8], ["Spring", "Audience", "B", 2000, 161, 11]]
+    rows += [["Spring", "Audience", "B", 50, f"1O{n}", 1] for n in range(12)]
+    settings = settings_for(slack, sheet=write_sheet(rows))
+    with serve(settings, deps_for(settings), draw_chart=tiny_chart) as served:
+        send_command(served, slack, "status", channel_id="C0SPRING", channel_name="spring-sale")
+        served.drain()
+
+    [message] = posted_messages(slack)
+    sections = [b["text"]["text"] for b in message["blocks"] if b["type"] == "section"]
+    assert sections[0].split("\n") == [
+        "*12 cells need a look (12 rows left out)*:",
+        "• 12 × not a number, row left out: `Results!E4, E5, E6` …",
+        "`/microopt sheet` lists every one of them.",
+    ]
+    assert titles(message) == ["Spring · Audience test"]
+
+
+def test_a_routed_channel_hears_why_nothing_was_tested_and_an_unrouted_one_hears_nothing_more(
+    slack: SlackStandIn, tmp_path
+) -> None:
+    from analysis.reading.workbook import parse_workbook
+    from bot.render.blocks import escape
+    from bot.sentences import NO_TESTS
+    from bot.sources.local import read_local
+    from tests.bot.slack.harness import ROUTES, write_book
+
+    results = [
+        ["Campaign", "Group", "Visits", "Signups"],
+        ["Spring Sale", "A", 2000, 100],
+        ["Spring Sale", "B", 2000, 9],
+    ]
+    book = write_book(tmp_path / "untested.xlsx", results, ROUTES)
+    said = [t.summary for t in parse_workbook(read_local(str(book))).tabs if not t.read and t.summary] or [NO_TESTS]
+    settings = settings_for(slack, book)
+    with serve(settings, deps_for(settings)) as served:
+        send_command(served, slack, "status", channel_id="C0SPRING", channel_name="spring-sale")
+        send_command(served, slack, "status spring", channel_id="C0SPRING", channel_name="spring-sale")
+        send_command(served, slack, "status", channel_id="C0RANDOM", channel_name="random")
+        wait_for(lambda: slack.responses)
+        served.drain()
+
+    messages = posted_messages(slack)
+    assert len(messages) == 2
+    for message in messages:
+        text = all_text(message)
+        assert all(escape(sentence) in text for sentence in said)
+        assert "routes" not in text and "No campaign or test matches" not in text
+    [(_, refused)] = slack.responses
+    assert all_text(refused).startswith("No campaigns are routed to #random.")
+    assert "2000" not in all_text(refused) and "2,000" not in all_text(refused)
