@@ -29,6 +29,9 @@ _NEAR_MISS_ROWS = 20
 _LABEL_MAX_DISTINCT = 20
 _LARGEST = 1e15  # column totals are compared, not reported: a cell of 1e308 must not overflow them
 _NAMED_CANDIDATES = 8
+# What a tab needs to be tested, as `TabReading.missing` names it; a tab whose columns are all there can still
+# lack its `rows` (a header alone) or its `numbers` (text under the header).
+_ROLES_NEEDED = ("variant", "traffic", "conversion")
 _SETUP_WHERE = "a Setup tab (for a CSV: a --setup file or MICROOPT_SETUP)"
 _WHAT = {
     "variant": "variant column (Variant, Ad group, Ad set name, Ad name…)",
@@ -164,6 +167,7 @@ def not_read(tab: Tab, overrides: Sequence[Override] = ()) -> TabReading:
             tab,
             (),
             f"Tab {tab.name} is empty: paste a report into it (a header row, then one row per variant) or delete it.",
+            missing=_ROLES_NEEDED,
         )
     columns = _columns(tab, header_index, overrides)
     headers = [c.name for c in columns]
@@ -173,6 +177,7 @@ def not_read(tab: Tab, overrides: Sequence[Override] = ()) -> TabReading:
             (),
             f"Tab {tab.name} has no header row (its first row is {_headers(headers)}): add a row above the numbers "
             "that names each column (Campaign, Variant, Clicks, Purchases…).",
+            missing=_ROLES_NEEDED,
         )
     if not any(any(_text(c) for c in row) for row in tab.rows[header_index + 1 :]):
         return _unread(
@@ -180,6 +185,7 @@ def not_read(tab: Tab, overrides: Sequence[Override] = ()) -> TabReading:
             headers,
             f"Tab {tab.name} has only a header ({_headers(headers)}) and no rows under it: add one row per variant "
             "(and per day, with a Date column) under the header.",
+            missing=_missing(headers, columns) or ("rows",),
         )
     if not any(c.numeric for c in columns):
         return _unread(
@@ -187,24 +193,27 @@ def not_read(tab: Tab, overrides: Sequence[Override] = ()) -> TabReading:
             headers,
             f"Tab {tab.name} has {_headers(headers)} but no numbers under them: microopt tests counts of traffic "
             "and conversions, so it needs columns of them, such as Clicks and Purchases.",
+            missing=_missing(headers, columns) or ("numbers",),
         )
     return _diagnosed(tab, headers, columns)
 
 
-def _diagnosed(tab: Tab, headers: list[str], columns: list[_Column]) -> TabReading:
+def _missing(headers: Sequence[str], columns: Sequence[_Column]) -> tuple[str, ...]:
+    """The roles no column plays: variant (or a campaign in a platform's export), traffic, conversion."""
     roles = {c.role for c in columns if c.role}
+    platform = platform_of({normalise_header(h) for h in headers})
+    present = {
+        "variant": "variant" in roles or ("campaign" in roles and platform != "Export"),
+        "traffic": bool(roles & {"traffic", "impressions"}),
+        "conversion": bool(roles & {"micro", "macro"}),
+    }
+    return tuple(role for role in _ROLES_NEEDED if not present[role])
+
+
+def _diagnosed(tab: Tab, headers: list[str], columns: list[_Column]) -> TabReading:
     amounts = [c.name for c in columns if c.role == "amount"]
     platform = platform_of({normalise_header(h) for h in headers})
-    labelled = "variant" in roles or ("campaign" in roles and platform != "Export")
-    missing = [
-        role
-        for role, present in (
-            ("variant", labelled),
-            ("traffic", bool(roles & {"traffic", "impressions"})),
-            ("conversion", bool(roles & {"micro", "macro"})),
-        )
-        if not present
-    ]
+    missing = _missing(headers, columns)
     only_amounts = "conversion" in missing and bool(amounts)
     near = [c.near for c in columns if c.near is not None]
     setup = _proposed(tab, columns, missing, near, guess=not only_amounts)
