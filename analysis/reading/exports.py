@@ -18,89 +18,17 @@ import pandas as pd
 
 from analysis.models import Cell, Kind, Problem, Tab, TabReading
 from analysis.reading.cells import a1, decimal_mark, is_blank, normalise_header, parse_counts, parse_text
+from analysis.reading.vocabulary import ROLES, Role, key, role_of
 
-Role = str  # campaign, test, variant, traffic, spend, currency, date, split, micro, macro, action, value, ignore
-
-_NAMES: dict[str, Role] = {
-    # labels
-    **dict.fromkeys(("campaign", "campaign name", "session campaign", "session manual campaign name"), "campaign"),
-    **dict.fromkeys(
-        (
-            "ad group",
-            "ad group name",
-            "ad set name",
-            "ad set",
-            "ad name",
-            "ad",
-            "keyword",
-            "search keyword",
-            "search term",
-            "ad title",
-            "session manual ad content",
-            "first user manual ad content",
-            "session manual term",
-            "landing page",
-            "variant",
-        ),
-        "variant",
-    ),
-    # traffic
-    **dict.fromkeys(("clicks", "link clicks", "sessions", "users", "total users", "visitors"), "traffic"),
-    # money
-    **dict.fromkeys(("cost", "spend", "amount spent", "cost (usd)"), "spend"),
-    **dict.fromkeys(("currency code", "currency"), "currency"),
-    **dict.fromkeys(("day", "date", "reporting starts"), "date"),
-    # each arm's planned share of the traffic: only a test that plans its split has it checked. No platform
-    # export seen states one; an experiment report that does would name its column here.
-    **dict.fromkeys(("split", "planned split", "traffic split"), "split"),
-    # long format: a column naming the conversion action, and the column counting it
-    **dict.fromkeys(
-        ("conversion action", "conversion action name", "conversion name", "event name", "goal", "goals"), "action"
-    ),
-    **dict.fromkeys(("all conv.", "all conversions", "event count"), "value"),
-    # micro-conversions
-    **dict.fromkeys(
-        (
-            "add to cart",
-            "adds to cart",
-            "add to carts",
-            "add-to-carts",
-            "website adds to cart",
-            "begin checkout",
-            "checkouts",
-            "checkouts initiated",
-            "checkouts initiated on website",
-            "leads",
-            "landing page views",
-            "cart views",
-            "demo requests",
-            "content views",
-        ),
-        "micro",
-    ),
-    # macro-conversions
-    **dict.fromkeys(
-        (
-            "purchases",
-            "website purchases",
-            "conversions",
-            "ecommerce purchases",
-            "transactions",
-            "sign-ups",
-            "signups",
-            "sign ups",
-            "key events",
-            "new clients",
-        ),
-        "macro",
-    ),
-}
 # How specific a label column is: the most specific one names the variant, the next one the test.
-_SPECIFICITY = (
-    ("ad name", "ad", "ad title", "search term"),
-    ("keyword", "search keyword", "session manual term"),
-    ("session manual ad content", "first user manual ad content", "landing page", "variant"),
-    ("ad group", "ad group name", "ad set name", "ad set"),
+_SPECIFICITY = tuple(
+    frozenset(key(name) for name in group)
+    for group in (
+        ("Ad name", "Ad", "Ad title", "Search term"),
+        ("Keyword", "Search keyword", "Session manual term"),
+        ("Session manual ad content", "First user manual ad content", "Landing page", "Variant"),
+        ("Ad group", "Ad group name", "Ad set name", "Ad set"),
+    )
 )
 _CURRENCY_CODE_HEADER = re.compile(r"^(?P<name>.+?)\s*\((?P<code>[A-Za-z]{3})\)$")
 _CURRENCY_SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥", "INR": "₹", "CAD": "CA$", "AUD": "A$"}
@@ -109,9 +37,14 @@ _MISSING = {"--", "—", "-", "n/a"}
 _NOT_SET = {"(not set)", "(not provided)", "(other)"}
 # How far down a long table's header is looked for: exports' title lines and `#` preambles are far shorter.
 _PREAMBLE_ROWS = 200
-_CAMPAIGN_NAMES = {n for n, role in _NAMES.items() if role == "campaign"}
+# How far down any export's header is looked for: past this many rows, a tab with no header is data.
+_HEADER_ROWS = 1000
 NO_MICRO = "no micro-conversion column: add one (Add to cart, Leads…), or name one in the Setup tab"
-_METRIC_SUFFIX = re.compile(r"^(?P<name>.+?)\s*\((?P<kind>micro|macro)\)$", re.IGNORECASE)
+# A column marked with its role in the hand-made way: `Cart views (micro)`, `Link clicks (traffic)`.
+_METRIC_SUFFIX = re.compile(r"^(?P<name>.+?)\s*\((?P<kind>micro|macro|traffic)\)$", re.IGNORECASE)
+# The traffic headers the hand-made layout reads as they are; any other traffic column is rewritten as
+# "<its own name> (traffic)", so that the verdicts say "link clicks" or "impressions", as the export does.
+_HAND_MADE_TRAFFIC = ("visitors", "sessions", "users", "clicks")
 # The column that counts each conversion action, best first: All conv. counts secondary actions too
 # (add to cart usually is one), Conversions only the primary ones.
 _VALUE_COLUMNS = ("all conv.", "all conversions", "event count", "conversions", "conv.", "key events")
@@ -178,14 +111,16 @@ def parse_setup(tab: Tab, problems: list[Problem]) -> list[Override]:
         cells = list(row) + [None] * (len(header) - len(row))
         column, role = normalise_header(cells[at["column"]]), normalise_header(cells[at["role"]])
         role = {"visitors": "traffic", "cost": "spend", "ignored": "ignore", "none": "ignore"}.get(role, role)
-        if not column or role not in {*_NAMES.values(), "test", "ignore"}:
+        if not column or role not in ROLES:
             continue
         where = normalise_header(cells[at["tab"]]) if "tab" in at else ""
         overrides.append(Override(column=column, role=role, tab=where or None))
     return overrides
 
 
-def _roles(headers: Sequence[object], tab: str, overrides: Sequence[Override]) -> dict[int, tuple[Role, str]]:
+def header_roles(headers: Sequence[object], tab: str, overrides: Sequence[Override]) -> dict[int, tuple[Role, str]]:
+    """Per column of a header row, the role it plays and its label: the Setup tab's word for it, else its
+    `(micro)` / `(macro)` / `(traffic)` mark, else the vocabulary's. Ignored and unknown columns are absent."""
     names = [normalise_header(h) for h in headers]
     mine = {o.column: o.role for o in overrides if o.tab in (None, normalise_header(tab))}
     roles: dict[int, tuple[Role, str]] = {}
@@ -198,7 +133,7 @@ def _roles(headers: Sequence[object], tab: str, overrides: Sequence[Override]) -
             continue
         match = _CURRENCY_CODE_HEADER.match(name)
         base = match["name"] if match else name
-        role = mine.get(name) or mine.get(base) or _NAMES.get(name) or _NAMES.get(base)
+        role = mine.get(name) or mine.get(base) or role_of(cell)
         if role and role != "ignore":
             roles[index] = (role, label)
     return roles
@@ -206,7 +141,7 @@ def _roles(headers: Sequence[object], tab: str, overrides: Sequence[Override]) -
 
 def _label_columns(roles: dict[int, tuple[Role, str]]) -> tuple[int | None, int | None]:
     """(variant column, test column): the most specific label, and the next one when there are two."""
-    labels = [(i, normalise_header(name)) for i, (role, name) in roles.items() if role == "variant"]
+    labels = [(i, key(name)) for i, (role, name) in roles.items() if role == "variant"]
     explicit_tests = [i for i, (role, _) in roles.items() if role == "test"]
     ranked = sorted(
         labels,
@@ -226,16 +161,18 @@ def _header(
         first = next((normalise_header(c) for c in row if normalise_header(c)), "")
         if not first or first.startswith("#"):
             continue
-        roles = _roles(row, tab, overrides)
+        roles = header_roles(row, tab, overrides)
         kinds = {role for role, _ in roles.values()}
-        labelled = "variant" in kinds or ("campaign" in kinds and _platform(_names(row)) != "Export")
+        labelled = "variant" in kinds or ("campaign" in kinds and platform_of(_names(row)) != "Export")
         if not labelled:
             continue
         if "action" in kinds:
             if "action" in needs and _value_column(row, roles) is not None:
                 return index
             continue
-        if "traffic" in kinds and ("traffic" in needs or ("metric" in needs and kinds & {"micro", "macro"})):
+        if kinds & {"traffic", "impressions"} and (
+            "traffic" in needs or ("metric" in needs and kinds & {"micro", "macro"})
+        ):
             return index
     return None
 
@@ -253,7 +190,7 @@ def _value_column(row: Sequence[object], roles: Mapping[int, tuple[Role, str]]) 
     return explicit[0] if explicit else known[0] if known else None
 
 
-def _platform(names: set[str]) -> str:
+def platform_of(names: set[str]) -> str:
     if names & {"ad set name", "link clicks", "amount spent", "adds to cart", "reporting starts"} or any(
         n.startswith("amount spent") for n in names
     ):
@@ -278,46 +215,6 @@ def _is_missing(cell: object) -> bool:
     return isinstance(cell, str) and cell.strip().lower() in _MISSING
 
 
-def describe_unrecognised(tab: Tab) -> Problem | None:
-    """For a tab with numbers but no layout: what was seen, and the nearest mapping."""
-    for index, row in enumerate(tab.rows[:50]):
-        texts = [" ".join(str(c).split()) for c in row if isinstance(c, str) and c.strip()]
-        if len(texts) < 2 or texts[0].startswith("#"):
-            continue
-        roles = {_NAMES.get(normalise_header(t)) or _NAMES.get(normalise_header(t).split(" (")[0]) for t in texts}
-        if not roles & {"variant", "traffic", "micro", "macro"}:
-            continue
-        body = tab.rows[index + 1 : index + 4]
-        if not any(
-            (isinstance(c, int | float) and not isinstance(c, bool)) or _numeric_text(c) for r in body for c in r
-        ):
-            return None
-        lacking = [
-            what
-            for role, what in (
-                ("variant", "a variant column (Ad group, Ad set name, Ad name…)"),
-                ("traffic", "a traffic column (Clicks, Link clicks, Sessions…)"),
-                ("micro", "a micro-conversion column"),
-                ("macro", "a macro-conversion column"),
-            )
-            if role not in roles
-        ]
-        if "micro" not in roles and "macro" not in roles:
-            lacking = [w for w in lacking if "conversion" not in w] + ["a conversion column (micro or macro)"]
-        platform = _platform({normalise_header(t) for t in texts})
-        looks = f"it looks like a {platform.replace(' export', '')} export" if platform != "Export" else "it"
-        return Problem(
-            cell=f"{tab.name}",
-            message=f"Tab {tab.name} has {', '.join(texts[:6])}: {looks} without {' or '.join(lacking) or 'a metric'}"
-            "; add one, or name one in the Setup tab",
-        )
-    return None
-
-
-def _numeric_text(cell: object) -> bool:
-    return isinstance(cell, str) and bool(re.fullmatch(r"[\s$€£\d.,%-]+", cell)) and any(ch.isdigit() for ch in cell)
-
-
 def _date_column(
     body: Sequence[Sequence[object]], header: Sequence[object], roles: Mapping[int, tuple[Role, str]]
 ) -> int | None:
@@ -333,13 +230,36 @@ def _date_column(
     return date if all(start == end for start, end in spans if start and end) else None
 
 
+def _traffic_column(roles: Mapping[int, tuple[Role, str]]) -> int | None:
+    """The traffic column; impressions only when there is none (never silently instead of clicks)."""
+    for wanted in ("traffic", "impressions"):
+        found = [i for i, (role, _) in roles.items() if role == wanted]
+        if found:
+            # Google Ads' Interactions count clicks and views alike: Clicks, when present, are the traffic.
+            return min(found, key=lambda i: key(roles[i][1]) == "interaction")
+    return None
+
+
+def _amounts(roles: Mapping[int, tuple[Role, str]]) -> tuple[str, ...]:
+    return tuple(name for role, name in roles.values() if role == "amount")
+
+
+def amounts_said(amounts: Sequence[str]) -> str:
+    """` · Revenue is an amount, not a count of conversions`: how a read line names its amount columns."""
+    if not amounts:
+        return ""
+    names = amounts[0] if len(amounts) == 1 else ", ".join(amounts[:-1]) + " and " + amounts[-1]
+    said = "is an amount, not a count" if len(amounts) == 1 else "are amounts, not counts"
+    return f" · {names} {said} of conversions"
+
+
 def recognise(tab: Tab, overrides: Sequence[Override] = ()) -> Reading | None:
     """The tab rewritten into the hand-made layout, or None when it is not a recognisable export."""
-    header_index = _header(tab.rows, tab.name, overrides)
+    header_index = _header(tab.rows[:_HEADER_ROWS], tab.name, overrides)
     if header_index is None:
         return None
     header = list(tab.rows[header_index])
-    roles = _roles(header, tab.name, overrides)
+    roles = header_roles(header, tab.name, overrides)
     variant, test = _label_columns(roles)
     campaign = next((i for i, (role, _) in roles.items() if role == "campaign"), None)
     if variant is None:
@@ -347,7 +267,8 @@ def recognise(tab: Tab, overrides: Sequence[Override] = ()) -> Reading | None:
             return None
         # A campaign-level report (a Meta A/B test duplicates the campaign): each campaign is an arm.
         variant, campaign = campaign, None
-    traffic = next(i for i, (role, _) in roles.items() if role == "traffic")
+    traffic = _traffic_column(roles)
+    assert traffic is not None  # _header found one
     spend = next((i for i, (role, _) in roles.items() if role == "spend"), None)
     split = next((i for i, (role, _) in roles.items() if role == "split"), None)
     currency_column = next((i for i, (role, _) in roles.items() if role == "currency"), None)
@@ -360,9 +281,8 @@ def recognise(tab: Tab, overrides: Sequence[Override] = ()) -> Reading | None:
     new_header: list[Cell] = [None] * (width + (campaign is None))
     new_header[campaign_column] = "Campaign"
     new_header[variant] = "Variant"
-    new_header[traffic] = "Clicks" if normalise_header(header[traffic]) in ("link clicks",) else header[traffic]
-    if normalise_header(new_header[traffic]) not in ("visitors", "sessions", "users", "clicks"):
-        new_header[traffic] = "Users" if "users" in normalise_header(header[traffic]) else "Clicks"
+    own = roles[traffic][1]
+    new_header[traffic] = header[traffic] if normalise_header(own) in _HAND_MADE_TRAFFIC else f"{own} (traffic)"
     if test is not None:
         new_header[test] = "Test"
     if spend is not None:
@@ -408,7 +328,7 @@ def recognise(tab: Tab, overrides: Sequence[Override] = ()) -> Reading | None:
     if code is None and spend is not None and (match := _CURRENCY_CODE_HEADER.match(normalise_header(header[spend]))):
         code = match["code"].upper()
     currency = _CURRENCY_SYMBOLS.get(code, f"{code} ") if code else None
-    platform = _platform(names)
+    platform = platform_of(names)
     micro = tuple(name for _, role, name in metrics if role == "micro")
     macro = tuple(name for _, role, name in metrics if role == "macro")
     fractional = platform in ("Google Ads export", "Microsoft Ads export", "GA4 export") or any(
@@ -427,9 +347,10 @@ def recognise(tab: Tab, overrides: Sequence[Override] = ()) -> Reading | None:
         parts.append(f"spend = {header[spend]}" + (f" ({code})" if shown_code else ""))
     if split is not None:
         parts.append(f"split = {header[split]}")
-    if campaign is None and normalise_header(header[variant]) in _CAMPAIGN_NAMES:
+    if campaign is None and role_of(header[variant]) == "campaign":
         parts[0] += " (campaign level: each campaign is an arm)"
-    summary = f"{tab.name}: {platform} · " + ", ".join(parts)
+    amounts = _amounts(roles)
+    summary = f"{tab.name}: {platform} · " + ", ".join(parts) + amounts_said(amounts)
     if not micro:
         summary += f" · {NO_MICRO}"
     problems = []
@@ -452,6 +373,7 @@ def recognise(tab: Tab, overrides: Sequence[Override] = ()) -> Reading | None:
         currency=currency,
         fractional=fractional,
         summary=summary,
+        amounts=amounts,
     )
     return Reading(
         tab=replace(tab, rows=rows),
@@ -513,13 +435,13 @@ class _Frame:
 
 def _frame(tab: Tab, header_index: int, overrides: Sequence[Override]) -> _Frame:
     header = list(tab.rows[header_index])
-    roles = _roles(header, tab.name, overrides)
+    roles = header_roles(header, tab.name, overrides)
     variant, test = _label_columns(roles)
     campaign = next((i for i, (role, _) in roles.items() if role == "campaign"), None)
     if variant is None:
         variant, campaign = campaign, None
     date = _date_column(tab.rows[header_index + 1 :], header, roles)
-    traffic = next((i for i, (role, _) in roles.items() if role == "traffic"), None)
+    traffic = _traffic_column(roles)
     width = max(len(row) for row in tab.rows)
     body = pd.DataFrame(
         [list(row) + [None] * (width - len(row)) for row in tab.rows[header_index + 1 :]],
@@ -633,7 +555,7 @@ def pivot_conversion_actions(tabs: Sequence[Tab], overrides: Sequence[Override] 
         keys = ["campaign", "test", "variant", "date"]
         sums = rows.groupby([*keys, "action"], sort=False)["value"].sum().unstack("action").fillna(0.0)
         sums = sums.reindex(columns=[name for name in read if name in sums.columns])
-        platform = _platform(_names(frame.header))
+        platform = platform_of(_names(frame.header))
         pivot = Pivot(
             tab=tab.name,
             action=" ".join(str(frame.header[action]).split()),

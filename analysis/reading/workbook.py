@@ -49,16 +49,19 @@ from analysis.reading.cells import (
 from analysis.reading.exports import (
     Override,
     consumed_reading,
-    describe_unrecognised,
     parse_setup,
     pivot_conversion_actions,
     recognise,
     with_pivot,
 )
+from analysis.reading.hints import is_reserved, looks_like_data, not_read, with_amounts
 from analysis.reading.row_level import recognise_row_level
+from analysis.reading.vocabulary import spelled
 
 TRAFFIC_HEADERS = ("visitors", "sessions", "users", "clicks")
 _METRIC_HEADER = re.compile(r"^(?P<name>.+?)\s*\((?P<kind>micro|macro)\)$", re.IGNORECASE)
+# Any column marked as the traffic (`Link clicks (traffic)`): its own name is the traffic word.
+_TRAFFIC_HEADER = re.compile(r"^(?P<name>.+?)\s*\(traffic\)$", re.IGNORECASE)
 _CUMULATIVE_DATE = re.compile(r"^date\s*\(cumulative\)$")
 _OPTIONAL = {
     "test": "test",
@@ -103,6 +106,8 @@ class _Layout:
     cumulative: bool
     # Conversions credited by an attribution model (`11.50`): exports may hold fractions.
     fractional: bool = False
+    # The traffic column as written, when it is marked `(traffic)`: problems name it so.
+    traffic_name: str = ""
     # A platform's export: a blank count on a row with other figures means zero, and conversions above the
     # row's clicks (view-through, events counted more than once per click) keep the row.
     export: bool = False
@@ -121,7 +126,7 @@ def _header_row(rows: Sequence[Sequence[object]]) -> int | None:
 
 def _is_metric_or_traffic(cell: object) -> bool:
     header = normalise_header(cell)
-    return header in TRAFFIC_HEADERS or bool(_METRIC_HEADER.match(header))
+    return header in TRAFFIC_HEADERS or bool(_METRIC_HEADER.match(header) or _TRAFFIC_HEADER.match(header))
 
 
 def _is_recognised(header: str) -> bool:
@@ -129,7 +134,7 @@ def _is_recognised(header: str) -> bool:
         header in ("campaign", "variant")
         or header in TRAFFIC_HEADERS
         or header in _OPTIONAL
-        or bool(_CUMULATIVE_DATE.match(header) or _METRIC_HEADER.match(header))
+        or bool(_CUMULATIVE_DATE.match(header) or _METRIC_HEADER.match(header) or _TRAFFIC_HEADER.match(header))
     )
 
 
@@ -176,14 +181,14 @@ def _find_header(rows: Sequence[Sequence[object]]) -> _Header | None:
     )
 
 
-def _layout(tab: Tab, problems: list[Problem]) -> _Layout | None:
+def _layout(tab: Tab, problems: list[Problem], overrides: Sequence[Override] = ()) -> _Layout | None:
     found = _find_header(tab.rows)
     if found is None:
         return None
     header_index = found.last_row
     columns: dict[str, int] = {}
     metrics: list[_Metric] = []
-    traffic_label = ""
+    traffic_label = traffic_name = ""
     cumulative = False
     seen: dict[str, tuple[int, int]] = {}
     for index, (row, cell) in sorted(found.cells.items()):
@@ -207,6 +212,9 @@ def _layout(tab: Tab, problems: list[Problem]) -> _Layout | None:
         elif header in TRAFFIC_HEADERS and "traffic" not in columns:
             columns["traffic"] = index
             traffic_label = header
+        elif (marked := _TRAFFIC_HEADER.match(" ".join(str(cell).split()))) and "traffic" not in columns:
+            columns["traffic"] = index
+            traffic_label, traffic_name = spelled(marked["name"]), marked["name"]
         elif header in _OPTIONAL:
             columns.setdefault(_OPTIONAL[header], index)
         elif match := _METRIC_HEADER.match(" ".join(str(cell).split())):
@@ -214,22 +222,10 @@ def _layout(tab: Tab, problems: list[Problem]) -> _Layout | None:
             metrics.append(_Metric(name=match["name"].strip(), kind=kind, column=index))
     if "campaign" not in columns or "variant" not in columns:
         return None
-    missing = []
-    if "traffic" not in columns:
-        missing.append("a traffic column (Visitors, Sessions, Users or Clicks)")
-    if not metrics:
-        missing.append("a metric column marked (micro) or (macro), e.g. “Cart views (micro)”")
-    if missing:
-        problems.append(
-            Problem(
-                cell=a1(tab.name, *seen["campaign"]),
-                message=f"tab “{tab.name}” has Campaign and Variant but no "
-                + " and no ".join(missing)
-                + "; it was not analysed",
-            )
-        )
+    if "traffic" not in columns or not metrics:
+        problems.append(Problem(cell=a1(tab.name, *seen["campaign"]), message=not_read(tab, overrides).summary))
         return None
-    return _Layout(header_index, columns, traffic_label, metrics, cumulative)
+    return _Layout(header_index, columns, traffic_label, metrics, cumulative, traffic_name=traffic_name)
 
 
 def _cells(tab: Tab, header_row: int) -> pd.DataFrame:
@@ -355,7 +351,7 @@ def _parse_results(
     rows.add(messages, columns["traffic"])
     if layout.export:
         visitors = visitors.where(~((messages == "") & visitors.isna()), 0.0)
-    rows.require(visitors.notna(), columns["traffic"], layout.traffic_label.capitalize())
+    rows.require(visitors.notna(), columns["traffic"], layout.traffic_name or layout.traffic_label.capitalize())
     parsed["visitors"] = visitors
 
     if "date" in columns:
@@ -810,7 +806,7 @@ def parse_workbook(tabs: Iterable[Tab], currency: str = "$", date_order: DateOrd
             continue
         export_currency: str | None = None
         tried: list[Problem] = []
-        layout = _layout(tab, tried) if not _overridden(tab, overrides) else None
+        layout = _layout(tab, tried, overrides) if not _overridden(tab, overrides) else None
         export_reading: TabReading | None = None
         if layout is not None:
             # Conversion actions pivoted onto this tab's rows come from an export, fractions and all.
@@ -821,10 +817,10 @@ def parse_workbook(tabs: Iterable[Tab], currency: str = "$", date_order: DateOrd
             export = recognise_row_level(tab, overrides) or recognise(tab, overrides)
             if export is None:
                 problems.extend(tried)
-                if not tried and tab.name.strip().lower() not in ("verdicts",):
-                    unrecognised = describe_unrecognised(tab)
-                    if unrecognised is not None:
-                        problems.append(unrecognised)
+                if not is_reserved(tab):
+                    readings.append(unread := not_read(tab, overrides))
+                    if not tried and looks_like_data(unread):
+                        problems.append(Problem(cell=tab.name, message=unread.summary))
                 continue
             parsed_tab = export.tab
             layout = _layout(parsed_tab, problems)
@@ -837,8 +833,13 @@ def parse_workbook(tabs: Iterable[Tab], currency: str = "$", date_order: DateOrd
             export_reading = export.reading
         tabs_read.append(tab.name)
         frame, tab_metrics, tab_currency, over_rows = _parse_results(parsed_tab, layout, problems, date_order)
-        reading = export_reading or _hand_made_reading(tab.name, layout)
+        reading = export_reading or with_amounts(
+            _hand_made_reading(tab.name, layout), parsed_tab.rows[layout.header_row]
+        )
         readings.append(with_pivot(_cells_read(reading, layout, over_rows), pivoted.pivots.get(tab.name)))
+        body = parsed_tab.rows[layout.header_row + 1 :]
+        if frame.empty and not any(any(normalise_header(c) for c in row) for row in body):
+            readings[-1] = not_read(tab, overrides)  # a header and nothing under it
         named_by_tab = export_reading is not None and bool(len(frame)) and bool((frame["campaign"] == tab.name).all())
         frame["origin"] = tab.name
         column_a1 = a1(tab.name, 0, layout.columns["variant"])[:-1]
@@ -905,6 +906,8 @@ def parse_workbook(tabs: Iterable[Tab], currency: str = "$", date_order: DateOrd
             metrics[(campaign, test)].pop(name, None)
     all_rows, conversions, silent_problems = _without_silent_arms(all_rows, conversions)
     specs, test_problems = _test_specs(all_rows, metrics, labels, currencies)
+    # A tab not read is said when it looks like data, and every one of them when nothing was tested.
+    readings = [r for r in readings if r.read or looks_like_data(r) or not specs]
     problems.extend(silent_problems)
     problems.extend(test_problems)
     return SheetData(

@@ -313,8 +313,8 @@ def test_a_campaign_that_matches_no_test_says_so_and_lists_the_campaigns():
 
 
 # -- --setup and MICROOPT_SETUP --------------------------------------------------------------------------
-JUNK_HEADERS = "Campaign,Group,Visits,Signups\nSpring,A,2000,100\nSpring,B,2000,161\n"
-SETUP_ROWS = "Column,Role\nGroup,variant\nVisits,traffic\nSignups,macro\n"
+JUNK_HEADERS = "Campaign,Cohort,Visits,Signups\nSpring,A,2000,100\nSpring,B,2000,161\n"
+SETUP_ROWS = "Column,Role\nCohort,variant\nVisits,traffic\nSignups,macro\n"
 
 
 def test_setup_maps_a_csv_whose_headers_are_not_recognised(tmp_path, monkeypatch):

@@ -461,6 +461,73 @@ def test_the_setup_tab_can_name_the_action_and_count_columns_of_a_long_table():
     assert sheet.tabs[0].actions == "Step" and sheet.tabs[0].action_counts == "Count"
 
 
+# -- words: the traffic word is the column's own -------------------------------------------------------
+def test_the_traffic_word_is_the_columns_own():
+    sheet, _ = read("meta_ad_set.csv")
+    assert {t.traffic_label for t in sheet.tests} == {"link clicks"}
+    sheet, _ = read("google_ads_ad_group.csv")  # a column already called Clicks reads as before
+    assert {t.traffic_label for t in sheet.tests} == {"clicks"}
+
+
+def test_impressions_are_the_traffic_only_when_there_are_no_clicks():
+    rows = [
+        ["Campaign", "Ad group", "Clicks", "Impr.", "Conversions"],
+        ["S", "A", 100, 9000, 5],
+        ["S", "B", 90, 8000, 7],
+    ]
+    (test,) = parse_workbook([Tab(name="Ads", rows=rows)]).tests
+    assert test.traffic_label == "clicks"
+    alone = [[row[0], row[1], row[3], row[4]] for row in rows]
+    sheet = parse_workbook([Tab(name="Ads", rows=alone)])
+    (test,) = sheet.tests
+    assert test.traffic_label == "impressions" and sheet.tabs[0].traffic == "Impr."
+    assert sheet.traffic.groupby("variant")["visitors"].sum().to_dict() == {"A": 9000, "B": 8000}
+
+
+def test_the_datasets_names_are_read():
+    rows = [
+        [
+            *("Campaign Name", "Ad set", "Spend [USD]", "# of Impressions", "Reach", "# of Website Clicks"),
+            *("# of Searches", "# of View Content", "# of Add to Cart", "# of Purchase"),
+        ],
+        ["Control Campaign", "A", 2280, 82702, 56930, 7016, 2290, 2159, 1819, 618],
+        ["Control Campaign", "B", 1757, 121040, 102513, 8110, 2033, 1841, 1219, 511],
+    ]
+    sheet = parse_workbook([Tab(name="ab", rows=rows)])
+    (test,) = sheet.tests
+    assert test.traffic_label == "website clicks"
+    assert {(m.name, m.kind) for m in test.metrics} == {
+        ("# of Searches", "micro"),
+        ("# of View Content", "micro"),
+        ("# of Add to Cart", "micro"),
+        ("# of Purchase", "macro"),
+    }
+    assert sheet.tabs[0].spend == "Spend [USD]"
+
+
+def test_an_amount_column_is_named_in_the_read_line():
+    sheet, _ = read("ga4_free_form.csv")
+    (reading,) = sheet.tabs
+    assert reading.amounts == ("Total revenue",)
+    assert reading.summary.endswith("· Total revenue is an amount, not a count of conversions")
+
+
+def test_the_setup_tab_takes_the_new_roles():
+    from analysis.reading.exports import parse_setup
+
+    setup = Tab(
+        name="Setup",
+        rows=[["Column", "Role"], ["user_id", "id"], ["Revenue", "amount"], ["Views", "impressions"], ["x", "nope"]],
+    )
+    problems: list = []
+    assert [(o.column, o.role) for o in parse_setup(setup, problems)] == [
+        ("user_id", "id"),
+        ("revenue", "amount"),
+        ("views", "impressions"),
+    ]
+    assert problems == []
+
+
 def test_the_setup_tab_role_split_plans_the_split_of_an_export():
     meta = Tab(
         name="Meta",

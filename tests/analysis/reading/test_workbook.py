@@ -338,6 +338,32 @@ def test_a_repeated_status_column_is_reported_and_the_first_one_read():
     assert problem.cell == "Results!G1" and "repeats the column at Results!F1" in problem.message
 
 
+def test_a_column_marked_traffic_gives_its_own_word():
+    tab = Tab(
+        "Results",
+        [
+            ["Campaign", "Variant", "Visits (traffic)", "Buys (macro)"],
+            ["S", "A", 100, 5],
+            ["S", "B", "", 9],
+            ["S", "B", 120, 9],
+        ],
+    )
+    sheet = parse_workbook([tab])
+    (problem,) = sheet.problems
+    assert str(problem) == "Results!C3: Visits is empty; row left out"
+    assert sheet.tests[0].traffic_label == "visits"
+
+
+def test_a_hand_made_tab_names_its_amount_columns():
+    tab = Tab(
+        "Results",
+        [["Campaign", "Variant", "Clicks", "Buys (macro)", "Revenue"], ["S", "A", 100, 5, 50.0], ["S", "B", 90, 7, 70]],
+    )
+    (reading,) = parse_workbook([tab]).tabs
+    assert reading.amounts == ("Revenue",)
+    assert reading.summary.endswith("· Revenue is an amount, not a count of conversions")
+
+
 SPLIT_HEADER = ["Campaign", "Test", "Variant", "Visitors", "Buys (macro)", "Split"]
 
 

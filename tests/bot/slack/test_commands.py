@@ -399,9 +399,9 @@ def test_status_and_sheet_on_a_sheet_with_nothing_tested_say_why(slack: SlackSta
 
 def test_a_setup_file_in_the_settings_maps_the_sheet_for_slack(slack: SlackStandIn, write_sheet, tmp_path) -> None:
     rows = [["Spring", "A", 2000, 100], ["Spring", "B", 2000, 161]]
-    path = write_sheet(rows, header=["Campaign", "Group", "Visits", "Signups"])
+    path = write_sheet(rows, header=["Campaign", "Cohort", "Visits", "Signups"])
     setup = tmp_path / "setup.csv"
-    setup.write_text("Column,Role\nGroup,variant\nVisits,traffic\nSignups,macro\n", encoding="utf-8")
+    setup.write_text("Column,Role\nCohort,variant\nVisits,traffic\nSignups,macro\n", encoding="utf-8")
     settings = settings_for(slack, sheet=path, setup=str(setup))
     with serve(settings, deps_for(settings), draw_chart=tiny_chart) as served:
         send_command(served, slack, "status", channel_id="C0SPRING", channel_name="spring-sale")
@@ -440,7 +440,7 @@ def test_a_routed_channel_hears_why_nothing_was_tested_and_an_unrouted_one_hears
     from tests.bot.slack.harness import ROUTES, write_book
 
     results = [
-        ["Campaign", "Group", "Visits", "Signups"],
+        ["Campaign", "Cohort", "Visits", "Signups"],
         ["Spring Sale", "A", 2000, 100],
         ["Spring Sale", "B", 2000, 9],
     ]

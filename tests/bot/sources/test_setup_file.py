@@ -15,7 +15,7 @@ from bot.sources.setup_file import read_setup_file, with_setup
 RESULTS = Tab(
     "results",
     [
-        ["Campaign", "Group", "Visits", "Signups", "Trials"],
+        ["Campaign", "Cohort", "Visits", "Signups", "Trials"],
         ["Spring", "A", 2000, 100, 30],
         ["Spring", "B", 2000, 161, 20],
     ],
@@ -29,13 +29,13 @@ def setup_file(tmp_path: Path, text: str, name: str = "setup.csv") -> str:
 
 
 def test_the_file_becomes_the_setup_tab_in_column_role_tab_order_whatever_its_own(tmp_path: Path) -> None:
-    spec = setup_file(tmp_path, "Notes,Role,Column\nwhy,variant,Group\n,traffic,Visits\n,macro,Signups\n")
+    spec = setup_file(tmp_path, "Notes,Role,Column\nwhy,variant,Cohort\n,traffic,Visits\n,macro,Signups\n")
     setup = read_setup_file(spec)
     assert setup == Tab(
         "Setup",
         [
             ["Column", "Role", "Tab"],
-            ["Group", "variant", None],
+            ["Cohort", "variant", None],
             ["Visits", "traffic", None],
             ["Signups", "macro", None],
         ],
@@ -50,7 +50,7 @@ def test_the_files_row_wins_over_the_sheets_setup_tab_for_the_same_column(tmp_pa
         "Setup",
         [
             ["Role", "Column"],
-            ["variant", "Group"],
+            ["variant", "Cohort"],
             ["traffic", "Visits"],
             ["macro", "Trials"],
             ["micro", "Signups"],
@@ -61,7 +61,7 @@ def test_the_files_row_wins_over_the_sheets_setup_tab_for_the_same_column(tmp_pa
     assert [tab.name for tab in merged] == ["results", "Setup"]
     assert merged[1].rows == [
         ["Column", "Role", "Tab"],
-        ["Group", "variant", None],
+        ["Cohort", "variant", None],
         ["Visits", "traffic", None],
         ["Signups", "macro", None],
         ["Trials", "ignore", None],
@@ -82,8 +82,8 @@ def test_a_row_for_one_tab_replaces_only_that_tabs_row(tmp_path: Path) -> None:
 
 
 def test_a_sheet_setup_tab_without_column_and_role_is_kept_for_its_own_problem(tmp_path: Path) -> None:
-    broken = Tab("Setup", [["Field", "Meaning"], ["Group", "variant"]])
-    setup = read_setup_file(setup_file(tmp_path, "Column,Role\nGroup,variant\nVisits,traffic\nSignups,macro\n"))
+    broken = Tab("Setup", [["Field", "Meaning"], ["Cohort", "variant"]])
+    setup = read_setup_file(setup_file(tmp_path, "Column,Role\nCohort,variant\nVisits,traffic\nSignups,macro\n"))
     merged = with_setup([RESULTS, broken], setup)
     assert merged == [RESULTS, broken, setup]
     data = parse_workbook(merged)
@@ -102,7 +102,7 @@ def test_a_sheet_setup_tab_without_column_and_role_is_kept_for_its_own_problem(t
         ),
         (
             "setup.csv",
-            "Field,Meaning\nGroup,variant\n",
+            "Field,Meaning\nCohort,variant\n",
             "The Setup file setup.csv starts with Field, Meaning: it needs",
         ),
         ("setup.csv", "", "The Setup file setup.csv starts with nothing: it needs to be a .csv whose first row is"),
