@@ -18,7 +18,7 @@ import pandas as pd
 
 from analysis.models import Cell, Kind, Problem, Tab, TabReading
 from analysis.reading.cells import a1, decimal_mark, is_blank, normalise_header, parse_counts, parse_text
-from analysis.reading.vocabulary import ROLES, Role, key, role_of
+from analysis.reading.vocabulary import ROLES, Role, did_you_mean, key, role_of
 
 # How specific a label column is: the most specific one names the variant, the next one the test.
 _SPECIFICITY = tuple(
@@ -163,7 +163,7 @@ def _header(
             continue
         roles = header_roles(row, tab, overrides)
         kinds = {role for role, _ in roles.values()}
-        labelled = "variant" in kinds or ("campaign" in kinds and platform_of(_names(row)) != "Export")
+        labelled = "variant" in kinds or ("campaign" in kinds and _campaigns_are_arms(row, roles))
         if not labelled:
             continue
         if "action" in kinds:
@@ -175,6 +175,15 @@ def _header(
         ):
             return index
     return None
+
+
+def _campaigns_are_arms(row: Sequence[object], roles: Mapping[int, tuple[Role, str]]) -> bool:
+    """A header with a campaign but no variant column is a campaign-level report (each campaign an arm): a
+    known platform's, or any with no header one typo away from a variant column (`Varient` is a slip)."""
+    if platform_of(_names(row)) != "Export":
+        return True
+    unknown = [cell for index, cell in enumerate(row) if index not in roles and normalise_header(cell)]
+    return not any((near := did_you_mean(cell)) is not None and near.role == "variant" for cell in unknown)
 
 
 def _names(row: Sequence[object]) -> set[str]:

@@ -57,6 +57,7 @@ from analysis.reading.exports import (
 from analysis.reading.hints import is_reserved, looks_like_data, not_read, with_amounts
 from analysis.reading.row_level import recognise_row_level
 from analysis.reading.vocabulary import spelled
+from analysis.wording import counted
 
 TRAFFIC_HEADERS = ("visitors", "sessions", "users", "clicks")
 _METRIC_HEADER = re.compile(r"^(?P<name>.+?)\s*\((?P<kind>micro|macro)\)$", re.IGNORECASE)
@@ -670,6 +671,7 @@ class _Part:
     traffic_label: str
     currency: str
     header: tuple[str, ...]  # as read, normalised: tabs with the same header are one table
+    written: tuple[str, ...]  # the tab's own header row as written, its empty cells left out
     named_by_tab: bool  # the campaign is the tab's name (an export with each campaign as an arm)
 
 
@@ -774,6 +776,46 @@ def _cells_read(reading: TabReading, layout: _Layout, over_rows: dict[str, int])
     )
 
 
+def _nothing_to_compare(
+    readings: list[TabReading], parts: list[_Part], tested: set[tuple[str, str]]
+) -> list[TabReading]:
+    """A tab that was read but gave no test to compare (every arm without traffic, or one arm only) is not
+    read after all, with the sentence that says what its rows lack."""
+    untested = {
+        part.tab: part.frame
+        for part in parts
+        if not tested & set(zip(part.frame["campaign"], part.frame["test"], strict=True))
+    }
+    headers = {part.tab: part.written for part in parts}
+    out = []
+    for reading in readings:
+        frame = untested.get(reading.tab)
+        if frame is None or not reading.read:
+            out.append(reading)
+            continue
+        arms = frame.groupby("variant", sort=False)["visitors"].sum()
+        active = [str(name) for name in arms.index[arms.to_numpy() > 0]]
+        arm_word = (reading.variant or "variant").lower()
+        traffic = (reading.traffic or "traffic").lower()
+        if not active:
+            figure = f"{len(arms):,}"
+            summary = (
+                f"Tab {reading.tab} has no {arm_word} with any {traffic} ({counted(figure, arm_word + 's')}, all 0), "
+                "so there is nothing to compare: export a date range in which they ran."
+            )
+            missing = ("traffic",)
+        else:
+            named = ", ".join(active[:4]) + ("…" if len(active) > 4 else "")
+            summary = (
+                f"Tab {reading.tab} has only one arm per test ({named}), so there is nothing to compare yet: add the "
+                "other arm's rows, or its export as a second tab with the same columns."
+            )
+            missing = ("variant",)
+        update = {"read": False, "summary": summary, "missing": missing, "headers": headers[reading.tab]}
+        out.append(reading.model_copy(update=update))
+    return out
+
+
 def parse_workbook(tabs: Iterable[Tab], currency: str = "$", date_order: DateOrder = "month-first") -> SheetData:
     """Every Results tab and the Channels tab; other tabs are ignored quietly.
 
@@ -853,6 +895,7 @@ def parse_workbook(tabs: Iterable[Tab], currency: str = "$", date_order: DateOrd
                 layout.traffic_label,
                 export_currency or tab_currency or currency,
                 header,
+                tuple(" ".join(str(cell).split()) for cell in tab.rows[layout.header_row] if normalise_header(cell)),
                 named_by_tab,
             )
         )
@@ -906,6 +949,7 @@ def parse_workbook(tabs: Iterable[Tab], currency: str = "$", date_order: DateOrd
             metrics[(campaign, test)].pop(name, None)
     all_rows, conversions, silent_problems = _without_silent_arms(all_rows, conversions)
     specs, test_problems = _test_specs(all_rows, metrics, labels, currencies)
+    readings = _nothing_to_compare(readings, parts, {(s.campaign, s.test) for s in specs})
     # A tab not read is said when it looks like data, and every one of them when nothing was tested.
     readings = [r for r in readings if r.read or looks_like_data(r) or not specs]
     problems.extend(silent_problems)

@@ -197,7 +197,6 @@ def test_a_google_ads_campaign_report_compares_every_campaign_with_traffic_as_st
         assert_matches_statsmodels(found, control, Arm(row["Clicks"], row["Conversions"]))
 
 
-@pytest.mark.xfail(strict=True, reason=f"{NOTHING_SILENT}: an export where no campaign has clicks")
 def test_a_google_ads_report_where_no_campaign_had_impressions_is_refused_saying_it_needs_clicks():
     sheet, report = read(GOOGLE_ADS_NO_IMPRESSIONS)
 
@@ -244,7 +243,6 @@ def kaggle_arms(files: tuple[str, str, str]) -> pd.DataFrame:
     return frame.groupby("Campaign Name").sum(numeric_only=True)
 
 
-@pytest.mark.xfail(strict=True, reason=KAGGLE_REASON)
 @pytest.mark.parametrize(("files", "columns"), KAGGLE_PAIRS)
 def test_a_campaign_test_exported_one_file_per_arm_reads_as_one_test_of_test_against_control(files, columns):
     clicks, add_to_cart, purchase = columns
@@ -263,7 +261,6 @@ def test_a_campaign_test_exported_one_file_per_arm_reads_as_one_test_of_test_aga
     assert conversions_read(sheet, purchase) == as_floats(arms[purchase])
 
 
-@pytest.mark.xfail(strict=True, reason=KAGGLE_REASON)
 @pytest.mark.parametrize(("files", "columns"), KAGGLE_PAIRS)
 def test_the_campaign_tests_purchases_and_carts_are_compared_as_statsmodels_does(files, columns):
     clicks, add_to_cart, purchase = columns
@@ -275,7 +272,6 @@ def test_the_campaign_tests_purchases_and_carts_are_compared_as_statsmodels_does
         assert_matches_statsmodels(comparison(report, "Test Campaign", metric), control, test)
 
 
-@pytest.mark.xfail(strict=True, reason=f"{NOTHING_SILENT}: one arm alone is named, and the other asked for")
 @pytest.mark.parametrize("name", [KAGGLE_CONTROL, KAGGLE_CONTROL_SEMICOLON])
 def test_the_control_file_alone_is_refused_naming_the_one_arm_it_has(name):
     sheet, report = read(name)
@@ -300,11 +296,6 @@ def test_facebook_ad_conversions_without_a_variant_column_name_the_campaign_colu
     assert any(row.role == "variant" for row in reading.setup)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=f"{VOCABULARY} (Total_Conversion, Approved_Conversion); conversions above a row's clicks never drop its "
-    f"clicks; {DAY_FIRST} (31-08-2023)",
-)
 def test_facebook_ad_conversions_with_the_campaign_as_variant_keep_every_row_and_compare_as_statsmodels_does():
     frame = pd.read_csv(REAL / FACEBOOK_ADS)
     arms = frame.groupby(frame["xyz_campaign_id"].astype(str)).sum(numeric_only=True)
@@ -367,7 +358,6 @@ def row_level_arms(spec: RowLevel) -> tuple[pd.Series, dict[str, pd.Series]]:
     return users, converted
 
 
-@pytest.mark.xfail(strict=True, reason=ROW_LEVEL)
 @pytest.mark.parametrize("spec", ROW_LEVEL_FILES)
 def test_a_row_level_log_is_counted_into_arms_by_distinct_user(spec: RowLevel) -> None:
     users, converted = row_level_arms(spec)
@@ -386,7 +376,6 @@ def test_a_row_level_log_is_counted_into_arms_by_distinct_user(spec: RowLevel) -
         assert conversions_read(sheet, outcome) == as_floats(counts)
 
 
-@pytest.mark.xfail(strict=True, reason=ROW_LEVEL)
 @pytest.mark.parametrize("spec", ROW_LEVEL_FILES)
 def test_a_row_level_logs_comparisons_are_those_of_statsmodels_on_its_distinct_users(spec: RowLevel) -> None:
     users, converted = row_level_arms(spec)
@@ -398,7 +387,6 @@ def test_a_row_level_logs_comparisons_are_those_of_statsmodels_on_its_distinct_u
         assert_matches_statsmodels(comparison(report, variant, outcome), control, Arm(users[variant], counts[variant]))
 
 
-@pytest.mark.xfail(strict=True, reason=f"{ROW_LEVEL}; dates: month-first when the column fits both (7/10/2020)")
 def test_the_adsmart_log_reads_its_dates_month_first():
     sheet, _ = read(ADSMART)
 
@@ -429,27 +417,23 @@ def clean_environment(monkeypatch, tmp_path):
     monkeypatch.chdir(tmp_path)  # no stray .env
 
 
-def fails_today(reason: str) -> pytest.MarkDecorator:
-    return pytest.mark.xfail(strict=True, reason=reason)
-
-
 @pytest.mark.usefixtures("clean_environment")
 @pytest.mark.parametrize(
     ("name", "tested"),
     [
         pytest.param(GOOGLE_ADS, True, id="google ads"),
-        pytest.param(GOOGLE_ADS_NO_IMPRESSIONS, False, marks=fails_today(NOTHING_SILENT), id="no impressions"),
+        pytest.param(GOOGLE_ADS_NO_IMPRESSIONS, False, id="no impressions"),
         pytest.param(GOOGLE_ADS_VIDEO, True, id="video, demand gen"),
-        pytest.param(KAGGLE_CONTROL, False, marks=fails_today(NOTHING_SILENT), id="control arm alone"),
-        pytest.param(KAGGLE_TEST, False, marks=fails_today(NOTHING_SILENT), id="test arm alone"),
-        pytest.param(KAGGLE_CONTROL_SEMICOLON, False, marks=fails_today(NOTHING_SILENT), id="control alone, ;"),
-        pytest.param(KAGGLE_TEST_SEMICOLON, False, marks=fails_today(NOTHING_SILENT), id="test alone, ;"),
-        pytest.param(FACEBOOK_ADS, False, marks=fails_today(NOTHING_SILENT), id="facebook ads, no variant"),
-        pytest.param(COOKIE_CATS, True, marks=fails_today(ROW_LEVEL), id="cookie cats"),
-        pytest.param(PAGE_DESIGN, True, marks=fails_today(ROW_LEVEL), id="page design"),
-        pytest.param(MARKETING_AB, True, marks=fails_today(ROW_LEVEL), id="funnel steps"),
-        pytest.param(ADSMART, True, marks=fails_today(ROW_LEVEL), id="adsmart"),
-        pytest.param(WA_PROMOTIONS, False, marks=fails_today(NOTHING_SILENT), id="store sales"),
+        pytest.param(KAGGLE_CONTROL, False, id="control arm alone"),
+        pytest.param(KAGGLE_TEST, False, id="test arm alone"),
+        pytest.param(KAGGLE_CONTROL_SEMICOLON, False, id="control alone, ;"),
+        pytest.param(KAGGLE_TEST_SEMICOLON, False, id="test alone, ;"),
+        pytest.param(FACEBOOK_ADS, False, id="facebook ads, no variant"),
+        pytest.param(COOKIE_CATS, True, id="cookie cats"),
+        pytest.param(PAGE_DESIGN, True, id="page design"),
+        pytest.param(MARKETING_AB, True, id="funnel steps"),
+        pytest.param(ADSMART, True, id="adsmart"),
+        pytest.param(WA_PROMOTIONS, False, id="store sales"),
     ],
 )
 def test_status_exits_0_only_when_the_file_yields_a_test(name: str, tested: bool) -> None:
