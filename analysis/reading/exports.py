@@ -39,7 +39,10 @@ _NOT_SET = {"(not set)", "(not provided)", "(other)"}
 _PREAMBLE_ROWS = 200
 # How far down any export's header is looked for: past this many rows, a tab with no header is data.
 _HEADER_ROWS = 1000
-NO_MICRO = "no micro-conversion column: add one (Add to cart, Leads…), or name one in the Setup tab"
+NO_MICRO = (
+    "no micro-conversion column: add one (Add to cart, Leads…), or name one in the Setup tab (for a CSV: a "
+    "--setup file)"
+)
 # A column marked with its role in the hand-made way: `Cart views (micro)`, `Link clicks (traffic)`.
 _METRIC_SUFFIX = re.compile(r"^(?P<name>.+?)\s*\((?P<kind>micro|macro|traffic)\)$", re.IGNORECASE)
 # The traffic headers the hand-made layout reads as they are; any other traffic column is rewritten as
