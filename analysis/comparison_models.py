@@ -63,6 +63,17 @@ def fractional(table: pd.DataFrame) -> list[bool]:
     return flags
 
 
+def dispersions(table: pd.DataFrame) -> dict[str, list[Any]]:
+    """The latest look's phi and its degrees of freedom, None where one period shows no variation."""
+    if "dispersion" not in table:
+        return {"dispersion": [None] * len(table), "dispersion_df": [None] * len(table)}
+    estimated = table["dispersion_df"].to_numpy(dtype=np.float64) >= 1
+    return {
+        "dispersion": optional_floats(table["dispersion"].where(estimated)),
+        "dispersion_df": optional_ints(table["dispersion_df"].where(estimated)),
+    }
+
+
 def when(value: Any) -> dt.datetime | dt.date | None:
     """A look's time: the day of a dated look, the moment of a recorded one."""
     if value is None or value is pd.NaT or (isinstance(value, float) and math.isnan(value)):
@@ -147,6 +158,7 @@ def comparisons(table: pd.DataFrame) -> list[Comparison]:
         "looks": [c.looks if c else looks for c, looks in zip(calls, ints(table["looks"]), strict=True)],
         "at_call": calls,
         "fractional": fractional(table),
+        **dispersions(table),
     }
     names = list(columns)
     return [built(Comparison, dict(zip(names, values, strict=True))) for values in zip(*columns.values(), strict=True)]

@@ -11,6 +11,9 @@ day), or the reads microopt recorded of an undated one. At each look:
 - a comparison is called `better` or `worse` when its adjusted p-value is below alpha, and `no_difference`
   when its always-valid interval of the rate ratio (the intersection over its looks) lies inside
   [1 / (1 + minimum_effect), 1 + minimum_effect], or at the first look at or past its plan without a call;
+- z, the mixture's variance and the interval allow for how much the path's periods vary beyond what
+  independent clicks explain (analysis.dispersion: phi and its degrees of freedom, `dispersion` and
+  `dispersion_df`);
 - nothing is called before `min_days` dated days, nor with fewer than `min_conversions` conversions in an
   arm (though a plan reached with that few is "no difference").
 
@@ -27,6 +30,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from analysis.bayes import PRIOR
+from analysis.dispersion import adjusted_z, dispersion, raw_multipliers
 from analysis.models import Method
 from analysis.sequential import (
     information_fractions,
@@ -123,8 +127,10 @@ def decide_comparisons(table: pd.DataFrame, settings: DecisionSettings) -> pd.Da
     pooled = rates(nc + nv, xc + xv)
     planned = np.where(np.isnan(given), planned_per_arm(pooled, effect, alpha, settings.power), given)
     information = information_fractions(nc, nv, planned)
-    z = z_statistics(nc, xc, nv, xv)
-    variance = null_log_lift_variances(nc, xc, nv, xv)
+    # The periods' own variation widens the test where rates swing from day to day (analysis.dispersion).
+    spread = dispersion(path, nc, xc, nv, xv)
+    z = adjusted_z(z_statistics(nc, xc, nv, xv), spread)
+    variance = null_log_lift_variances(nc, xc, nv, xv) * spread.phi
     control_rate, variant_rate = rates(nc, xc), rates(nv, xv)
     direction = np.sign(variant_rate - control_rate)
 
@@ -136,14 +142,18 @@ def decide_comparisons(table: pd.DataFrame, settings: DecisionSettings) -> pd.Da
     looks_so_far = groups.groupby(groups).cumcount().to_numpy() + 1
     first = looks_so_far == 1
     look_p = np.where(enough, look_p_values(z, information, variance, first, share, tau), 1.0)
-    multipliers = look_multipliers(information, variance, first, alpha, share, tau)
+    multipliers = raw_multipliers(look_multipliers(information, variance, first, alpha, share, tau), spread)
     low, high = risk_ratio_interval_at(nc, xc, nv, xv, multipliers)
 
     rule_p = pd.Series(look_p, index=frame.index).groupby(groups).cummin().to_numpy()
     new_low = np.isfinite(rule_p) & (look_p <= rule_p)
     call_direction = pd.Series(np.where(new_low, direction, np.nan), index=frame.index).groupby(groups).ffill()
-    running_low = pd.Series(low, index=frame.index).groupby(groups).cummax().to_numpy()
-    running_high = pd.Series(high, index=frame.index).groupby(groups).cummin().to_numpy()
+    # The intervals too are intersected over the looks that could make a call: before them (day one, say)
+    # nothing shows how much the rates swing, and that look's binomial interval may be far too narrow.
+    running_low = pd.Series(np.where(enough, low, -np.inf), index=frame.index).groupby(groups).cummax().to_numpy()
+    running_high = pd.Series(np.where(enough, high, np.inf), index=frame.index).groupby(groups).cummin().to_numpy()
+    none_yet = np.isneginf(running_low) & np.isposinf(running_high)
+    running_low, running_high = np.where(none_yet, low, running_low), np.where(none_yet, high, running_high)
     empty = running_low > running_high  # only when the model is badly off; fall back to this look's interval
     running_low, running_high = np.where(empty, low, running_low), np.where(empty, high, running_high)
 
@@ -151,7 +161,8 @@ def decide_comparisons(table: pd.DataFrame, settings: DecisionSettings) -> pd.Da
     sign = call_direction.fillna(0).to_numpy()
     significant = enough & (adjusted < alpha) & (sign != 0)
     rules_out = enough & (running_low > 1 / (1 + effect) - 1) & (running_high < effect)
-    reached = np.nan_to_num(information) >= 1
+    # Swinging rates carry less information per visitor: the plan is reached at phi times its visitors.
+    reached = np.nan_to_num(information) >= np.maximum(spread.phi, 1.0)
     candidate = np.select(
         [significant & (sign > 0), significant & (sign < 0), early, rules_out | reached, few],
         ["better", "worse", "too_early", "no_difference", "too_early"],
@@ -163,6 +174,7 @@ def decide_comparisons(table: pd.DataFrame, settings: DecisionSettings) -> pd.Da
     out["decision_rule"] = "sequential"
     out["planned_visitors"] = planned
     out["information_fraction"] = information
+    out["dispersion"], out["dispersion_df"] = spread.phi, spread.df
     out["rule_p_value"] = rule_p
     out["adjusted"] = adjusted
     out["low"], out["high"] = running_low, running_high
@@ -194,6 +206,8 @@ def decide_comparisons(table: pd.DataFrame, settings: DecisionSettings) -> pd.Da
     if open_ended.any():
         i = np.flatnonzero(open_ended)
         needed = visitors_to_call(control_rate[i], variant_rate[i], planned[i], alpha, settings.power, share, tau)
-        to_go[i] = np.maximum(np.fmin(needed, planned[i]) - np.minimum(nc[i], nv[i]), 0)
+        # Swinging rates need phi times the visitors for the same evidence; the plan still ends the test.
+        inflated = needed * np.maximum(spread.phi[i], 1.0)
+        to_go[i] = np.maximum(np.fmin(inflated, planned[i]) - np.minimum(nc[i], nv[i]), 0)
     out["visitors_to_go"] = to_go
     return out.drop(columns=["rule_p_value", "adjusted", "low", "high"])

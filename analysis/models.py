@@ -223,6 +223,10 @@ class Comparison(Frozen):
     # Conversions credited by an attribution model, in fractions (`61.5`): rates, lift, intervals and the
     # decision use them as they are; Fisher's exact test rounds them (docs/methodology.md).
     fractional: bool = False
+    # How much the path's periods (days, recorded reads) vary beyond what independent clicks explain: the
+    # variance factor phi at the latest look and its degrees of freedom (periods - 1); None with one period.
+    dispersion: float | None = None
+    dispersion_df: int | None = None
 
 
 class ComparisonRef(Frozen):
