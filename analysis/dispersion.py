@@ -35,9 +35,7 @@ class Dispersion:
     df: FloatArray  # periods with weight so far, less one (0: no estimate)
 
 
-def dispersion(
-    path: npt.ArrayLike, nc: FloatArray, xc: FloatArray, nv: FloatArray, xv: FloatArray
-) -> Dispersion:
+def dispersion(path: npt.ArrayLike, nc: FloatArray, xc: FloatArray, nv: FloatArray, xv: FloatArray) -> Dispersion:
     """phi and df at each look of rows in path order with cumulative counts (one row per look)."""
     groups = pd.Series(np.asarray(path))
     keys = groups.to_numpy()

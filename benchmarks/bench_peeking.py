@@ -13,7 +13,12 @@ side by side on the same data:
 Columns: false calls (A/A: any better/worse call), share called better by day 30, median day of the
 call, and the share of calls that a later look no longer shows (reverts).
 
-Run: python -m benchmarks.bench_peeking [--sims 4000] [--undated-sims 2000] [--seed 11]
+Then the day-to-day swing scenarios (benchmarks.swing): today's rule (the code at --previous), the
+dispersion-aware rule and the naive daily z-test on the same paths, with swinging daily rates and unequal
+splits.
+
+Run: python -m benchmarks.bench_peeking [--sims 4000] [--undated-sims 2000] [--swing-sims 1000] [--seed 11]
+     [--previous a6e9282]
 """
 
 from __future__ import annotations
@@ -34,6 +39,7 @@ from analysis.models import Cell, Tab
 from analysis.reading.workbook import parse_workbook
 from analysis.sequential import information_fractions, mixture_p_values, null_log_lift_variances, planned_per_arm
 from analysis.stats import z_statistics
+from benchmarks import swing
 
 DAILY = 1000
 BASE = 0.05
@@ -176,7 +182,7 @@ def _row(label: str, outcome: Outcome, lift: float, horizon: int) -> str:
     return f"{label:<26}{outcome.rule:<32}{what:>14}{median_text:>10}{reverts * 100:>12.1f}%"
 
 
-def run(sims: int, undated_sims: int, seed: int) -> None:
+def run(sims: int, undated_sims: int, seed: int, swing_sims: int = 1000, previous: str = "a6e9282") -> None:
     settings = DecisionSettings()
     rng = np.random.default_rng(seed)
     print(f"5% base rate, {DAILY:,} visitors/day/arm, a look every day; {sims:,} tests per dated scenario")
@@ -200,15 +206,19 @@ def run(sims: int, undated_sims: int, seed: int) -> None:
     print("False calls for A/A, share called better by day 30 for lifts; ± is one Monte Carlo standard error.")
     print("Targets: A/A ≤ 5% on every path; ≥ 70% at +10% and ≥ 99% at +20% by day 30; +40% median < 5 days;")
     print("no call of microopt's reverts.")
+    if swing_sims:
+        swing.run(swing_sims, seed, previous)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--sims", type=int, default=4000)
     parser.add_argument("--undated-sims", type=int, default=2000)
+    parser.add_argument("--swing-sims", type=int, default=1000)
     parser.add_argument("--seed", type=int, default=11)
+    parser.add_argument("--previous", default="a6e9282", help="the commit whose analysis/ is today's rule")
     args = parser.parse_args()
-    run(args.sims, args.undated_sims, args.seed)
+    run(args.sims, args.undated_sims, args.seed, args.swing_sims, args.previous)
 
 
 if __name__ == "__main__":
