@@ -29,7 +29,7 @@ from analysis.proxy import micro_macro_pairs, proxy_records
 from analysis.splits import split_p_values
 from analysis.stats import compare_proportions
 from analysis.verdict import CALLED, SRM_ALPHA, FunnelPair, TestContext, confirm_visitors, decide
-from analysis.verdict_words import headline, not_randomised_note, one_look_note, summary
+from analysis.verdict_words import headline, not_randomised_note, one_look_note, summary, variation_note
 
 
 def _order(specs: tuple[TestSpec, ...], frame: pd.DataFrame, column: str, values: str) -> pd.Series:
@@ -268,6 +268,7 @@ def analyse(
                     "headline": headline(spec, verdict),
                     "summary": summary(spec, arm_totals[index], verdict, context)
                     + not_randomised_note(spec, verdict)
+                    + variation_note(verdict, comparisons, path)
                     + one_look_note(path),
                     "best_variant": verdict.best_variant,
                     "arms": arm_totals[index],

@@ -352,6 +352,24 @@ def one_look_note(path: PathKind) -> str:
     )
 
 
+# A variance factor from this on is worth a sentence: at 1 it is what independent clicks predict.
+SWING_WORTH_SAYING = 2.0
+
+
+def variation_note(v: Verdict, comparisons: tuple[Comparison, ...], path: PathKind) -> str:
+    """How the figures allow for rates that swing between the periods of the test, or, with one period, that
+    they assume they do not."""
+    shown = [c for c in (v.rests_on, *v.deciding) if c is not None] or list(comparisons)
+    factors = [c.dispersion for c in shown if c.dispersion is not None]
+    if factors and max(factors) >= SWING_WORTH_SAYING:
+        rates = "Daily rates" if path == "days" else "Rates between reads"
+        return f" {rates} swing {max(factors):.0f} times more than independent clicks explain; the ranges allow for it."
+    acts = v.code in ("move_budget", "conflict", "no_difference")
+    if acts and shown and all(c.dispersion is None for c in shown):
+        return " One total shows no day-to-day variation, so this call assumes each click converts independently."
+    return ""
+
+
 def not_randomised_note(spec: TestSpec, v: Verdict) -> str:
     """Said once, of a verdict that acts on a difference, when the sheet plans no split for its test."""
     if spec.split is not None or v.code not in ("move_budget", "conflict", "no_difference"):
