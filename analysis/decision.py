@@ -206,8 +206,8 @@ def decide_comparisons(table: pd.DataFrame, settings: DecisionSettings) -> pd.Da
     if open_ended.any():
         i = np.flatnonzero(open_ended)
         needed = visitors_to_call(control_rate[i], variant_rate[i], planned[i], alpha, settings.power, share, tau)
-        # Swinging rates need phi times the visitors for the same evidence; the plan still ends the test.
-        inflated = needed * np.maximum(spread.phi[i], 1.0)
-        to_go[i] = np.maximum(np.fmin(inflated, planned[i]) - np.minimum(nc[i], nv[i]), 0)
+        # Swinging rates need phi times the visitors for the same evidence, and reach the plan at phi times it.
+        inflated = np.fmin(needed, planned[i]) * np.maximum(spread.phi[i], 1.0)
+        to_go[i] = np.maximum(inflated - np.minimum(nc[i], nv[i]), 0)
     out["visitors_to_go"] = to_go
     return out.drop(columns=["rule_p_value", "adjusted", "low", "high"])

@@ -129,15 +129,15 @@ def path(looks: list[tuple[int, int, int, int]], **extra) -> pd.DataFrame:
 
 
 def test_a_call_is_final_with_its_look_and_the_numbers_at_that_moment():
-    """Called at the second look; the third look's numbers would not call it, and it stays called."""
-    table = path([(1000, 50, 1000, 60), (2000, 100, 2000, 161), (3000, 160, 3000, 180)])
+    """Called at the first look; the later looks' numbers would not call it, and it stays called."""
+    table = path([(2000, 100, 2000, 161), (3000, 160, 3000, 180), (4000, 210, 4000, 215)])
     out = decide_comparisons(table, DecisionSettings())
-    assert out["decision"].tolist() == ["keep_running", "better", "better"]
-    assert out["call"].tolist() == [None, "better", "better"]
-    assert out["call_looks"].tolist()[1:] == [2, 2] and out["looks"].tolist() == [1, 2, 3]
-    assert out["call_conversions"].tolist()[1:] == [161, 161]
-    assert out["decision_p_value"][2] == out["decision_p_value"][1]
-    alone = decide_comparisons(path([(3000, 160, 3000, 180)]), DecisionSettings())
+    assert out["decision"].tolist() == ["better", "better", "better"]
+    assert out["call"].tolist() == ["better", "better", "better"]
+    assert out["call_looks"].tolist() == [1, 1, 1] and out["looks"].tolist() == [1, 2, 3]
+    assert out["call_conversions"].tolist() == [161, 161, 161]
+    assert out["decision_p_value"][2] == out["decision_p_value"][0]
+    alone = decide_comparisons(path([(4000, 210, 4000, 215)]), DecisionSettings())
     assert alone["decision"][0] != "better"  # the last look alone says otherwise
 
 
@@ -187,3 +187,41 @@ def test_swapping_the_arms_flips_better_and_worse(n, x, y, dated):
     b = decide_comparisons(swapped, DecisionSettings())["decision"][0]
     flip = {"better": "worse", "worse": "better"}
     assert b == flip.get(a, a)
+
+
+def dated_path(daily: list[tuple[int, int, int, int]]) -> pd.DataFrame:
+    """A dated comparison from its days' own counts (cumulated here), one look per day."""
+    table = path(np.cumsum(np.array(daily), axis=0).tolist())
+    return table.assign(dated=True, days=np.arange(1, len(daily) + 1, dtype=float))
+
+
+def test_days_that_swing_far_beyond_binomial_are_not_called_while_steady_days_at_the_same_totals_are():
+    """The same 30-day totals (+17% on 1,000 clicks a day, 5%): spread evenly over the days they are called;
+    made of days that alternate between the arms leading by 3 points they are not, and phi says why."""
+    steady = dated_path([(1000, 50, 1000, 59)] * 30)
+    swinging = dated_path([(1000, 35, 1000, 74) if d % 2 else (1000, 65, 1000, 43) for d in range(30)])
+    settled = decide_comparisons(steady, DecisionSettings())
+    swung = decide_comparisons(swinging, DecisionSettings())
+    assert settled["decision"].iloc[-1] == "better"
+    assert swung["decision"].iloc[-1] == "keep_running" and swung["call"].isna().all()
+    assert swung["dispersion"].iloc[-1] > 5 and swung["dispersion_df"].iloc[-1] == 29
+    assert settled["dispersion"].iloc[-1] == 0.5  # steadier than binomial: floored, not infinitely precise
+    assert swung["visitors_to_go"].iloc[-1] > 0
+
+
+def test_one_look_keeps_the_binomial_test_exactly():
+    table = path([(2000, 100, 2000, 161)])
+    out = decide_comparisons(table, DecisionSettings())
+    assert out["dispersion"][0] == 1 and out["dispersion_df"][0] == 0
+    assert out["decision"][0] == "better"
+
+
+def test_the_range_is_intersected_only_over_looks_that_could_call():
+    """30,000 clicks a day reach the plan on day one, whose binomial range (+14% to +26%) knows nothing of
+    the swing to come: the 30 days together say -14%, and the range at the end still holds that."""
+    daily = [(30000, 1500, 30000, 1800)] * 2 + [(30000, 1800, 30000, 1500)] * 28
+    out = decide_comparisons(dated_path(daily), DecisionSettings())
+    assert out["decision_low"].iloc[0] > 0.1
+    total = 1500 * 2 + 1800 * 28
+    lift = (1800 * 2 + 1500 * 28) / total - 1
+    assert out["decision_low"].iloc[-1] < lift < out["decision_high"].iloc[-1]

@@ -8,7 +8,7 @@ from analysis.models import ArmTotals, CallRecord, Comparison, MetricSpec, Proxy
 from analysis.models import TestSpec as Spec
 from analysis.verdict import Needed, Verdict
 from analysis.verdict import TestContext as Context
-from analysis.verdict_words import summary
+from analysis.verdict_words import summary, variation_note
 
 
 def spec(traffic_label: str) -> Spec:
@@ -94,3 +94,23 @@ def test_one_finished_test_and_a_call_on_one_session():
     winner = Verdict(code="move_budget", reason="micro_winner", best_variant="B", rests_on=best, to_confirm=macro)
     text = summary(spec("sessions"), ARMS, winner, Context())
     assert "on 1 session per audience. The call stands." in text
+
+
+def test_rates_that_swing_well_beyond_independent_clicks_are_said_with_the_factor():
+    swung = comparison(decision="better", dispersion=12.4, dispersion_df=29)
+    verdict = Verdict(code="move_budget", reason="micro_winner", best_variant="B", rests_on=swung)
+    assert variation_note(verdict, (swung,), "days") == (
+        " Daily rates swing 12 times more than independent clicks explain; the ranges allow for it."
+    )
+    assert variation_note(verdict, (swung,), "looks").startswith(" Rates between reads swing 12 times")
+
+
+def test_a_call_on_one_total_says_what_it_assumes_and_an_open_test_or_a_mild_swing_says_nothing():
+    total = comparison(decision="better")
+    called = Verdict(code="move_budget", reason="micro_winner", best_variant="B", rests_on=total)
+    assert "assumes each click converts independently" in variation_note(called, (total,), "one_look")
+    running = Verdict(code="keep_running", reason="open", rests_on=total)
+    assert variation_note(running, (total,), "one_look") == ""
+    mild = comparison(decision="better", dispersion=1.3, dispersion_df=20)
+    steady = Verdict(code="move_budget", reason="micro_winner", best_variant="B", rests_on=mild)
+    assert variation_note(steady, (mild,), "days") == ""
