@@ -18,7 +18,7 @@ import pandas as pd
 
 from analysis.models import Cell, Kind, Problem, Tab, TabReading
 from analysis.reading.cells import a1, decimal_mark, is_blank, normalise_header, parse_counts, parse_text
-from analysis.reading.vocabulary import ROLES, Role, did_you_mean, key, role_of
+from analysis.reading.vocabulary import ROLES, Role, did_you_mean, is_comment, key, role_of
 
 # How specific a label column is: the most specific one names the variant, the next one the test.
 _SPECIFICITY = tuple(
@@ -162,7 +162,7 @@ def _header(
     what `needs` says (a metric; an action and its count), however long the preamble above it."""
     for index, row in enumerate(rows):
         first = next((normalise_header(c) for c in row if normalise_header(c)), "")
-        if not first or first.startswith("#"):
+        if not first or is_comment(first):
             continue
         roles = header_roles(row, tab, overrides)
         kinds = {role for role, _ in roles.values()}

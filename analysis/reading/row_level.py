@@ -30,6 +30,7 @@ import pandas as pd
 from analysis.models import Cell, Kind, Problem, Tab, TabReading
 from analysis.reading.cells import a1, locale_day_first, normalise_header, parse_dates, parse_text, shown
 from analysis.reading.exports import Override, Reading, classify_action
+from analysis.reading.vocabulary import is_comment
 
 # Header names, compared by `_key` (lower case, `_`, `-` and `.` read as spaces).
 _ID_NAMES = frozenset(
@@ -235,7 +236,7 @@ def _header_row(rows: Sequence[Sequence[Cell]]) -> int | None:
     """The first row naming at least two columns, below `#` preamble lines and blank rows."""
     for index, row in enumerate(rows[:_HEADER_SEARCH_ROWS]):
         names = [normalise_header(cell) for cell in row if normalise_header(cell)]
-        if names and names[0].startswith("#"):
+        if names and is_comment(names[0]):
             continue
         if len(names) >= 2:
             return index

@@ -414,3 +414,8 @@ def did_you_mean(header: object) -> NearMiss | None:
         if close:
             return NearMiss(column=column, meant=candidates[close[0]], role=NAMES[close[0]])
     return None
+
+
+def is_comment(header: str) -> bool:
+    """A `#` preamble line (GA4's `# Start date: 20261001`), not a header that starts with `#` (`# of Purchase`)."""
+    return header.startswith("#") and role_of(header) is None

@@ -9,7 +9,8 @@ import pandas as pd
 import pytest
 
 from analysis.models import Tab
-from analysis.reading.workbook import parse_statuses, parse_workbook
+from analysis.reading.hand_made import parse_statuses
+from analysis.reading.workbook import parse_workbook
 from analysis.report import analyse
 
 HEADER = ["Campaign", "Test", "Variant", "Visitors", "Spend", "Cart views (micro)", "Purchases (macro)"]

@@ -108,3 +108,16 @@ def test_the_same_day_and_arm_in_two_tabs_is_counted_once_and_both_cells_are_nam
     assert duplicate.cell == "'Week 2'!A2"
     assert duplicate.message == "Brand on 01 Aug 2026 is already at 'Week 1'!A2; this row is left out"
     assert sheet.traffic["visitors"].sum() == 1000 + 900
+
+
+def test_a_header_whose_first_column_starts_with_a_hash_is_a_header_not_a_preamble_line():
+    tab = Tab(
+        "Kaggle",
+        [
+            ["# of Purchase", "Ad group", "# of Website Clicks", "Campaign"],
+            [12, "A", 1000, "Spring"],
+            [30, "B", 1100, "Spring"],
+        ],
+    )
+    (test,) = parse_workbook([tab]).tests
+    assert (test.variants, [m.name for m in test.metrics]) == (("A", "B"), ["# of Purchase"])
