@@ -7,15 +7,10 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from analysis.models import (
-    Problem,
-    TabReading,
-)
-from analysis.reading.cells import (
-    shown,
-)
+from analysis.models import Problem, TabReading
+from analysis.reading.cells import a1, shown
 from analysis.reading.hand_made import Layout, Metric
-from analysis.wording import counted
+from analysis.wording import counted, singular
 
 
 def without_silent_arms(
@@ -78,16 +73,20 @@ def same_day_in_two_tabs(frame: pd.DataFrame) -> tuple[pd.Series, list[Problem]]
     named beside the first (two exports of overlapping periods, a week pasted twice)."""
     keys = ["campaign", "test", "variant", "date"]
     dated = frame[frame["date"].notna()]
-    first_cell = dated.groupby(keys, sort=False)["cell"].transform("first")
-    first_tab = dated.groupby(keys, sort=False)["origin"].transform("first")
-    again = dated.index[(dated["origin"] != first_tab).to_numpy()]
+    first = dated.groupby(keys, sort=False)[["origin", "row", "column"]].transform("first")
+    again = dated.index[(dated["origin"] != first["origin"]).to_numpy()]
     problems = [
-        Problem(cell=str(cell), message=f"{variant} on {day:%d %b %Y} is already at {first}; this row is left out")
-        for cell, variant, day, first in zip(
-            frame.loc[again, "cell"],
+        Problem(
+            cell=a1(origin, row, column),
+            message=f"{variant} on {day:%d %b %Y} is already at {a1(*earlier)}; this row is left out",
+        )
+        for origin, row, column, variant, day, earlier in zip(
+            frame.loc[again, "origin"],
+            frame.loc[again, "row"],
+            frame.loc[again, "column"],
             frame.loc[again, "variant"],
             frame.loc[again, "date"],
-            first_cell[again],
+            first.loc[again].itertuples(index=False, name=None),
             strict=True,
         )
     ]
@@ -100,6 +99,8 @@ def over_traffic(
     """Metrics on which an arm counts more conversions than traffic, in total or by some day (view-through
     conversions, events counted more than once per click): not a share of the traffic, so not tested as one.
     Returns the conversion rows to keep, the (campaign, test, metric) left out, and one problem each."""
+    if not (conversions["conversions"].to_numpy() > conversions["visitors"].to_numpy()).any():
+        return pd.Series(True, index=conversions.index), [], []  # no row over, so no running total either
     keys = ["campaign", "test", "variant", "metric"]
     daily = conversions.groupby([*keys, "date"], sort=False, dropna=False)[["visitors", "conversions"]].sum()
     daily = daily.sort_index(level="date", sort_remaining=False, kind="stable")
@@ -125,8 +126,8 @@ def over_traffic(
         dropped[key] = Problem(
             cell=f"{campaign} · {test}" if test else str(campaign),
             message=f"{metric} not tested: {variant} has {shown(conv)} {metric.lower()} on {shown(visitors)} "
-            f"{label}, more than one per {label.rstrip('s')} (view-through conversions, or events counted more "
-            f"than once per {label.rstrip('s')}), so they are not a share of its {label}",
+            f"{label}, more than one per {singular(label)} (view-through conversions, or events counted more "
+            f"than once per {singular(label)}), so they are not a share of its {label}",
         )
     index = pd.MultiIndex.from_frame(conversions[["campaign", "test", "metric"]])
     keep = ~index.isin(list(dropped))
@@ -163,7 +164,7 @@ def nothing_to_compare(readings: list[TabReading], parts: list[Part], tested: se
     untested = {
         part.tab: part.frame
         for part in parts
-        if not tested & set(zip(part.frame["campaign"], part.frame["test"], strict=True))
+        if not any(key in tested for key in zip(part.frame["campaign"], part.frame["test"], strict=True))
     }
     headers = {part.tab: part.written for part in parts}
     out = []

@@ -16,6 +16,7 @@ from analysis.models import (
     TestStatus,
     built,
 )
+from analysis.reading.cells import a1
 
 
 def _statuses(frame: pd.DataFrame, keys: list[str]) -> dict[tuple[str, str], TestStatus]:
@@ -53,16 +54,18 @@ def _planned_splits(
     missing = arms[~pd.MultiIndex.from_frame(arms[[*keys, "variant"]]).isin(shares.index)]
     problems = [
         Problem(
-            cell=str(split_cell or cell),
+            cell=str(split_cell or a1(origin, row, column)),
             message=f"no planned share for {variant}, while other variants of "
             f"{f'{campaign} · {test}' if test else campaign} have one; its traffic split is not checked",
         )
-        for campaign, test, variant, split_cell, cell in zip(
+        for campaign, test, variant, split_cell, origin, row, column in zip(
             missing["campaign"],
             missing["test"],
             missing["variant"],
             missing["split_cell"],
-            missing["cell"],
+            missing["origin"],
+            missing["row"],
+            missing["column"],
             strict=True,
         )
     ]

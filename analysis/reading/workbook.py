@@ -28,7 +28,6 @@ from analysis.reading.across_tabs import (
 )
 from analysis.reading.cells import (
     DateOrder,
-    a1,
     normalise_header,
 )
 from analysis.reading.channels import parse_channels
@@ -119,8 +118,8 @@ def parse_workbook(tabs: Iterable[Tab], currency: str = "$", date_order: DateOrd
             readings[-1] = not_read(tab, overrides)  # a header and nothing under it
         named_by_tab = export_reading is not None and bool(len(frame)) and bool((frame["campaign"] == tab.name).all())
         frame["origin"] = tab.name
-        column_a1 = a1(tab.name, 0, layout.columns["variant"])[:-1]
-        frame["cell"] = column_a1 + (frame.index.to_series() + 1).astype(str).to_numpy()
+        frame["row"] = frame.index.to_numpy()
+        frame["column"] = layout.columns["variant"]
         header = tuple(normalise_header(cell) for cell in parsed_tab.rows[layout.header_row])
         parts.append(
             Part(
@@ -158,14 +157,14 @@ def parse_workbook(tabs: Iterable[Tab], currency: str = "$", date_order: DateOrd
     all_rows = (
         pd.concat([part.frame for part in parts], ignore_index=True)
         if parts
-        else pd.DataFrame(columns=[*TRAFFIC_COLUMNS, "control", "planned", "status", "origin", "cell"])
+        else pd.DataFrame(columns=[*TRAFFIC_COLUMNS, "control", "planned", "status", "origin", "row", "column"])
     )
     if len(parts) > 1:
         again, duplicate_problems = same_day_in_two_tabs(all_rows)
         problems.extend(duplicate_problems)
         all_rows = all_rows[~again.to_numpy()]
     for part in parts:
-        mine = all_rows[all_rows["origin"] == part.tab]
+        mine = all_rows if len(parts) == 1 else all_rows[all_rows["origin"] == part.tab]
         for metric in part.metrics:
             counted = mine[mine[f"m{metric.column}"].notna()]
             piece = counted[["campaign", "test", "variant", "date", "visitors"]].copy()
