@@ -78,10 +78,8 @@ def _planned_splits(
     return splits, problems
 
 
-def _in_order(shares: dict[str, float] | None, variants: tuple[str, ...]) -> tuple[float, ...] | None:
-    """The planned shares in the variants' order, normalised to sum to 1 (None without a planned split)."""
-    if shares is None:
-        return None
+def _in_order(shares: dict[str, float], variants: tuple[str, ...]) -> tuple[float, ...]:
+    """The planned shares in the variants' order, normalised to sum to 1."""
     total = sum(shares[v] for v in variants)
     return tuple(shares[v] / total for v in variants)
 
@@ -136,6 +134,7 @@ def specs_of(
                 Problem(cell=title, message=f"only one variant ({variants[0]}); there is nothing to compare yet")
             )
             continue
+        ordered = (control, *[v for v in variants if v != control])
         planned, has_dates, has_spend = figures[(campaign, test)]
         named = tuple(metrics[key].items())
         if named not in metric_specs:
@@ -147,7 +146,7 @@ def specs_of(
                     "campaign": key[0],
                     "test": key[1],
                     "control": str(control),
-                    "variants": (control, *[v for v in variants if v != control]),
+                    "variants": ordered,
                     "metrics": metric_specs[named],
                     "traffic_label": labels[key],
                     "has_dates": has_dates,
@@ -155,7 +154,7 @@ def specs_of(
                     "planned_visitors": None if math.isnan(planned) else int(planned),
                     "currency": currencies[key],
                     "status": statuses.get(key, "running"),
-                    "split": _in_order(splits.get(key), (control, *[v for v in variants if v != control])),
+                    "split": _in_order(splits[key], ordered) if key in splits else None,
                 },
             )
         )
