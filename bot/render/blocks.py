@@ -18,7 +18,7 @@ from typing import Any
 from analysis.models import Comparison, Problem, Report, TabReading, TestResult
 from analysis.verdict_words import interval_words, when
 from analysis.wording import percent, signed_percent
-from bot.render.problems import changes_verdicts, kind_line, problem_kinds
+from bot.render.problems import beside_tabs, changes_verdicts, kind_line, problem_kinds
 from bot.render.problems import heading as problem_heading
 from bot.render.untested import unread, untested_sentences
 from bot.sentences import START_DIGESTS, counted
@@ -316,15 +316,16 @@ def render_status_posts(
         units.append(note_unit(note))
     if not report.tests and not note:
         units.append(note_unit(untested_text(report)))
-    problems_first = bool(report.problems) and (not report.tests or changes_verdicts(report))
+    problems = beside_tabs(report)
+    problems_first = bool(problems) and (not report.tests or changes_verdicts(report))
     if problems_first:
-        units.append(problems_unit(report.problems))
+        units.append(problems_unit(problems))
     units.extend(test_unit(test) for test in report.tests if test.status == "running")
     resting = [test for test in report.tests if test.status != "running"]
     if resting:
         units.append(note_unit(resting_text(resting)))
-    if report.problems and not problems_first:
-        units.append(problems_unit(report.problems))
+    if problems and not problems_first:
+        units.append(problems_unit(problems))
     footer = report_footer(report, read_at)
     messages = pack(units, heading, footer)
     return list(zip(to_payloads(messages, heading, footer), [m.tests for m in messages], strict=True))

@@ -108,3 +108,10 @@ def changes_verdicts(report: Report) -> bool:
         return False
     tested = {reading.tab for reading in report.tabs if reading.read}
     return any(problem.message.endswith(ROW_LEFT_OUT) and tab_of(problem.cell) in tested for problem in report.problems)
+
+
+def beside_tabs(report: Report) -> tuple[Problem, ...]:
+    """The problems a report lists beside its tabs' lines: a tab that was not read says its sentence once, in
+    its own line, not again among the problems (JSON keeps both)."""
+    said = {reading.summary for reading in report.tabs if not reading.read}
+    return tuple(problem for problem in report.problems if problem.message not in said)

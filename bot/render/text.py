@@ -13,7 +13,7 @@ from collections.abc import Iterable, Iterator
 
 from analysis.models import Comparison, Problem, Report, TestResult
 from analysis.wording import chance, percent, signed_percent
-from bot.render.problems import changes_verdicts, kind_line, problem_kinds
+from bot.render.problems import beside_tabs, changes_verdicts, kind_line, problem_kinds
 from bot.render.problems import heading as problem_heading
 from bot.render.untested import is_single_file, setup_csv, unread
 from bot.sentences import NO_TESTS, counted
@@ -242,9 +242,10 @@ def report_text(
     lines.append("")
     if not report.tests:
         lines.extend(_untested(report, note, width, paint))
-    problems_first = bool(report.problems) and (not report.tests or changes_verdicts(report))
+    problems = beside_tabs(report)
+    problems_first = bool(problems) and (not report.tests or changes_verdicts(report))
     if problems_first:
-        lines.extend(_problems(report.problems, width, paint))
+        lines.extend(_problems(problems, width, paint))
     if len(report.tests) >= SUMMARY_FROM:
         lines.extend(_overview(report.tests, width, paint))
     yield _joined(lines)
@@ -258,11 +259,11 @@ def report_text(
         for t in resting:
             lines.extend(wrap_title(f"{t.title} ({t.status}): {t.headline}", width, "    ", first="  "))
         lines.append("")
-    if report.problems and not problems_first:
-        lines.extend(_problems(report.problems, width, paint))
-    if len(report.problems) > LISTED_WITH_SUMMARY:
+    if problems and not problems_first:
+        lines.extend(_problems(problems, width, paint))
+    if len(problems) > LISTED_WITH_SUMMARY:
         lines.extend(paint(line, "bold") for line in wrap(EVERY_PROBLEM, width))
-        lines.extend(_problem_list(report.problems, width))
+        lines.extend(_problem_list(problems, width))
         lines.append("")
     if report.proxies:
         lines.extend(paint(line, "bold") for line in wrap(PROXIES_HEADING, width))

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from analysis.models import Problem, Report, SetupRow, TabReading
+from analysis.models import Problem, Report, SetupRow, Tab, TabReading
 from analysis.reading.workbook import parse_workbook
 from analysis.report import analyse
 from benchmarks.sheets import write_undated_sheet
@@ -213,3 +213,13 @@ def test_a_tab_not_tested_beside_tested_ones_still_says_why(example):
     lines = render_report(example.model_copy(update={"tabs": tabs}), 200).splitlines()
     assert f"  Not tested: {HEADER_ONLY}" in lines
     assert lines.index(f"  Not tested: {HEADER_ONLY}") < lines.index("")  # with how the other tabs were read
+
+
+def test_a_tab_that_was_not_read_says_its_sentence_once_not_again_among_the_problems():
+    tab = Tab("typos", [["Campaign", "Varient", "Clciks", "Cart views (mirco)"], ["Spring", "A", 100, 5]])
+    report = analyse(parse_workbook([tab]), source="typos.csv")
+    (reading,) = report.tabs
+    assert not reading.read and any(p.message == reading.summary for p in report.problems)  # JSON keeps both
+    text = " ".join(render_report(report, 400).split())
+    assert text.count("(did you mean Variant for Varient") == 1
+    assert "cell needs a look" not in text
