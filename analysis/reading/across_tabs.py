@@ -141,8 +141,9 @@ def cells_read(reading: TabReading, layout: Layout, over_rows: dict[str, int]) -
     if layout.no_data:
         notes.append(f"no data in {', '.join(layout.no_data)} (not tested)")
     for name, count in over_rows.items():
-        rows = "row" if count == 1 else "rows"
-        notes.append(f"{name} above {reading.traffic or 'traffic'} in {count:,} {rows} (view-through; kept)")
+        notes.append(
+            f"{name} above {reading.traffic or 'traffic'} in {counted(f'{count:,}', 'rows')} (view-through; kept)"
+        )
     if layout.dates_read is not None:
         notes.append(layout.dates_read[1])
     if not notes:

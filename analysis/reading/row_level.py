@@ -31,6 +31,7 @@ from analysis.models import Cell, Kind, Problem, Tab, TabReading
 from analysis.reading.cells import a1, locale_day_first, normalise_header, parse_dates, parse_text, shown
 from analysis.reading.exports import Override, Reading, classify_action
 from analysis.reading.vocabulary import is_comment
+from analysis.wording import counted
 
 # Header names, compared by `_key` (lower case, `_`, `-` and `.` read as spaces).
 _ID_NAMES = frozenset(
@@ -226,10 +227,6 @@ def _labels(values: Values, most: int) -> _Labels | None:
     at = {label: index for index, label in enumerate(labels)}
     lookup = np.array([*(at.get(label, -1) for label in cleaned), -1], dtype=np.int64)
     return _Labels(lookup[codes], labels)
-
-
-def _counted(number: int, noun: str) -> str:
-    return f"{number:,} {noun}" + ("" if number == 1 else "s")
 
 
 def _header_row(rows: Sequence[Sequence[Cell]]) -> int | None:
@@ -579,7 +576,7 @@ def _counted_tab(tab: Tab, header_index: int, body: _Body, columns: _Columns) ->
     order[[columns.arms.labels.index(a) for a in arms]] = np.arange(len(arms))
     arm_codes = order[columns.arms.codes]
     events = np.column_stack([f == 1 for f in flags])
-    counted = _units(
+    units = _units(
         arm_codes[keep],
         days.days[keep] if days is not None else np.zeros(int(keep.sum()), dtype=np.int64),
         events[keep],
@@ -588,12 +585,12 @@ def _counted_tab(tab: Tab, header_index: int, body: _Body, columns: _Columns) ->
     )
     traffic_word = _traffic_word(names[columns.id] if columns.id is not None else "")
     problems = cells.problems()
-    if counted.shared:
-        problems.append(_shared_problem(tab.name, names, columns, counted.shared, traffic_word))
+    if units.shared:
+        problems.append(_shared_problem(tab.name, names, columns, units.shared, traffic_word))
     problems.extend(_disagreements(tab, header_index, body, columns, arm_codes, keep, arms))
     dated = columns.date is not None
-    table = _table(counted.units, len(arms), dated)
-    reading = _reading(tab.name, columns, control, why, counted, int(keep.sum()), days, traffic_word)
+    table = _table(units.units, len(arms), dated)
+    reading = _reading(tab.name, columns, control, why, units, int(keep.sum()), days, traffic_word)
     rewritten = _rewritten(tab.name, table, arms, columns.outcomes, traffic_word, dated)
     return Reading(
         tab=replace(tab, rows=rewritten), reading=reading, currency=None, fractional=False, problems=problems
@@ -605,7 +602,7 @@ def _reading(
     columns: _Columns,
     control: str,
     why: str,
-    counted: _Units,
+    units: _Units,
     rows: int,
     days: _Days | None,
     traffic_word: str,
@@ -617,10 +614,10 @@ def _reading(
     macro = tuple(o.name for o in columns.outcomes if o.kind == "macro")
     unit = traffic_word[:-1]
     if columns.id is not None:
-        per = f"one row per {unit} ({names[columns.id]}: {counted.distinct:,} distinct"
-        per += f" in {rows:,} rows)" if counted.distinct != rows else ")"
+        per = f"one row per {unit} ({names[columns.id]}: {units.distinct:,} distinct"
+        per += f" in {rows:,} rows)" if units.distinct != rows else ")"
     else:
-        per = f"one row per {unit} ({_counted(rows, 'row')})"
+        per = f"one row per {unit} ({counted(f'{rows:,}', 'rows')})"
     parts = [f"variant = {names[columns.variant]} (control: {control}, {why})", f"traffic = {traffic_word}"]
     parts += [f"micro = {', '.join(micro)}"] if micro else []
     parts += [f"macro = {', '.join(macro)}"] if macro else []
@@ -750,7 +747,8 @@ def _disagreements(
         problems.append(
             Problem(
                 cell=a1(tab.name, header_index, i),
-                message=f"{_counted(total - agreeing, 'row')} {'has' if total - agreeing == 1 else 'have'} a {name} "
+                message=f"{counted(f'{total - agreeing:,}', 'rows')} "
+                f"{'has' if total - agreeing == 1 else 'have'} a {name} "
                 f"that does not match {'its' if total - agreeing == 1 else 'their'} {group} "
                 f"({detail}); they are counted by {group}: to count by {name} instead, name it the variant in "
                 "the Setup tab, or remove those rows",
