@@ -52,6 +52,9 @@ class Settings(BaseSettings):
 
     # Decisions (docs/methodology.md): the smallest relative lift worth acting on; it sizes each test's plan.
     minimum_effect: float = Field(default=0.10, gt=0, lt=10, validation_alias="MICROOPT_MINIMUM_EFFECT")
+    # Days (dated) or reads with new figures (undated) before any call; 1 calls a single total, assuming each
+    # click converts independently (the verdict says so).
+    min_days: int = Field(default=3, ge=1, le=60, validation_alias="MICROOPT_MIN_DAYS")
 
     # Who sees what (docs/slack.md): every channel sees every campaign, as before the Channels tab was the access list.
     open_status: bool = Field(default=False, validation_alias="MICROOPT_OPEN_STATUS")
