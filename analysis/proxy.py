@@ -39,8 +39,9 @@ FINISHED_ALPHA = 0.05
 def micro_macro_pairs(table: pd.DataFrame) -> pd.DataFrame:
     """Each variant's micro comparison next to each macro comparison of its test, with both log lifts,
     their sampling (co)variances and the funnel check."""
-    micro = table.loc[table["kind"] == "micro", [*PAIR_KEYS, *_SIDE_COLUMNS]]
-    macro = table.loc[table["kind"] == "macro", [*PAIR_KEYS, *_SIDE_COLUMNS]]
+    sides = [*PAIR_KEYS, *(c for c in _SIDE_COLUMNS if c in table)]
+    micro = table.loc[table["kind"] == "micro", sides]
+    macro = table.loc[table["kind"] == "macro", sides]
     pairs = micro.merge(macro, on=PAIR_KEYS, suffixes=("_micro", "_macro"))
     if pairs.empty:
         return pairs
@@ -104,7 +105,9 @@ def proxy_records(pairs: pd.DataFrame, excluded_tests: frozenset[int] = frozense
     usable = pairs[~pairs["test_index"].isin(excluded_tests)].copy()
     usable["key_micro"] = usable["metric_micro"].str.lower()
     usable["key_macro"] = usable["metric_macro"].str.lower()
-    finished = usable["decision_macro"].isin(["better", "worse"]) | (usable["p_value_macro"] < FINISHED_ALPHA)
+    finished = usable["decision_macro"].isin(["better", "worse"])
+    if "p_value_macro" in usable:
+        finished |= usable["p_value_macro"] < FINISHED_ALPHA
     usable["agrees"] = np.sign(usable["log_lift_micro"]) == np.sign(usable["log_lift_macro"])
     records = []
     for _, group in usable.groupby(["key_micro", "key_macro"], sort=False):

@@ -305,10 +305,11 @@ def _plan_reached(spec: TestSpec, v: Verdict, context: TestContext) -> str:
     c = v.rests_on
     assert c is not None
     effect = signed_percent(context.settings.minimum_effect)
-    planned = counted(about(c.planned_visitors or 0), spec.traffic_label)
+    planned = about(c.planned_visitors or 0)
     low, high = c.decision_ci
     text = (
-        f"The planned {planned} {per_variant(spec.test)} are in without a lift of {effect} or more on "
+        f"The planned {counted(planned, spec.traffic_label)} {per_variant(spec.test)} "
+        f"{'is' if planned == '1' else 'are'} in without a lift of {effect} or more on "
         f"{c.metric.lower()} ({variant_name(spec.test, c.variant)}: {percent(c.variant_rate)} vs "
         f"{percent(c.control_rate)}{interval_words(low, high, c.metric)})."
     )
