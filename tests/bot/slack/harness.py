@@ -82,6 +82,7 @@ def settings_for(slack: SlackStandIn, sheet: Path | str, **overrides: Any) -> Se
         "slack_signing_secret": SIGNING_SECRET,
         "slack_api_url": slack.api_url,
         "database_url": "sqlite://",
+        "min_days": 1,  # commands are checked on verdicts called from single totals
     }
     values.update(overrides)
     return Settings(**values)
