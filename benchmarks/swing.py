@@ -8,6 +8,12 @@ end of every day (dated) or at every daily read (undated) and its first better/w
 
 Today's rule is the previous commit's `analysis.decision`, extracted with `git archive` into a temporary
 folder and run in a child process on the very same table.
+
+The always-valid peer is confseq's two-sided normal-mixture boundary (Howard et al. 2021) at matched settings:
+alpha 0.05, tuned to the plan (v_opt = 1 in plan units), on the binomial z of the same cumulative counts, calls
+final. It runs when confseq is installed: its sdist needs Boost and a pybind11 newer than the one it pins
+(`apt-get install libboost-dev; pip install 'pybind11>=2.11' scikit-build cmake ninja;
+pip install --no-build-isolation confseq`); without it the column shows "—".
 """
 
 from __future__ import annotations
@@ -24,6 +30,7 @@ import pandas as pd
 from scipy import special
 
 from analysis.decision import DecisionSettings, decide_comparisons
+from analysis.sequential import information_fractions, planned_per_arm
 from analysis.stats import z_statistics
 
 DAILY = 1000
@@ -103,6 +110,27 @@ def naive(table: pd.DataFrame, sims: int, days: int) -> np.ndarray:
     return np.where(called, np.sign(z), 0.0).reshape(sims, days)
 
 
+def peer(table: pd.DataFrame, sims: int, days: int) -> np.ndarray | None:
+    """confseq's normal-mixture boundary on |Z| * sqrt(t) (t in plan units); None without confseq."""
+    try:
+        from confseq.boundaries import normal_mixture_bound
+    except ImportError:
+        return None
+    counts = [table[c].to_numpy(dtype=np.float64) for c in ("visitors_control", "conversions_control")]
+    counts += [table[c].to_numpy(dtype=np.float64) for c in ("visitors", "conversions")]
+    z = z_statistics(*counts)
+    pooled = (counts[1] + counts[3]) / (counts[0] + counts[2])
+    t = information_fractions(counts[0], counts[2], planned_per_arm(pooled, 0.10, 0.05, 0.8))
+    t = np.nan_to_num(t, nan=1e-9)
+    enough = (np.minimum(counts[1], counts[3]) >= 5).reshape(sims, days)
+    bound = np.asarray(normal_mixture_bound(np.maximum(t, 1e-9), 0.05, 1.0, 0.05, False), dtype=np.float64)
+    crossed = (np.abs(z) * np.sqrt(t) >= bound).reshape(sims, days) & enough
+    ever = np.maximum.accumulate(crossed, axis=1)
+    first = np.where(crossed.any(axis=1), crossed.argmax(axis=1), 0)
+    sign = np.sign(z.reshape(sims, days)[np.arange(sims), first])
+    return np.where(ever, sign[:, None], 0.0)
+
+
 _CHILD = """
 import pickle, sys
 sys.path.insert(0, sys.argv[1])
@@ -147,15 +175,21 @@ def run(sims: int, seed: int, commit: str) -> None:
     before = previous_rule(tables, commit)
     print(f"\nDay-to-day swings: {sims:,} tests per scenario, {DAILY:,} control clicks a day, {BASE:.0%} base rate")
     print(f"today's rule = analysis/ at {commit}; A/A: any false call; lifts: share called better by the day")
-    print(f"{'scenario':<30}{'naive daily z':>16}{'today':>16}{'dispersion':>16}")
+    print("peer = confseq's two-sided normal mixture at alpha 0.05, tuned to the plan, on the binomial z")
+    print(f"{'scenario':<30}{'naive daily z':>16}{'peer':>16}{'today':>16}{'new rule':>16}")
     for scenario, table, old in zip(SCENARIOS, tables, before, strict=True):
         new = decide_comparisons(table, DecisionSettings())
-        cells = ["—"] if scenario.ever_no_difference else []
+        calls_only = scenario.ever_no_difference
+        cells = []
         for shown in (
-            *([] if scenario.ever_no_difference else [naive(table, sims, scenario.days)]),
+            None if calls_only else naive(table, sims, scenario.days),
+            None if calls_only else peer(table, sims, scenario.days),
             signal(old, sims, scenario.days, scenario),
             signal(new, sims, scenario.days, scenario),
         ):
+            if shown is None:
+                cells.append("—")
+                continue
             rate, se = share(shown, scenario)
             cells.append(f"{rate * 100:5.1f}% ±{se * 100:.1f}")
         print(f"{scenario.label:<30}" + "".join(f"{c:>16}" for c in cells))
