@@ -325,6 +325,12 @@ def _plan_reached(spec: TestSpec, v: Verdict, context: TestContext) -> str:
 def _too_early(spec: TestSpec, first: Comparison, context: TestContext) -> str:
     settings = context.settings
     periods = (first.dispersion_df or 0) + 1
+    if not context.days and periods < settings.min_days and spec.status == "done":
+        return (
+            "Finished on one total: nothing in it shows how much rates swung from day to day, so microopt makes "
+            "no call on it (a Date column lets it use the days; MICROOPT_MIN_DAYS=1 calls a single total, "
+            "assuming each click converts independently)."
+        )
     if not context.days and periods < settings.min_days:
         return (
             "Too early to call: one total cannot show how much rates swing from day to day, so microopt waits "
@@ -374,9 +380,17 @@ def headline(spec: TestSpec, v: Verdict) -> str:
     return "Keep running."
 
 
-def one_look_note(path: PathKind) -> str:
-    """Said of an undated test when no earlier reads of it were recorded."""
+def one_look_note(path: PathKind, v: Verdict) -> str:
+    """Said of an undated test when no earlier reads of it were recorded: a call made now is not kept, and a
+    test waiting for reads will not see them add up."""
     if path != "one_look":
+        return ""
+    if v.reason == "too_early":
+        return (
+            " No state database records these reads, so they never add up: keep the default history, or add a "
+            "Date column."
+        )
+    if v.code not in ("move_budget", "conflict", "no_difference"):
         return ""
     return (
         " This rests on one look: no state database recorded earlier reads of this undated sheet, so a call "

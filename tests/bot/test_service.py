@@ -129,9 +129,12 @@ def test_a_corrected_cell_before_a_dated_call_reopens_it_and_the_message_says_so
 
 
 def test_without_a_state_database_a_read_says_it_rests_on_one_look():
-    deps = Deps(settings=Settings(sheet="x.csv"), read_tabs=lambda s: [])
-    report = full_report(deps, parse_workbook([Tab("Results", [UNDATED, *spring((2000, 100), (2000, 161))])]))
+    tabs = [Tab("Results", [UNDATED, *spring((2000, 100), (2000, 161))])]
+    calling = Deps(settings=Settings(sheet="x.csv", min_days=1), read_tabs=lambda s: [])
+    report = full_report(calling, parse_workbook(tabs))
     assert report.tests[0].path == "one_look" and "This rests on one look" in report.tests[0].summary
+    waiting = full_report(Deps(settings=Settings(sheet="x.csv"), read_tabs=lambda s: []), parse_workbook(tabs))
+    assert "No state database records these reads, so they never add up" in waiting.tests[0].summary
 
 
 def _aa_reads(sims: int, reads_per_test: int, seed: int, read: Callable[[list[list[object]], int], Report]) -> float:
