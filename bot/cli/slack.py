@@ -25,6 +25,8 @@ def gunicorn_options(settings: Settings, port: int | None, workers: int) -> dict
         "errorlog": "-",
         "loglevel": "info",
         "proc_name": "microopt-web",
+        # No `gunicornc` socket in $HOME: two servers on one machine would share its path.
+        "control_socket_disable": True,
     }
 
 

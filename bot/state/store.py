@@ -473,6 +473,7 @@ class StateStore:
 
     def renew_answers(self, until: dt.datetime) -> int:
         """The owner's heartbeat: every answer this process is giving stays its own until `until`."""
+        self.ensure_schema()
         with self._writing() as conn:
             return conn.execute(
                 update(t.answers)
