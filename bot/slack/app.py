@@ -43,9 +43,10 @@ if TYPE_CHECKING:
 logger = logging.getLogger("microopt.slack")
 
 Mode = Literal["http", "socket"]
-# Answers mostly wait (sheet, Slack); charts are CPU work under the GIL, so few threads draw them.
+# Answers mostly wait (sheet, Slack). Charts are drawn once per test per sheet read (CPU work under the GIL)
+# and then mostly uploaded (three calls to Slack per answer, waiting), so their pool is wider than the CPUs.
 ANSWER_WORKERS = 16
-CHART_WORKERS = 2
+CHART_WORKERS = 8
 APPS_PAGE = "https://api.slack.com/apps"
 
 _BOT_TOKEN = re.compile(r"^xoxb-[A-Za-z0-9-]+$")

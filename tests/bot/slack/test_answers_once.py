@@ -7,6 +7,7 @@ file shared by the processes; the answer lease is a second, so a test does not w
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import signal
@@ -186,3 +187,35 @@ def test_kill_9_while_posting_the_messages_already_in_slack_are_not_sent_again(
     assert set(copies.values()) == {1}, copies
     assert len(slack.calls_to("chat.postMessage")) == 1  # only the first process's post
     assert answer_row(tmp_path)[:2] == ("answered", 2)
+
+
+def test_a_command_its_processes_stopped_on_twice_is_not_tried_again_and_the_channel_is_told(
+    slack: SlackStandIn, book: Path, tmp_path: Path
+) -> None:
+    """In process: the answer's claim says two processes took it and stopped; the third tells the channel."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from bot.slack.app import create_slack
+    from bot.state.store import StateStore
+    from tests.bot.slack.harness import NOW, deps_for, settings_for, tiny_chart
+
+    store = StateStore.open(f"sqlite:///{tmp_path / 'state.db'}", worker="gone")
+    request = json.dumps({"channel_id": "C0SPRING", "user_id": "U0ASKER", "text": "status", "command": "/microopt"})
+    lease = dt.timedelta(seconds=1)
+    assert store.claim_answer("trigger_id:5.5.twice", NOW, dt.timedelta(days=1), lease, request)
+    assert store.take_answer("trigger_id:5.5.twice", NOW + lease, lease)  # a second process, which stopped too
+    settings = settings_for(slack, book, answer_lease_seconds=1.0)
+    answers = ThreadPoolExecutor(max_workers=2)
+    later = [NOW + dt.timedelta(seconds=5)]
+    deps = deps_for(settings, state=lambda: store)
+    deps.clock = lambda: later[0]
+    slack_app = create_slack(settings, deps, executor=answers, draw_chart=tiny_chart)
+    try:
+        assert slack_app.answering.recover() == 1
+        answers.shutdown(wait=True)
+        assert slack_app.answering.recover() == 0  # told once
+    finally:
+        store.close()
+    (told,) = verdicts_in(slack)
+    assert "stopped while answering `/microopt status` for <@U0ASKER>" in told and "please ask again" in told
+    assert answer_row(tmp_path)[:2] == ("lost", 3)
