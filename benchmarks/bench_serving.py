@@ -1,19 +1,21 @@
 """`microopt serve` under idle connections and a burst of commands: today's serving beside the new one, one run.
 
-    python benchmarks/bench_serving.py [--requests 200] [--concurrency 20] [--idle 200] [--sheet-seconds 2]
+    python benchmarks/bench_serving.py [--requests 200] [--concurrency 20] [--idle 200 --idle 400] [--sheet-seconds 2]
 
 Each configuration is a real `microopt serve` process on 127.0.0.1 (as the Procfile starts it), its code
 either this tree or today's (`--before`, extracted with `git archive`), answering signed `/microopt status`
 into the Slack stand-in, reading a Google Sheet from the Sheets API stand-in whose first read takes
 `--sheet-seconds`. Every command comes from its own channel (all routed to Spring Sale: 2 tests, so 2 charts
-drawn with matplotlib per answer). Each configuration runs twice: with no idle connection, and with `--idle`
-connections held open that each sent one byte (what a slow or idle client does).
+drawn with matplotlib per answer). Each configuration runs with no idle connection, then with each `--idle`
+count of connections held open that each sent one byte (what a slow or idle client does).
 
 Configurations:
   today          `microopt serve` at --before: gunicorn gthread, 1 worker x 8 threads
   today x256     the same with --threads 256: the obvious knob
   new            `microopt serve` of this tree: gunicorn's asyncio worker (bot.slack.asgi), charts drawn once per
                  sheet read and uploaded on their own pool
+  uvicorn        the same ASGI application (`bot.asgi:create`) under uvicorn, one process: the other asyncio
+                 server (run only where uvicorn is installed; microopt does not depend on it)
 
 Measured: acknowledgement latency by the client (a request with no answer in 5 s counts as none: Slack shows
 the user an error after 3 s); answer time (request sent -> its verdict message at chat.postMessage); chart lag
@@ -23,6 +25,7 @@ the user an error after 3 s); answer time (request sent -> its verdict message a
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import os
 import signal
@@ -90,8 +93,23 @@ def run(code: Path, extra: list[str], idle: int, args: argparse.Namespace, env: 
             "DATABASE_URL": f"sqlite:///{work / f'state-{port}.db'}",
         }
         log = (work / f"serve-{port}.log").open("wb")
+        command = (
+            [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "--factory",
+                "bot.asgi:create",
+                "--port",
+                str(port),
+                "--log-level",
+                "warning",
+            ]
+            if extra == ["uvicorn"]
+            else [sys.executable, "-m", "bot", "serve", "--port", str(port), *extra]
+        )
         server = subprocess.Popen(
-            [sys.executable, "-m", "bot", "serve", "--port", str(port), *extra],
+            command,
             cwd=work, env=child_env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
         )  # fmt: skip
         held: list[socket.socket] = []
@@ -177,11 +195,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--requests", type=int, default=200)
     parser.add_argument("--concurrency", type=int, default=20)
-    parser.add_argument("--idle", type=int, default=200)
+    parser.add_argument("--idle", type=int, action="append", help="idle connections held (default 200 and 400)")
     parser.add_argument("--sheet-seconds", type=float, default=2.0)
     parser.add_argument("--wait", type=float, default=300, help="seconds to wait for answers and charts")
     parser.add_argument("--before", default=BEFORE, help="the commit whose `microopt serve` is today's")
-    parser.add_argument("--only", choices=("today", "today x256", "new"), action="append")
+    parser.add_argument("--only", choices=("today", "today x256", "new", "uvicorn"), action="append")
     args = parser.parse_args()
 
     from tests.bot.slack.harness import BOT_TOKEN, RESULTS, SIGNING_SECRET
@@ -205,6 +223,8 @@ def main() -> None:
         }
         today = extract(args.before, work / "today")
         configurations = {"today": (today, []), "today x256": (today, ["--threads", "256"]), "new": (ROOT, [])}
+        if importlib.util.find_spec("uvicorn") is not None:
+            configurations["uvicorn"] = (ROOT, ["uvicorn"])
         print(
             f"{args.requests} signed /microopt status, {args.concurrency} at a time, each from its own channel; "
             f"first sheet read {args.sheet_seconds:g} s; 2 tests + 2 charts per answer; "
@@ -217,7 +237,7 @@ def main() -> None:
         for name, (code, extra) in configurations.items():
             if args.only and name not in args.only:
                 continue
-            for idle in (0, args.idle):
+            for idle in (0, *(args.idle or (200, 400))):
                 r = run(code, extra, idle, args, env, work)
                 print(
                     f"| {name} | {idle} | {ms(r['ack_p50'])} | {ms(r['ack_p99'])} | {r['no_ack']}/{args.requests} | "

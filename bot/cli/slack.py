@@ -16,7 +16,6 @@ def gunicorn_options(settings: Settings, port: int | None, workers: int) -> dict
         "workers": workers,
         # asyncio: a connection costs a coroutine, not a thread, while it sends its request (bot.slack.asgi).
         "worker_class": "asgi",
-        "worker_connections": 1000,
         # A body that stops coming for this long is given up; a worker silent this long is restarted.
         "timeout": 30,
         "graceful_timeout": 20,

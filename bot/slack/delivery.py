@@ -127,14 +127,18 @@ def deliver(
 
 
 def unconfirmed_sentence(unsure: Unconfirmed) -> str:
-    why = {"slack_5xx": "Slack answered with a server error", "timeout": "Slack did not answer in time"}
+    trouble = {
+        "slack_5xx": "Slack answered with a server error while microopt posted its answer",
+        "timeout": "Slack did not answer in time while microopt posted its answer",
+        "taken_over": "microopt stopped while posting its answer",
+    }.get(unsure.code, "Slack could not be reached while microopt posted its answer")
     check = (
-        "microopt may not read this channel's history to check (the app needs the channels:history scope)"
+        "microopt may not read this channel's history to check (the app needs the channels:history and "
+        "groups:history scopes)"
         if unsure.lookup == "missing_scope"
         else "microopt could not read this channel's history to check"
     )
-    trouble = why.get(unsure.code, "Slack could not be reached")
-    return f":warning: {trouble} while microopt posted its answer, and {check}: if the answer is not above, ask again."
+    return f":warning: {trouble}, and {check}: if the answer is not above, ask again."
 
 
 def _deliver_in_channel(answer: Answer, poster: OncePoster, respond: Respond) -> list[Chart]:
