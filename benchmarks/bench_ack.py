@@ -14,6 +14,9 @@ Configurations:
   microopt      `create_app`: ack on the request thread, the answer as a lazy listener on its own pool,
                 shared sheet reads and one analysis per read.
 
+(How the server itself holds up, `microopt serve` today and now, with idle connections held open:
+`bench_serving`.)
+
 Ack latency is measured by the client (request sent → HTTP response); answer time is request sent → the
 verdict message reaching `chat.postMessage` at the stand-in (charts follow it). Slack gives up on an
 acknowledgement after 3 s, so acks slower than that are counted.

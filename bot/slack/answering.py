@@ -82,17 +82,25 @@ class CommandAnswers:
         self.give(command, claim, client, respond)
 
     def give(self, command: SlashCommand, claim: AnswerClaim, client: WebClient, respond: Respond) -> None:
-        reply = self.answers.answer(command)
-        self.claims.sending(claim)
-        poster = OncePoster(
-            self.post_client,
-            command.channel_id,
-            answer_tag(claim.key) if claim.key else None,
-            claim.received_at,
-            check_first=claim.check_first,
-        )
-        deliver(reply, client=client, respond=respond, channel_id=command.channel_id, charts=self.charts, poster=poster)
-        self.claims.finish(claim, ANSWERED)
+        """Answer and post; the claim ends answered, or lost if a bug stopped it (its heartbeat would otherwise
+        keep it this process's for good)."""
+        status = LOST
+        try:
+            reply = self.answers.answer(command)
+            self.claims.sending(claim)
+            poster = OncePoster(
+                self.post_client,
+                command.channel_id,
+                answer_tag(claim.key) if claim.key else None,
+                claim.received_at,
+                check_first=claim.check_first,
+            )
+            deliver(
+                reply, client=client, respond=respond, channel_id=command.channel_id, charts=self.charts, poster=poster
+            )
+            status = ANSWERED
+        finally:
+            self.claims.finish(claim, status)
 
     # -- answers of stopped processes ------------------------------------------------------------
     def recover(self) -> int:

@@ -17,7 +17,7 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from bot.slack.intake import Intake, Reply
+from bot.slack.intake import Intake, Reply, refusal
 
 logger = logging.getLogger("microopt.slack")
 
@@ -70,15 +70,18 @@ class SlackAsgi:
         reply = self.intake.before_body(method, path, headers)
         if reply is None:
             raw = await self._body(receive)
-            if raw is None:
-                return  # the client went away, or stopped sending its body (gunicorn's timeout)
-            if len(raw) > self.intake.max_body:
+            if raw is None:  # the client went away, or stopped sending its body for gunicorn's `timeout`
+                reply = refusal(408, "its body did not arrive in full", path)
+            elif len(raw) > self.intake.max_body:
                 reply = self.intake.too_large(path)
             else:
                 query = scope.get("query_string", b"").decode("latin-1")
                 loop = asyncio.get_running_loop()
                 reply = await loop.run_in_executor(self._threads, self.intake.dispatch, raw, query, headers)
-        await _respond(send, reply, with_body=method != "HEAD")
+        try:
+            await _respond(send, reply, with_body=method != "HEAD")
+        except OSError:  # the client is gone (ASGI's http.disconnect): nothing to tell it
+            return
 
     async def _body(self, receive: Receive) -> bytes | None:
         """The body, or its first `max_body + 1` bytes when longer (no more is read); None if it never came."""
@@ -100,7 +103,7 @@ class SlackAsgi:
 async def _respond(send: Send, reply: Reply, with_body: bool = True) -> None:
     headers = [(name.encode("latin-1"), value.encode("latin-1")) for name, value in reply.headers]
     headers.append((b"content-length", str(len(reply.body)).encode()))
-    if reply.status in (400, 413):
+    if reply.status in (400, 408, 413):
         headers.append((b"connection", b"close"))  # what is left of the body is not read
     await send({"type": "http.response.start", "status": reply.status, "headers": headers})
     await send({"type": "http.response.body", "body": reply.body if with_body else b""})

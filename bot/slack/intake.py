@@ -55,7 +55,7 @@ class Reply:
 def refusal(status: int, why: str, path: str) -> Reply:
     """One log line for a refused request (never its body or headers), and its plain answer."""
     logger.warning("refused a request to %s with %s: %s", path, status, why)
-    words = {400: "bad request", 401: "unauthorized", 404: "not found", 405: "method not allowed", 413: "too large"}
+    words = {400: "bad request", 401: "unauthorized", 408: "request timeout", 413: "too large"}
     return Reply(status, words.get(status, "refused").encode())
 
 
