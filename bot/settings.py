@@ -33,6 +33,10 @@ class Settings(BaseSettings):
     slack_api_url: str = Field(default="https://slack.com/api/", validation_alias="SLACK_API_URL")
     slack_timeout_seconds: int = Field(default=10, ge=1, le=120, validation_alias="MICROOPT_SLACK_TIMEOUT")
     port: int = Field(default=3000, validation_alias="PORT")
+    # Serving (docs/slack.md): a request body past this is refused unread (413); a command's answer stays its
+    # process's this long without a heartbeat, then another process takes it over.
+    max_body_kb: int = Field(default=512, ge=16, le=10_240, validation_alias="MICROOPT_MAX_BODY_KB")
+    answer_lease_seconds: float = Field(default=30.0, gt=0, le=600, validation_alias="MICROOPT_ANSWER_LEASE_SECONDS")
 
     database_url: str = Field(default="sqlite:///microopt.db", validation_alias="DATABASE_URL")
 
