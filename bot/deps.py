@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache, partial
@@ -61,13 +62,19 @@ class Deps:
 
 
 def state_factory(settings: Settings) -> Callable[[], StateStore]:
+    lock = threading.Lock()  # two threads asking first must not open two stores (they race to make the schema)
+
     @cache
     def open_state() -> StateStore:
         from bot.state.store import StateStore  # SQLAlchemy is imported only when state is used
 
         return StateStore.open(settings.database_url)
 
-    return open_state
+    def state() -> StateStore:
+        with lock:
+            return open_state()
+
+    return state
 
 
 def slack_client_factory(settings: Settings) -> Callable[[], WebClient]:

@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
+from bot.channel_sheets import SheetGroup
 from bot.deps import Deps
 from bot.errors import NoDatabase
 from bot.schedules_by_channel import ChannelSchedule, effective_schedules
 from bot.state.digest_rows import DigestRow
 from bot.state.engine import NOT_ANSWERING
+from bot.state.history import source_id
 from bot.state.tables import FAILED, MISSED, UNKNOWN
 
 logger = logging.getLogger("microopt.digests")
@@ -44,12 +46,26 @@ class DigestTrouble:
     unchecked: bool = False  # the database did not answer
 
 
-def read_trouble(deps: Deps) -> DigestTrouble:
+def sheet_error_key(group: SheetGroup) -> str:
+    """Where a run keeps why it could not read `group`'s sheet: MICROOPT_SHEET's under SHEET_ERROR, as ever."""
+    return f"{SHEET_ERROR}:{source_id(group.spec)}" if group.linked else SHEET_ERROR
+
+
+def trouble_of(trouble: DigestTrouble, group: SheetGroup) -> DigestTrouble:
+    """The trouble of the channels that read `group`'s sheet: one client's channels never hear of another's."""
+    return replace(
+        trouble,
+        undelivered=tuple(u for u in trouble.undelivered if group.reads(u.row.channel)),
+        broken_schedules=tuple(s for s in trouble.broken_schedules if group.reads(s.channel)),
+    )
+
+
+def read_trouble(deps: Deps, error_key: str = SHEET_ERROR) -> DigestTrouble:
     """The last week's digests that did not arrive, schedules that do not parse, and a sheet digests could not
-    read; nothing without a database (no digests run without one)."""
+    read (kept under `error_key`); nothing without a database (no digests run without one)."""
     try:
         store = deps.state()
-        sheet_error = store.get_meta(SHEET_ERROR) or None
+        sheet_error = store.get_meta(error_key) or None
         schedules = effective_schedules(store.schedules())
         rows = store.problem_digests(deps.clock() - NOTES_WINDOW)
     except NoDatabase:

@@ -360,6 +360,8 @@ HELP_LINES = (
     (START_DIGESTS, "post a digest here on a schedule"),
     (f"`{COMMAND} schedule off`", "stop this channel's digest"),
     (f"`{COMMAND} schedule`", "show this channel's schedule"),
+    (f"`{COMMAND} connect <Google Sheet URL>`", "read this channel's verdicts from a sheet of its own"),
+    (f"`{COMMAND} connect`", "show which sheet this channel reads; `disconnect` goes back to the default"),
     (f"`{COMMAND} help`", "this message"),
 )
 

@@ -20,9 +20,10 @@ from functools import partial
 from typing import Any, Literal
 
 from analysis.models import ChannelRoute, Report, SheetData, Tab, TestResult
+from bot.channel_sheets import SheetChoice, SheetGroup, group_for, linked_routes, sheet_for
 from bot.deps import Deps
 from bot.digest_notes import trouble_sentences
-from bot.digest_record import read_trouble
+from bot.digest_record import read_trouble, sheet_error_key, trouble_of
 from bot.errors import UserFacingError
 from bot.render.blocks import (
     COMMAND,
@@ -37,13 +38,22 @@ from bot.render.chart import chart_filename, render_chart
 from bot.routing import Access, Where, access_for, channel_problems, names_unavailable, needs_names, same_campaign
 from bot.sentences import mention, no_match
 from bot.service import analysed, campaigns, narrow
+from bot.slack.connect_command import (
+    CONNECT,
+    ConnectReply,
+    ConnectRequest,
+    connect_channel,
+    disconnect_channel,
+    show_link,
+)
 from bot.slack.schedule_command import ScheduleRequest, handle_schedule_command
 from bot.slack_api.directory import NO_SLACK, ChannelNames
+from bot.sources.cache import source_key
 
 logger = logging.getLogger("microopt.slack")
 
 Visibility = Literal["in_channel", "ephemeral"]
-Verb = Literal["status", "sheet", "schedule", "help", "unknown"]
+Verb = Literal["status", "sheet", "schedule", "connect", "disconnect", "help", "unknown"]
 
 
 @dataclass(frozen=True)
@@ -80,13 +90,13 @@ class SlashCommand:
     @property
     def verb(self) -> Verb:
         word = self.text.split(" ", 1)[0].lower() if self.text else "status"
-        known: dict[str, Verb] = {"status": "status", "sheet": "sheet", "schedule": "schedule", "help": "help"}
-        return known.get(word, "unknown")
+        known: tuple[Verb, ...] = ("status", "sheet", "schedule", "connect", "disconnect", "help")
+        return next((verb for verb in known if verb == word), "unknown")
 
     @property
     def answered_later(self) -> bool:
         """Whether the answer comes after the acknowledgement (help is the acknowledgement itself)."""
-        return self.verb in ("status", "sheet", "schedule")
+        return self.verb in ("status", "sheet", "schedule", "connect", "disconnect")
 
     @property
     def argument(self) -> str:
@@ -141,8 +151,13 @@ TOO_LONG = (
 )
 
 
-def unrouted_sentence(where: str) -> str:
-    return f"No campaigns are routed to {where}. Add a row to the sheet's Channels tab."
+def unrouted_sentence(where: str, linked: bool = False) -> str:
+    if linked:
+        return f"No campaigns are routed to {where}. Add a row to its sheet's Channels tab."
+    return (
+        f"No campaigns are routed to {where}. Add a row to the sheet's Channels tab. For a sheet of its own "
+        f"here: {CONNECT}."
+    )
 
 
 FOREIGN = (
@@ -175,26 +190,33 @@ def first_reply(command: SlashCommand) -> Payload:
         return {**render_help(), "response_type": "ephemeral"}
     if command.verb == "unknown":
         return {**render_help(unknown=command.text), "response_type": "ephemeral"}
-    if command.verb in ("status", "sheet"):
+    if command.verb in ("status", "sheet") or (command.verb == "connect" and command.argument):
         return {"text": READING, "response_type": "ephemeral"}
     return {}
 
 
 class SharedReports:
     """One parse and analysis per sheet read: commands that got the same tabs (from the shared read behind
-    `Deps.read_tabs`) share the result instead of each analysing the sheet again."""
+    `Deps.read_tabs`) share the result instead of each analysing the sheet again. The last read of each of the
+    last `keep` sheets is kept (channels of many clients read many sheets)."""
 
-    def __init__(self) -> None:
+    def __init__(self, keep: int = 32) -> None:
         self._lock = threading.Lock()
-        self._last: tuple[list[Tab], SheetData, Report] | None = None
+        self._keep = keep
+        self._last: OrderedDict[str, tuple[list[Tab], SheetData, Report]] = OrderedDict()
 
     def get(self, deps: Deps, spec: str) -> tuple[SheetData, Report]:
         tabs = deps.read_tabs(spec)
+        key = source_key(spec)
         with self._lock:
-            if self._last is not None and self._last[0] is tabs:
-                return self._last[1], self._last[2]
+            last = self._last.get(key)
+            if last is not None and last[0] is tabs:
+                self._last.move_to_end(key)
+                return last[1], last[2]
             data, report = analysed(deps, tabs, spec)
-            self._last = (tabs, data, report)
+            self._last[key] = (tabs, data, report)
+            while len(self._last) > self._keep:
+                self._last.popitem(last=False)
             return data, report
 
 
@@ -258,31 +280,36 @@ class Answers:
     def names(self, routes: Sequence[ChannelRoute]) -> ChannelNames:
         return self.channel_names() if needs_names(routes) else ChannelNames()
 
-    def access(self, command: SlashCommand, routes: Sequence[ChannelRoute], names: ChannelNames) -> Access:
+    def access(
+        self, command: SlashCommand, routes: Sequence[ChannelRoute], names: ChannelNames, home_team: str | None
+    ) -> Access:
         """What this channel may see: `bot.routing.access_for`, with status's fallback to every campaign."""
         return access_for(
             routes,
             command.where_from,
             names=names.ids,
-            home_team=self.home_team(),
+            home_team=home_team,
             open_status=self.deps.settings.open_status,
             fallback_to_all=True,
         )
 
     def answer(self, command: SlashCommand) -> Answer:
         """Never raises: failures become a short message for the channel, the traceback goes to the log."""
-        handlers: dict[Verb, Callable[[SlashCommand], Answer]] = {
+        handlers: dict[Verb, Callable[[SlashCommand, Chosen], Answer]] = {
             "status": self.status,
             "sheet": self.sheet,
             "schedule": self.schedule,
+            "connect": self.connect,
+            "disconnect": self.disconnect,
         }
         handler = handlers.get(command.verb)
         if handler is None or command.too_long:
             return NOTHING  # the acknowledgement said it all
+        chosen = Chosen(self.deps, command.channel_id)
         try:
-            return handler(command)
+            return handler(command, chosen)
         except UserFacingError as error:
-            failed = failure_answer(f":warning: {escape(error)}", command, self.deps.settings.sheet)
+            failed = failure_answer(f":warning: {escape(error)}", command, chosen.spec)
             return self.alerts.tell_admins(failed, command, f"{escape(error)}")
         except Exception as error:
             reference = secrets.token_hex(3)
@@ -294,16 +321,19 @@ class Answers:
                 f"{type(error).__name__}, reference {reference}): try again in a minute, and if it keeps failing "
                 "give that reference to whoever runs microopt.",
                 command,
-                self.deps.settings.sheet,
+                chosen.spec,
             )
 
-    def status(self, command: SlashCommand) -> Answer:
-        spec = self.deps.settings.sheet
+    def status(self, command: SlashCommand, chosen: Chosen) -> Answer:
+        choice = chosen.choice()
+        spec = choice.spec
         data, report = self.reports.get(self.deps, spec)
-        names = self.names(data.channels)
-        access = self.access(command, data.channels, names)
+        routes = linked_routes(data.channels, [command.channel_id]) if choice.linked else data.channels
+        names = self.names(routes)
+        home = choice.link.team_id if choice.link is not None and choice.link.team_id else self.home_team()
+        access = self.access(command, routes, names, home)
         if access.reach in ("foreign", "unrouted"):
-            sentence = FOREIGN if access.reach == "foreign" else unrouted_sentence(command.where)
+            sentence = FOREIGN if access.reach == "foreign" else unrouted_sentence(command.where, choice.linked)
             if names.error is not None:
                 sentence += f" (Also: {escape(names_unavailable(names.error))}.)"
             return Answer(posts=(Post(render_notice(sentence)),), visibility="ephemeral")
@@ -311,9 +341,9 @@ class Answers:
         read_at = self.deps.last_read(spec) or self.deps.clock()
         return status_answer(selected, note, read_at, self.draw_chart)
 
-    def sheet(self, command: SlashCommand) -> Answer:
-        spec = self.deps.settings.sheet
-        notes = delivery_notes(self.deps)
+    def sheet(self, command: SlashCommand, chosen: Chosen) -> Answer:
+        spec = chosen.choice().spec
+        notes = delivery_notes(self.deps, group_for(self.deps, command.channel_id))
         try:
             data, report = self.reports.get(self.deps, spec)
         except UserFacingError as error:
@@ -336,16 +366,74 @@ class Answers:
         )
         return Answer(posts=tuple(Post(p) for p in payloads), visibility="ephemeral")
 
-    def schedule(self, command: SlashCommand) -> Answer:
+    def foreign(self, command: SlashCommand) -> bool:
+        """Whether the asker is of another workspace or organisation than the installing one."""
+        return command.team_id is not None and command.team_id != self.home_team()
+
+    def schedule(self, command: SlashCommand, chosen: Chosen) -> Answer:
         request = ScheduleRequest(
             channel_id=command.channel_id,
             channel_name=command.channel_name or "",
             text=command.argument,
             user_id=command.user_id,
-            foreign=command.team_id is not None and command.team_id != self.home_team(),
+            foreign=self.foreign(command),
         )
         reply = handle_schedule_command(self.deps, request)
         return Answer(posts=(Post(render_notice(reply)),), visibility="in_channel")
+
+    def connect_request(self, command: SlashCommand) -> ConnectRequest:
+        return ConnectRequest(
+            channel_id=command.channel_id,
+            channel_name=command.channel_name or "",
+            user_id=command.user_id,
+            text=command.argument,
+            team_id=command.team_id,
+            foreign=self.foreign(command),
+        )
+
+    def connect(self, command: SlashCommand, chosen: Chosen) -> Answer:
+        request = self.connect_request(command)
+        if not command.argument:
+            reply = show_link(self.deps, request)
+        else:
+            reply = connect_channel(self.deps, request, partial(self.reports.get, self.deps), self.see)
+        return connect_answer(reply)
+
+    def disconnect(self, command: SlashCommand, chosen: Chosen) -> Answer:
+        return connect_answer(disconnect_channel(self.deps, self.connect_request(command)))
+
+    def see(self, routes: tuple[ChannelRoute, ...], where: Where, home_team: str | None) -> Access:
+        """What `where` sees of a sheet it was just connected to (the asker is of the installing workspace)."""
+        return access_for(
+            routes,
+            where,
+            names=self.names(routes).ids,
+            home_team=home_team or self.home_team(),
+            open_status=self.deps.settings.open_status,
+        )
+
+
+class Chosen:
+    """The sheet a command's channel reads, looked up once, when a handler first needs it (and known afterwards
+    to the failure path, which must keep that sheet's key out of the channel)."""
+
+    def __init__(self, deps: Deps, channel_id: str) -> None:
+        self._deps = deps
+        self._channel_id = channel_id
+        self._choice: SheetChoice | None = None
+
+    def choice(self) -> SheetChoice:
+        if self._choice is None:
+            self._choice = sheet_for(self._deps, self._channel_id)
+        return self._choice
+
+    @property
+    def spec(self) -> str:
+        return self._choice.spec if self._choice is not None else self._deps.settings.sheet
+
+
+def connect_answer(reply: ConnectReply) -> Answer:
+    return Answer(posts=(Post(render_notice(reply.text)),), visibility="in_channel" if reply.public else "ephemeral")
 
 
 class AdminAlerts:
@@ -450,6 +538,6 @@ def status_answer(report: Report, note: str | None, read_at: dt.datetime, draw_c
 
 
 # -- sheet ---------------------------------------------------------------------------------------
-def delivery_notes(deps: Deps) -> list[str]:
-    """Recent digest trouble from the digest record, in Slack's escaping."""
-    return [escape(note) for note in trouble_sentences(read_trouble(deps))]
+def delivery_notes(deps: Deps, group: SheetGroup) -> list[str]:
+    """Recent digest trouble of the channels that read `group`'s sheet, in Slack's escaping."""
+    return [escape(note) for note in trouble_sentences(trouble_of(read_trouble(deps, sheet_error_key(group)), group))]
