@@ -29,6 +29,7 @@ from analysis.models import Cell, NumberFormat, Tab
 from analysis.reading.cells import shows_currency
 from bot.errors import SheetUnavailable
 from bot.settings import Settings
+from bot.sources import google_key
 from bot.sources.google_credentials import load_credentials
 from bot.sources.google_errors import Action, Context, unavailable
 from bot.sources.google_http import SheetsHTTPClient, status_of
@@ -36,6 +37,7 @@ from bot.sources.merges import fill_vertical_merges
 
 logger = logging.getLogger("microopt.sheets")
 T = TypeVar("T")
+LINKED = "the link given to /microopt connect"  # what names a sheet other than MICROOPT_SHEET
 
 # With a field mask, `includeGridData` is ignored and the grid data the mask names is returned: here each
 # cell's user-entered number format alone (cells without one come back as `{}`), so a Spend column of plain
@@ -179,6 +181,7 @@ class GoogleSheets:
             timeout=self.settings.sheets_timeout_seconds,
             action=action,
             editor=self.settings.write_verdicts,
+            named_by="MICROOPT_SHEET" if google_key(self.settings.sheet) == key else LINKED,
         )
 
     def fail(self, error: BaseException, key: str, action: Action) -> SheetUnavailable:

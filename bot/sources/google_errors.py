@@ -30,6 +30,11 @@ class Context:
     timeout: float
     action: Action = "read"
     editor: bool = False  # write-back is on, so the account needs Editor access
+    named_by: str = "MICROOPT_SHEET"  # what named the sheet: the setting, or a channel's link
+
+    @property
+    def check(self) -> str:
+        return f"check {self.named_by}"
 
     @property
     def role(self) -> str:
@@ -62,7 +67,7 @@ def _api_sentence(error: APIError, ctx: Context) -> str:
                 "check MICROOPT_SHEETS_ENDPOINT (leave it unset for Google itself)."
             )
         return (
-            f"No Google Sheet has the key {ctx.key}: check MICROOPT_SHEET (copy the sheet's URL from the "
+            f"No Google Sheet has the key {ctx.key}: {ctx.check} (copy the sheet's URL from the "
             "browser's address bar), or whether the sheet was deleted."
         )
     if status == 403 and _api_disabled(error):
@@ -99,7 +104,7 @@ def _api_sentence(error: APIError, ctx: Context) -> str:
     return (
         f"Google Sheets refused to {ctx.action} the sheet {ctx.key} (HTTP {status}"
         + (f": {message}" if message else "")
-        + "): check MICROOPT_SHEET and the sheet's tabs."
+        + f"): {ctx.check} and the sheet's tabs."
     )
 
 

@@ -165,3 +165,11 @@ def test_a_sheet_with_nothing_to_test_is_linked_and_says_why(clients: Clients) -
 
     assert "connected #beta-results to a Google Sheet of its own. It has no tests yet:" in said
     assert clients.link("C0BETA") is not None
+
+
+def test_a_key_no_sheet_has_names_the_link_not_the_setting(clients: Clients) -> None:
+    said = clients.ask("connect Gone0123456789abcdefghijklmnopqrstuvwxyzABCD", "C0BETA")
+
+    assert "No Google Sheet has the key Gone0123456789abcdefghijklmnopqrstuvwxyzABCD: check the link given to " in said
+    assert "MICROOPT_SHEET" not in said
+    assert clients.link("C0BETA") is None
