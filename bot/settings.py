@@ -26,6 +26,11 @@ class Settings(BaseSettings):
     sheets_timeout_seconds: float = Field(default=20.0, gt=0, validation_alias="MICROOPT_SHEETS_TIMEOUT")
     sheets_attempts: int = Field(default=4, ge=1, validation_alias="MICROOPT_SHEETS_ATTEMPTS")
     write_verdicts: bool = Field(default=False, validation_alias="MICROOPT_WRITE_VERDICTS")
+    # Read requests this process sends to Google a minute (bot/sources/quota.py): Google allows 60 per service
+    # account; what is left is for the other processes signed in with the same account.
+    sheets_reads_per_minute: int = Field(
+        default=50, ge=1, le=10_000, validation_alias="MICROOPT_SHEETS_READS_PER_MINUTE"
+    )
 
     slack_bot_token: str | None = Field(default=None, validation_alias="SLACK_BOT_TOKEN", repr=False)
     slack_signing_secret: str | None = Field(default=None, validation_alias="SLACK_SIGNING_SECRET", repr=False)

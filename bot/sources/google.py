@@ -34,6 +34,7 @@ from bot.sources.google_credentials import load_credentials
 from bot.sources.google_errors import Action, Context, unavailable
 from bot.sources.google_http import SheetsHTTPClient, status_of
 from bot.sources.merges import fill_vertical_merges
+from bot.sources.quota import ReadQuota
 
 logger = logging.getLogger("microopt.sheets")
 T = TypeVar("T")
@@ -142,10 +143,13 @@ class GoogleSheets:
         *,
         backoff: wait_base | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        quota: ReadQuota | None = None,
     ) -> None:
         self.settings = settings
         self._backoff = backoff
         self._sleep = sleep
+        # Every read request waits for Google's per-minute quota; shared by every thread of the process.
+        self.quota = quota or ReadQuota(settings.sheets_reads_per_minute)
         self._lock = threading.Lock()
         self._client: SheetsHTTPClient | None = None
         self._email = ""
@@ -164,6 +168,7 @@ class GoogleSheets:
                     attempts=self.settings.sheets_attempts,
                     backoff=self._backoff,
                     sleep=self._sleep,
+                    quota=self.quota,
                 )
             return self._client
 
@@ -190,7 +195,8 @@ class GoogleSheets:
         return problem
 
     def call(self, key: str, action: Action, request: Callable[[SheetsHTTPClient], T]) -> T:
-        """Run one request (retried inside the client); after the last try, one sentence."""
+        """Run one request (retried inside the client, each read try within the quota); after the last try, one
+        sentence."""
         client = self.client()
         try:
             return request(client)

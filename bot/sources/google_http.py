@@ -1,4 +1,4 @@
-"""gspread's HTTP client with the three things it lacks: a configurable endpoint, timeouts, and bounded retries.
+"""gspread's HTTP client with what it lacks: a configurable endpoint, timeouts, bounded retries, and a read quota.
 
 gspread sends every call, Sheets and Drive alike, through `HTTPClient.request(method, url, ...)` with URLs
 built from constants in `gspread.urls` (`https://sheets.googleapis.com/v4/spreadsheets/...`). Those constants
@@ -7,7 +7,8 @@ are copied into each gspread module at import, so patching them is unreliable an
 place, per client. There, each URL is moved onto `MICROOPT_SHEETS_ENDPOINT`, each request gets a timeout
 (gspread sets none), and transient failures (429, 5xx, timeouts, dropped connections) are retried a bounded
 number of times with exponential backoff and jitter through tenacity. gspread's own `BackOffHTTPClient` is
-not used: it retries forever.
+not used: it retries forever. Each try of a read (a GET) first waits for Google's per-minute read quota
+(`bot.sources.quota`), shared by every client of the process that is given the same `ReadQuota`.
 
 microopt needs only the Sheets API, so a call for any other Google host (Drive) is refused rather than sent
 around the endpoint setting.
@@ -27,6 +28,8 @@ from gspread.exceptions import APIError
 from gspread.http_client import FileType, HTTPClient, ParamsType
 from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt, wait_exponential_jitter
 from tenacity.wait import wait_base
+
+from bot.sources.quota import ReadQuota
 
 logger = logging.getLogger("microopt.sheets")
 
@@ -109,6 +112,14 @@ def _log_retry(retry_state: RetryCallState) -> None:
     )
 
 
+def _paced(send: Callable[..., requests.Response], quota: ReadQuota) -> Callable[..., requests.Response]:
+    def within_quota(*args: Any, **kwargs: Any) -> requests.Response:
+        quota.take()
+        return send(*args, **kwargs)
+
+    return within_quota
+
+
 class SheetsHTTPClient(HTTPClient):
     """A gspread `HTTPClient` bound to one endpoint, with a timeout and bounded retries on every request."""
 
@@ -121,8 +132,10 @@ class SheetsHTTPClient(HTTPClient):
         attempts: int,
         backoff: wait_base | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        quota: ReadQuota | None = None,
     ) -> None:
         super().__init__(credentials)
+        self.quota = quota
         self.endpoint = endpoint.rstrip("/")
         self.attempts = attempts
         self.set_timeout(timeout)
@@ -155,6 +168,8 @@ class SheetsHTTPClient(HTTPClient):
     ) -> requests.Response:
         url = self.url_for(endpoint)
         send = super().request
+        if self.quota is not None and method.upper() == "GET":  # Google's read quota counts every try
+            send = _paced(send, self.quota)
         # A copy per call: tenacity keeps per-run state on the Retrying object, and reads run concurrently.
         return self._retrying.copy()(
             send, method, url, params=params, data=data, json=json, files=files, headers=headers

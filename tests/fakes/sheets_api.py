@@ -10,7 +10,8 @@ a real JWT-bearer exchange (the assertion's RS256 signature is checked against t
 - `POST /v4/spreadsheets/{key}:batchUpdate`       addSheet, appendDimension, updateCells (atomic)
 
 with Google's error bodies for 401/403/404/429, sharing per service-account email (reader or writer), scope
-checks, scripted failures and delays, and a record of every request.
+checks, scripted failures and delays, Google's per-minute read quota (`read_quota`, counted on an injectable
+`clock`), and a record of every request (refused ones are not recorded: `over_quota` counts them).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ import socket
 import threading
 import time
 from collections import defaultdict, deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -38,6 +40,7 @@ READ_SCOPE = "https://www.googleapis.com/auth/spreadsheets.readonly"
 WRITE_SCOPE = "https://www.googleapis.com/auth/spreadsheets"
 GOOGLE_TOKEN_AUDIENCE = "https://oauth2.googleapis.com/token"  # what google-auth signs, whatever token_uri is
 ROUTES = ("token", "metadata", "batchGet", "valuesGet", "batchUpdate")
+READ_ROUTES = ("metadata", "batchGet", "valuesGet")  # what Google counts as read requests
 
 
 # -- service-account keys ----------------------------------------------------------------------------
@@ -178,8 +181,18 @@ def _range_title(a1_range: str) -> str:
 
 # -- the server ----------------------------------------------------------------------------------------
 class SheetsStandIn:
-    def __init__(self, public_key: rsa.RSAPublicKey | None = None) -> None:
+    def __init__(
+        self,
+        public_key: rsa.RSAPublicKey | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        read_quota: int | None = None,
+    ) -> None:
         self.public_key = public_key
+        # Google's per-minute read quota, where a test sets one: a read past `read_quota` in the last 60 s of
+        # `clock` is refused with Google's 429 (and counted in `over_quota`).
+        self.clock = clock
+        self.read_quota = read_quota
+        self.over_quota = 0
         self.spreadsheets: dict[str, Spreadsheet] = {}
         self.calls: list[Call] = []
         self.grants: dict[str, Grant] = {}
@@ -474,7 +487,13 @@ class SheetsStandIn:
     ) -> Scripted:
         route, key = self._route(method, path)
         with self._lock:
-            self.calls.append(Call(route, method, path, params, headers, body, time.monotonic()))
+            now = self.clock()
+            if self.read_quota is not None and route in READ_ROUTES:
+                recent = sum(1 for c in self.calls if c.route in READ_ROUTES and now - c.at < 60)
+                if recent >= self.read_quota:
+                    self.over_quota += 1
+                    return rate_limited()
+            self.calls.append(Call(route, method, path, params, headers, body, now))
             delay = self._delays[route].popleft() if self._delays[route] else 0.0
             scripted = self._script[route].popleft() if self._script[route] else None
         if delay:
