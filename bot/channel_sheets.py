@@ -20,7 +20,9 @@ from bot.routing import ALL_CAMPAIGNS, Names, channel_id_of
 from bot.sources import google_key
 from bot.sources.cache import source_key
 from bot.state.engine import NOT_ANSWERING
+from bot.state.history import source_id
 from bot.state.links import SheetLink, all_links, link_of
+from bot.state.store import StateStore
 
 logger = logging.getLogger("microopt.sheets")
 
@@ -124,6 +126,20 @@ def routes_of(group: SheetGroup, routes: Sequence[ChannelRoute], names: Names) -
         return tuple(route for route in routes if channel_id_of(route.channel, names) not in group.elsewhere)
     own = [route for route in routes if channel_id_of(route.channel, names) in group.channels]
     return tuple(own) if routes else linked_routes((), group.channels)
+
+
+SYNCED_PREFIX = "schedules_synced_at:"  # + the sheet's source id: when its Channels tab was last mirrored
+
+
+def synced_key(spec: str) -> str:
+    """The meta key of when the digests last mirrored `spec`'s Channels tab into the schedules."""
+    return SYNCED_PREFIX + source_id(spec)
+
+
+def schedules_changed(store: StateStore, spec: str) -> None:
+    """The channels that read `spec` changed (one was connected or disconnected): the next digest run mirrors its
+    Channels tab again, whatever MICROOPT_SCHEDULE_SYNC_MINUTES says."""
+    store.set_meta(synced_key(spec), "")
 
 
 def sheet_key(text: str) -> str | None:

@@ -1,4 +1,4 @@
-"""Channel digests: find the channels due now, read the sheet once, analyse once, post to each channel.
+"""Channel digests: find the channels due now, read each of their sheets once, analyse once, post to each channel.
 
 `post_digests(deps, now)` is the whole scheduled job; the scheduler only calls it every minute, and the
 tests call it directly with an injected clock. Every slot (channel, scheduled time) is claimed in the
@@ -18,76 +18,26 @@ import logging
 from collections.abc import Callable
 from functools import partial
 
-from analysis.models import Report, SheetData
 from bot.deps import Deps
-from bot.digest_notes import already_posting, names_wait, no_such_channel, sheet_unread
+from bot.digest_notes import already_posting, no_such_channel
 from bot.digest_outcomes import DigestRun, Outcome
 from bot.digest_pacing import PACER, ChannelPacer
-from bot.digest_planning import plan_run
-from bot.digest_record import SHEET_ERROR, label
-from bot.digest_routing import Routing, channel_digest
-from bot.digest_runner import in_threads, make_runner
+from bot.digest_planning import Job, plan_run
+from bot.digest_record import label
+from bot.digest_routing import channel_digest
+from bot.digest_runner import Runner, in_threads, make_runner
+from bot.digest_sheets import RunSheets
 from bot.errors import DatabaseUnavailable, UserFacingError
-from bot.routing import channel_id_of, needs_names, parse_channel
-from bot.schedules_by_channel import renamed_keys, schedule_for, sheet_schedules
-from bot.service import full_report, load_sheet
-from bot.slack_api.directory import ChannelNames, list_channel_names
-from bot.state.channels import rekey_channels
+from bot.routing import channel_id_of, parse_channel
+from bot.schedules_by_channel import schedule_for
+from bot.slack_api.directory import list_channel_names
 from bot.state.engine import NOT_ANSWERING, unavailable_sentence
 from bot.state.store import StateStore
-from bot.state.tables import FORCED, SHEET
+from bot.state.tables import FORCED
 
 logger = logging.getLogger("microopt.digests")
 
 __all__ = ["ChannelPacer", "DigestRun", "Outcome", "post_channel_digest", "post_digests"]
-
-
-def _sync_due(store: StateStore, now: dt.datetime, deps: Deps) -> bool:
-    synced = store.sheet_synced_at()
-    return synced is None or now - synced >= dt.timedelta(minutes=deps.settings.schedule_sync_minutes)
-
-
-def _read_sheet(deps: Deps, store: StateStore, now: dt.datetime) -> tuple[SheetData | None, str | None]:
-    try:
-        data = load_sheet(deps)
-    except UserFacingError as error:
-        logger.warning("digests could not read the sheet: %s", error)
-        sentence = sheet_unread(now, str(error))
-        store.set_meta(SHEET_ERROR, sentence)
-        return None, sentence
-    except Exception:
-        logger.exception("digests could not read the sheet")
-        sentence = sheet_unread(now, None)
-        store.set_meta(SHEET_ERROR, sentence)
-        return None, sentence
-    if store.get_meta(SHEET_ERROR):
-        store.set_meta(SHEET_ERROR, "")
-    return data, None
-
-
-def channel_names(deps: Deps, data: SheetData) -> ChannelNames:
-    """The Channels tab's names resolved to IDs, asked of Slack only when a row names a channel."""
-    return list_channel_names(deps.slack_client()) if needs_names(data.channels) else ChannelNames()
-
-
-def sync_schedules(deps: Deps, data: SheetData, names: ChannelNames, now: dt.datetime | None = None) -> None:
-    """Mirror the Channels tab's Schedule/Timezone columns into the database, keyed by channel ID.
-
-    Not while names cannot be looked up: the rows named by name would look removed, and come back later
-    with their schedule restarted. A database keyed by names (schema 3) moves its history to the IDs.
-    """
-    if names.error is not None:
-        return
-    store = deps.state()
-    wanted = sheet_schedules(data.channels, deps.settings.timezone, names.ids)
-    keyed_by_name = {row.channel for row in store.schedules() if row.source == SHEET}
-    rekey_channels(store, {old: new for old, new in renamed_keys(wanted).items() if old in keyed_by_name})
-    store.sync_sheet_schedules(wanted, now or deps.clock())
-
-
-def _analyse(deps: Deps, data: SheetData) -> Report:
-    """The same report as `/microopt status`, so digests also refresh the sheet's Verdicts tab."""
-    return full_report(deps, data)
 
 
 def _database_guard(deps: Deps) -> DatabaseUnavailable:
@@ -106,10 +56,11 @@ def post_digests(
     """Post every digest due at `now` (missed slots within the grace period, failed ones whose retry has come
     and ones a stopped run left included), each slot once, and end the slots whose window closed.
 
-    The sheet is read at most once: to refresh the schedules from the Channels tab when they are older
-    than MICROOPT_SCHEDULE_SYNC_MINUTES, and for the digests themselves when any is due. A database that
-    stops answering ends the run with DatabaseUnavailable (one sentence; the next run reconciles). `sleep`
-    is what waits between tries of one message (tests pass one that does not sleep).
+    Each sheet (MICROOPT_SHEET and those linked to channels, `bot.digest_sheets`) is read at most once: to
+    refresh the schedules from its Channels tab when they are older than MICROOPT_SCHEDULE_SYNC_MINUTES (a few
+    sheets a run; every one with `refresh_schedules`, none with False), and for its channels' digests when any
+    is due. A database that stops answering ends the run with DatabaseUnavailable (one sentence; the next run
+    reconciles). `sleep` is what waits between tries of one message (tests pass one that does not sleep).
     """
     try:
         return _post_digests(deps, now or deps.clock(), dry_run, pacer or PACER, refresh_schedules, sleep)
@@ -130,51 +81,48 @@ def _post_digests(
     grace = dt.timedelta(hours=settings.digest_grace_hours)
     lease = dt.timedelta(seconds=settings.digest_lease_seconds)
     run = DigestRun(now)
-    data: SheetData | None = None
-    names: ChannelNames | None = None
-    if refresh_schedules or (refresh_schedules is None and _sync_due(store, now, deps)):
-        data, run.problem = _read_sheet(deps, store, now)
-        run.sheet_read = True
-        if data is not None:
-            names = channel_names(deps, data)
-            sync_schedules(deps, data, names, now)
+    sheets = RunSheets(deps, store, now)
+    if refresh_schedules:
+        sheets.sync(sheets.groups)
+    elif refresh_schedules is None:
+        sheets.sync(sheets.due())
     plan = plan_run(store, now, grace, lease)
     run.due, run.waiting = len(plan.jobs), plan.waiting
     if dry_run:
         plan.closing = []
-    if not plan.jobs and not plan.closing:
-        return run
-    if plan.jobs and data is None and not run.sheet_read:
-        data, run.problem = _read_sheet(deps, store, now)
-        run.sheet_read = True
-    if data is not None and plan.jobs:
-        names = names or channel_names(deps, data)
-        if names.error is not None:
-            # Due slots are not claimed: a digest now would miss the campaigns of every row named by name.
-            run.problem = names_wait(names.error)
-            store.set_meta(SHEET_ERROR, run.problem)
-            data = None
-    runner = make_runner(deps, store, now, pacer, settings.digest_skip_empty, sleep)
-    tasks: list[Callable[[], Outcome | None]] = [partial(runner.close, row) for row in plan.closing]
-    if data is not None and names is not None:
-        routing = Routing(_analyse(deps, data), data, names)
+    if plan.jobs or plan.closing:
+        runner = make_runner(deps, store, now, pacer, settings.digest_skip_empty, sleep)
+        tasks: list[Callable[[], Outcome | None]] = [partial(runner.close, row) for row in plan.closing]
         if dry_run:
-            for job in plan.jobs:
-                found = job.found
-                digest = channel_digest(
-                    store, routing, found.channel, found.target, found.channel_id, found.channel_name, found.timezone
-                )
-                run.outcomes.append(
-                    Outcome(found.channel, found.target, job.slot, "preview", new=digest.new, digest=digest)
-                )
+            run.outcomes.extend(o for job in plan.jobs if (o := _preview(store, sheets, job)) is not None)
+            run.sheet_read, run.problem = sheets.read_any, sheets.problem
             return run
-        tasks.extend(partial(runner.post, job, routing) for job in plan.jobs)
-    # else: the sheet could not be read; due slots are not claimed, and the next run tries again
-    with runner.poster.keeper:
-        run.outcomes.extend(in_threads(runner, tasks))
+        # Each job reads its sheet (once per run, within Google's quota) on the posting threads, so the digests
+        # of the first sheets go out while later ones wait for the quota; a job whose sheet could not be used
+        # is not claimed, and the next run tries again.
+        tasks.extend(partial(_post_job, runner, sheets, job) for job in plan.jobs)
+        with runner.poster.keeper:
+            run.outcomes.extend(in_threads(runner, tasks))
+    run.sheet_read, run.problem = sheets.read_any, sheets.problem
     for outcome in run.outcomes:
         logger.info("digest %s for %s (slot %s)", outcome.status, outcome.target, outcome.slot_at.isoformat())
     return run
+
+
+def _post_job(runner: Runner, sheets: RunSheets, job: Job) -> Outcome | None:
+    routing = sheets.routing(sheets.group_of(job.found.channel))
+    return None if routing is None else runner.post(job, routing)
+
+
+def _preview(store: StateStore, sheets: RunSheets, job: Job) -> Outcome | None:
+    found = job.found
+    routing = sheets.routing(sheets.group_of(found.channel))
+    if routing is None:
+        return None
+    digest = channel_digest(
+        store, routing, found.channel, found.target, found.channel_id, found.channel_name, found.timezone
+    )
+    return Outcome(found.channel, found.target, job.slot, "preview", new=digest.new, digest=digest)
 
 
 def post_channel_digest(
@@ -206,22 +154,24 @@ def _post_channel_digest(
     if not ref.channel_id and not ref.name:
         raise UserFacingError(f"“{channel}” is not a channel: give #name, name or a channel ID such as C0123ABCD.")
     run = DigestRun(now, due=1)
-    data, run.problem = _read_sheet(deps, store, now)
-    run.sheet_read = True
-    if data is None:
-        return run
-    # A channel asked for by name needs Slack's names even when the sheet writes only IDs.
-    names = channel_names(deps, data) if ref.channel_id else list_channel_names(deps.slack_client())
-    key = channel_id_of(channel, names.ids)
-    if key is None:
-        run.problem = no_such_channel(channel, names.error)
-        return run
+    key = ref.channel_id
+    if key is None:  # a channel asked for by name needs Slack's names, whatever its sheet writes
+        names = list_channel_names(deps.slack_client())
+        key = channel_id_of(channel, names.ids)
+        if key is None:
+            run.problem = no_such_channel(channel, names.error)
+            return run
+    sheets = RunSheets(deps, store, now)
+    group = sheets.group_of(key)
     if not dry_run:
-        sync_schedules(deps, data, names, now)
+        sheets.sync([group])
+    routing = sheets.routing(group)
+    run.sheet_read, run.problem = sheets.read_any, sheets.problem
+    if routing is None:
+        return run
     known = schedule_for(store.schedules(), key)
     name = known.channel_name if known else ref.name
     timezone = known.timezone if known else deps.settings.timezone
-    routing = Routing(_analyse(deps, data), data, names)
     digest = channel_digest(store, routing, key, key, key, name, timezone)
     if dry_run:
         run.outcomes.append(Outcome(key, key, now, "preview", new=digest.new, digest=digest, kind=FORCED))

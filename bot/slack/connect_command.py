@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from analysis.models import ChannelRoute, Report, SheetData
-from bot.channel_sheets import linked_routes, sheet_for, sheet_key
+from bot.channel_sheets import linked_routes, schedules_changed, sheet_for, sheet_key
 from bot.deps import Deps
 from bot.errors import UserFacingError
 from bot.render.blocks import COMMAND, escape, sheet_link
@@ -23,11 +23,9 @@ from bot.routing import Access, Where
 from bot.sentences import counted, mention, shorten
 from bot.service import campaigns
 from bot.state.links import link_channel, unlink_channel
-from bot.state.store import StateStore
 
 logger = logging.getLogger("microopt.slack")
 
-SYNCED_AT = "sheet_synced_at"  # the meta key of the last schedule sync: emptied, the next digest run syncs
 CONNECT = f"`{COMMAND} connect <Google Sheet URL>`"
 NOT_AN_ADMIN = (
     "Only the people in MICROOPT_ADMINS connect a channel to a sheet; ask one of them, or ask whoever runs microopt."
@@ -122,8 +120,10 @@ def connect_channel(deps: Deps, request: ConnectRequest, read: ReadSheet, see: S
     except UserFacingError as error:
         logger.info("connect in %s: the sheet could not be read (%s)", request.channel_id, error)
         return ConnectReply(unreadable(str(error)))
+    was = sheet_for(deps, request.channel_id)
     before = link_channel(store, request.channel_id, request.team_id, key, request.user_id, deps.clock())
-    _schedules_changed(store)
+    schedules_changed(store, was.spec)
+    schedules_changed(store, key)
     logger.info("channel %s connected to a sheet by %s", request.channel_id, request.user_id or "someone")
     routes = linked_routes(data.channels, [request.channel_id])
     access = see(routes, Where(request.channel_id, request.channel_name, request.team_id), request.team_id)
@@ -161,13 +161,9 @@ def disconnect_channel(deps: Deps, request: ConnectRequest) -> ConnectReply:
     removed = unlink_channel(store, request.channel_id, request.user_id, deps.clock())
     if removed is None:
         return ConnectReply(f"{request.where} is not connected to a sheet of its own: it reads {DEFAULT_SHEET}.")
-    _schedules_changed(store)
+    schedules_changed(store, removed.sheet)
+    schedules_changed(store, deps.settings.sheet)
     logger.info("channel %s disconnected from its sheet by %s", request.channel_id, request.user_id or "someone")
     return ConnectReply(
         f"{request.by} disconnected {request.where} from its sheet: it reads {DEFAULT_SHEET} again.", public=True
     )
-
-
-def _schedules_changed(store: StateStore) -> None:
-    """The channel's digests now follow another sheet's Channels tab: the next digest run reads it again."""
-    store.set_meta(SYNCED_AT, "")

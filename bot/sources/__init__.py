@@ -2,28 +2,18 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from analysis.models import Tab
 from bot.settings import Settings
+from bot.sources.keys import google_key
 from bot.sources.local import read_local
+
+__all__ = ["google_key", "read_tabs"]
 
 if TYPE_CHECKING:
     from bot.sources.google import GoogleSheets
-
-_GOOGLE_URL = re.compile(r"docs\.google\.com/spreadsheets/d/(?P<key>[A-Za-z0-9_-]+)")
-_GOOGLE_KEY = re.compile(r"^[A-Za-z0-9_-]{25,}$")
-
-
-def google_key(spec: str) -> str | None:
-    """The spreadsheet key of a Google Sheet URL or bare key; None for a local path."""
-    if match := _GOOGLE_URL.search(spec):
-        return match["key"]
-    if _GOOGLE_KEY.match(spec.strip()) and "." not in spec and "/" not in spec:
-        return spec.strip()
-    return None
 
 
 def read_tabs(spec: str, settings: Settings, google: Callable[[], GoogleSheets] | None = None) -> list[Tab]:

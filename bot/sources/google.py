@@ -29,10 +29,10 @@ from analysis.models import Cell, NumberFormat, Tab
 from analysis.reading.cells import shows_currency
 from bot.errors import SheetUnavailable
 from bot.settings import Settings
-from bot.sources import google_key
 from bot.sources.google_credentials import load_credentials
 from bot.sources.google_errors import Action, Context, unavailable
 from bot.sources.google_http import SheetsHTTPClient, status_of
+from bot.sources.keys import google_key
 from bot.sources.merges import fill_vertical_merges
 from bot.sources.quota import ReadQuota
 
