@@ -18,3 +18,11 @@ def store(database_url: str) -> Iterator[StateStore]:
     opened = StateStore.open(database_url, worker="test-worker")
     yield opened
     opened.close()
+
+
+@pytest.fixture(scope="session")
+def rsa_key():
+    """One service-account key pair for the session (generating one takes a moment)."""
+    from tests.fakes.sheets_api import new_rsa_key
+
+    return new_rsa_key()

@@ -37,11 +37,3 @@ def write_sheet(tmp_path: Path) -> Callable[..., Path]:
 def book(tmp_path: Path) -> Path:
     """Campaigns.xlsx with Results and Channels tabs."""
     return write_book(tmp_path / "campaigns.xlsx")
-
-
-@pytest.fixture(scope="session")
-def rsa_key():
-    """One service-account key pair for the session (generating one takes a moment)."""
-    from tests.fakes.sheets_api import new_rsa_key
-
-    return new_rsa_key()

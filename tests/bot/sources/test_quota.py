@@ -10,27 +10,7 @@ from bot.errors import SheetUnavailable
 from bot.sources.google import GoogleSheets
 from bot.sources.quota import ReadQuota
 from tests.bot.sources.conftest import EMAIL, KEY
-
-
-class VirtualTime:
-    """A clock that moves only when someone sleeps on it (thread-safe)."""
-
-    def __init__(self) -> None:
-        self.now = 0.0
-        self._lock = threading.Lock()
-
-    def __call__(self) -> float:
-        with self._lock:
-            return self.now
-
-    def sleep(self, seconds: float) -> None:
-        with self._lock:
-            self.now += seconds
-
-
-def most_in_a_minute(times: list[float]) -> int:
-    times = sorted(times)
-    return max((sum(1 for t in times if start <= t < start + 60) for start in times), default=0)
+from tests.fakes.virtual_time import VirtualTime, most_in_a_minute
 
 
 def test_a_burst_up_to_the_quota_goes_at_once_and_the_next_waits_for_the_oldest() -> None:
