@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import shutil
@@ -13,6 +14,8 @@ import typer
 
 from analysis.models import Report
 from bot.cli.options import DebugOption, SetupOption, SheetOption, load_deps, one_shot, parse_day, run_for_user
+from bot.deps import Deps
+from bot.errors import UserFacingError
 from bot.render.untested import untested_sentences
 from bot.sentences import no_match
 from bot.service import campaigns, narrow, status_report
@@ -38,6 +41,14 @@ def register(app: typer.Typer) -> None:
         as_of: Annotated[
             str | None, typer.Option("--as-of", help="Only rows dated up to this day (YYYY-MM-DD).")
         ] = None,
+        channel: Annotated[
+            str | None,
+            typer.Option(
+                "--channel",
+                help="What this Slack channel sees (an ID such as C0123ABCD, or #name): its own sheet or "
+                "MICROOPT_SHEET, narrowed to the campaigns routed there.",
+            ),
+        ] = None,
         history: Annotated[
             bool,
             typer.Option(
@@ -50,9 +61,15 @@ def register(app: typer.Typer) -> None:
         """Verdicts for every test in the sheet. Exits 1 when nothing was tested, saying why per tab."""
         day = parse_day(as_of)
 
+        if channel is not None and sheet is not None:
+            raise typer.BadParameter("--channel reads the channel's own sheet: leave out --sheet.")
+
         def run() -> bool:
             with one_shot():
-                whole = status_report(load_deps(setup), sheet=sheet, as_of=day, record=history)
+                if channel is None:
+                    whole = status_report(load_deps(setup), sheet=sheet, as_of=day, record=history)
+                else:
+                    whole = channel_report(load_deps(setup), channel, day, history, output)
                 report = narrow(whole, campaign)
                 note = no_match(campaign, campaigns(whole)) if campaign and whole.tests and not report.tests else None
                 write(report, output, note)
@@ -64,6 +81,18 @@ def register(app: typer.Typer) -> None:
 
         if not run_for_user(run, debug):
             raise typer.Exit(1)
+
+
+def channel_report(deps: Deps, channel: str, as_of: dt.date | None, record: bool, output: StatusFormat) -> Report:
+    """The channel's view (`bot.cli.channel`); which sheet it reads is said on stderr for tools, before the text
+    otherwise. A channel that sees nothing is one sentence and exit 1."""
+    from bot.cli.channel import channel_view
+
+    view = channel_view(deps, channel, as_of, record)
+    if view.sentence is not None:
+        raise UserFacingError(view.sentence)
+    (sys.stdout if output is StatusFormat.text else sys.stderr).write(view.line + "\n")
+    return view.report
 
 
 def write(report: Report, output: StatusFormat, note: str | None) -> None:

@@ -173,3 +173,14 @@ def test_a_key_no_sheet_has_names_the_link_not_the_setting(clients: Clients) -> 
     assert "No Google Sheet has the key Gone0123456789abcdefghijklmnopqrstuvwxyzABCD: check the link given to " in said
     assert "MICROOPT_SHEET" not in said
     assert clients.link("C0BETA") is None
+
+
+def test_the_sheet_command_names_the_channels_own_sheet(clients: Clients) -> None:
+    acme = clients.keys["acme"]
+    clients.ask(f"connect {acme}", "C0ACME")
+
+    linked = clients.ask("sheet", "C0ACME")
+    default = clients.ask("sheet", "C0SPRING")
+
+    assert f"<https://docs.google.com/spreadsheets/d/{acme}|Google Sheet>" in linked and "2 tests found" in linked
+    assert "`agency.xlsx`" in default and acme not in default
