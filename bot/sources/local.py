@@ -6,11 +6,13 @@ import codecs
 import csv
 import io
 import zipfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, cast
 
 from analysis.models import Cell, Tab
 from bot.errors import SheetUnavailable
+from bot.sources.limits import UNLIMITED, Budget, ReadLimit, Taken, cut_note, smallest_first, take
 from bot.sources.merges import fill_vertical_merges
 
 if TYPE_CHECKING:
@@ -51,7 +53,7 @@ def _head(text: str, lines: int = 200) -> str:
     return text
 
 
-def _read_csv(path: Path) -> list[Tab]:
+def _read_csv(path: Path, limit: ReadLimit) -> list[Tab]:
     data = path.read_bytes()
     text, codec = _decode(data)
     if "\x00" in text:
@@ -59,8 +61,12 @@ def _read_csv(path: Path) -> list[Tab]:
     delimiter = _delimiter(_head(text))
     del text  # the rows are read from the bytes, a line at a time: a copy of the whole text would double the peak
     lines = io.TextIOWrapper(io.BytesIO(data), encoding=codec, errors="replace", newline="")
-    rows = cast(list[list[Cell]], list(csv.reader(lines, delimiter=delimiter)))  # a fresh list per row
-    return [Tab(name=path.stem, rows=rows)]
+    taken = take(cast(Iterator[list[Cell]], csv.reader(lines, delimiter=delimiter)), Budget(limit, 1).share())
+    return [_tab(path.stem, taken, limit)]
+
+
+def _tab(name: str, taken: Taken, limit: ReadLimit) -> Tab:
+    return Tab(name=name, rows=taken.rows, note=cut_note(len(taken.rows), limit) if taken.more else None)
 
 
 # openpyxl only reports merged cells when it loads the whole workbook, which is several times slower;
@@ -68,19 +74,24 @@ def _read_csv(path: Path) -> list[Tab]:
 MERGES_READ_BELOW_BYTES = 10 * 1024 * 1024
 
 
-def _read_xlsx(path: Path) -> list[Tab]:
+def _read_xlsx(path: Path, limit: ReadLimit) -> list[Tab]:
     from openpyxl import load_workbook
 
     with_merges = path.stat().st_size < MERGES_READ_BELOW_BYTES
     book = load_workbook(path, read_only=not with_merges, data_only=True)
     try:
-        tabs = []
-        for sheet in book:
-            rows: list[list[Cell]] = [list(row) for row in sheet.iter_rows(values_only=True)]
+        sheets = list(book)
+        budget = Budget(limit, len(sheets))
+        tabs: dict[int, Tab] = {}
+        # In order of the size each tab's file records (as big as can be when the writer left it out).
+        for index in smallest_first([(sheet.max_row, sheet.max_column) for sheet in sheets]):
+            sheet = sheets[index]
+            taken = take(sheet.iter_rows(values_only=True), budget.share())
+            budget.spend(len(taken.rows), taken.cells)
             if with_merges:
-                fill_vertical_merges(rows, [_grid_range(merged) for merged in sheet.merged_cells.ranges])
-            tabs.append(Tab(name=sheet.title, rows=rows))
-        return tabs
+                fill_vertical_merges(taken.rows, [_grid_range(merged) for merged in sheet.merged_cells.ranges])
+            tabs[index] = _tab(sheet.title, taken, limit)
+        return [tabs[index] for index in range(len(sheets))]
     finally:
         book.close()
 
@@ -90,7 +101,9 @@ def _grid_range(merged: CellRange) -> dict[str, int]:
     return {"startRowIndex": merged.min_row - 1, "endRowIndex": merged.max_row, "startColumnIndex": merged.min_col - 1}
 
 
-def read_local(spec: str) -> list[Tab]:
+def read_local(spec: str, limit: ReadLimit | None = None) -> list[Tab]:
+    """Every tab of the .csv/.xlsx file at `spec`, each up to its share of `limit` (None: every row, for tools
+    and tests; the services always pass the settings' limit, `bot.sources.read_tabs`)."""
     path = Path(spec).expanduser()
     if not path.exists():
         raise SheetUnavailable(
@@ -99,9 +112,9 @@ def read_local(spec: str) -> list[Tab]:
     suffix = path.suffix.lower()
     try:
         if suffix in (".csv", ".tsv"):
-            return _read_csv(path)
+            return _read_csv(path, limit or UNLIMITED)
         if suffix in (".xlsx", ".xlsm"):
-            return _read_xlsx(path)
+            return _read_xlsx(path, limit or UNLIMITED)
     except (OSError, UnicodeDecodeError, csv.Error, ValueError, KeyError, zipfile.BadZipFile) as error:
         raise SheetUnavailable(
             f"Could not read {path.name} ({type(error).__name__}): save it again as .csv (UTF-8) or .xlsx."
