@@ -65,7 +65,8 @@ def add_digest_job(
     scheduler.add_job(
         run_due_digests,
         trigger=tick_trigger(),
-        args=[deps, on_refused],
+        args=[deps],
+        kwargs={"on_refused": on_refused} if on_refused else {},
         id=JOB_ID,
         name="post due digests",
         max_instances=1,  # a slow run (rate limits) is never overlapped by the next minute's

@@ -47,7 +47,10 @@ class _SaidByTheCaller(logging.Filter):
 
 
 def worker_logger() -> logging.Logger:
+    """slack_sdk's log for the worker's client: its warnings (a retry's INFO lines are routine, even in a
+    worker's INFO log), without the ERROR lines the worker says in its own words."""
     log = logging.getLogger("microopt.slack.worker")
+    log.setLevel(logging.WARNING)
     if not any(isinstance(f, _SaidByTheCaller) for f in log.filters):
         log.addFilter(_SaidByTheCaller())
     return log
