@@ -7,8 +7,9 @@ import csv
 import io
 import zipfile
 from collections.abc import Iterator
+from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, BinaryIO, cast
 
 from analysis.models import Cell, Tab
 from bot.errors import SheetUnavailable
@@ -19,15 +20,27 @@ if TYPE_CHECKING:
     from openpyxl.worksheet.cell_range import CellRange
 
 
-def _decode(data: bytes) -> tuple[str, str]:
-    """(the text, its codec): UTF-16 with a byte-order mark (Google Ads' and Microsoft Ads' "Excel" CSV), UTF-8
-    with or without one, else Windows-1252, as Excel on Windows saves CSV."""
-    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return data.decode("utf-16"), "utf-16"
+# The first bytes of a CSV, decoded to tell its delimiter (and that it is text): far more than 200 lines.
+HEAD_BYTES = 1 << 18
+
+
+def _codec(handle: BinaryIO) -> str:
+    """UTF-16 with a byte-order mark (Google Ads' and Microsoft Ads' "Excel" CSV), UTF-8 with or without one,
+    else Windows-1252, as Excel on Windows saves CSV. The whole file is checked, a megabyte at a time: never held."""
+    start = handle.read(2)
+    handle.seek(0)
+    if start in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):
+        return "utf-16"
+    decoder = codecs.getincrementaldecoder("utf-8")()
     try:
-        return data.decode("utf-8-sig"), "utf-8-sig"
+        for chunk in iter(partial(handle.read, 1 << 20), b""):
+            decoder.decode(chunk)
+        decoder.decode(b"", final=True)
     except UnicodeDecodeError:
-        return data.decode("cp1252", errors="replace"), "cp1252"
+        return "cp1252"
+    finally:
+        handle.seek(0)
+    return "utf-8-sig"
 
 
 def _delimiter(text: str) -> str:
@@ -42,26 +55,18 @@ def _delimiter(text: str) -> str:
     return best
 
 
-def _head(text: str, lines: int = 200) -> str:
-    """The text's first `lines` lines (or all of it), without splitting a million-line file."""
-    size = 1 << 16
-    while size < len(text):
-        head = text[:size].splitlines(keepends=True)
-        if len(head) > lines:
-            return "".join(head[:lines])
-        size *= 4
-    return text
-
-
 def _read_csv(path: Path, limit: ReadLimit) -> list[Tab]:
-    data = path.read_bytes()
-    text, codec = _decode(data)
-    if "\x00" in text:
-        raise ValueError("binary content")
-    delimiter = _delimiter(_head(text))
-    del text  # the rows are read from the bytes, a line at a time: a copy of the whole text would double the peak
-    lines = io.TextIOWrapper(io.BytesIO(data), encoding=codec, errors="replace", newline="")
-    taken = take(cast(Iterator[list[Cell]], csv.reader(lines, delimiter=delimiter)), Budget(limit, 1).share())
+    """The file's rows, read a line at a time up to the limit: what lies past it is only looked at for whether
+    anything is there, and no copy of the whole file is made (the bytes or the text of a million rows)."""
+    with path.open("rb") as handle:
+        codec = _codec(handle)
+        head = codecs.getincrementaldecoder(codec)(errors="replace").decode(handle.read(HEAD_BYTES))
+        if "\x00" in head:
+            raise ValueError("binary content")
+        handle.seek(0)
+        lines = io.TextIOWrapper(handle, encoding=codec, errors="replace", newline="")
+        rows = cast(Iterator[list[Cell]], csv.reader(lines, delimiter=_delimiter(head)))
+        taken = take(rows, Budget(limit, 1).share())
     return [_tab(path.stem, taken, limit)]
 
 
