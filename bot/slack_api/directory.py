@@ -39,6 +39,7 @@ class ChannelNames:
 
 NO_SLACK = ChannelNames(error="no Slack client is configured")
 CONNECTION = "connection_error"  # Slack could not be reached at all
+UNREACHABLE = "Slack could not be reached"
 
 
 def _error(error: Exception) -> str:
@@ -72,8 +73,9 @@ def list_channel_names(client: WebClient) -> ChannelNames:
     try:
         ids = _pages(client, "public_channel")
     except (SlackClientError, OSError) as error:
-        logger.warning("could not list Slack channels: %s", _error(error))
-        return ChannelNames(error=_error(error))
+        code = _error(error)
+        logger.warning("could not list Slack channels: %s", UNREACHABLE if code == CONNECTION else code)
+        return ChannelNames(error=code)
     try:
         for name, channel_id in _pages(client, "private_channel").items():
             ids.setdefault(name, channel_id)
