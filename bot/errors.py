@@ -37,3 +37,8 @@ class SlackTokenRefused(ConfigurationError):
 
 class SlackUnreachable(UserFacingError):
     """Slack could not be reached at all (no answer, refused connection, DNS): not a wrong token."""
+
+
+# The error code the channel directory records when Slack could not be reached at all (not a scope or install
+# problem: nothing to reinstall). Here, not in bot/slack_api, so routing can test for it without importing slack_sdk.
+CONNECTION = "connection_error"

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from typing import Literal
 
 from analysis.models import ChannelRoute, Problem, TestResult
+from bot.errors import CONNECTION
 from bot.sentences import shorten
-from bot.slack_api.directory import CONNECTION
 
 ALL_CAMPAIGNS = "*"
 

@@ -21,6 +21,8 @@ from typing import Any
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
+from bot.errors import CONNECTION
+
 logger = logging.getLogger("microopt.slack")
 
 PAGE_SIZE = 1000  # Slack's maximum for conversations.list
@@ -38,7 +40,6 @@ class ChannelNames:
 
 
 NO_SLACK = ChannelNames(error="no Slack client is configured")
-CONNECTION = "connection_error"  # Slack could not be reached at all
 UNREACHABLE = "Slack could not be reached"
 
 
