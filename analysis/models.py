@@ -91,6 +91,9 @@ class Tab:
     # Per column (zero-based), the money format most of its cells are shown in, when the source knows
     # (Google Sheets): a Spend column of plain numbers shown as `€1,234.00` is in euros.
     number_formats: Mapping[int, NumberFormat] = field(default_factory=dict)
+    # What the source says of how much of the tab it read, when it stopped before the end (a limit on the
+    # read): one sentence, reported as the tab's problem before its verdicts. None when the tab was read whole.
+    note: str | None = None
 
 
 # Spaces and separators a name can start or end with when typed or pasted (`Black Friday ·`, `Q4 - `).

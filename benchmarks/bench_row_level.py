@@ -33,7 +33,7 @@ from scipy import special
 
 from benchmarks.bench_status import SHAPES
 from benchmarks.sheets import write_dated_sheet, write_row_level_sheet, write_undated_sheet
-from benchmarks.timing import Run, median_run, run
+from benchmarks.timing import Run, median_run, run, without_limits
 
 BEFORE = "9060e35"  # the last commit before row-level files were read
 REPO = Path(__file__).resolve().parents[1]
@@ -90,6 +90,7 @@ def parse_seconds(tree: Path, path: Path, repeats: int) -> tuple[float, float]:
 
 
 def main() -> None:
+    without_limits()
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--rows", type=int, default=1_000_000)

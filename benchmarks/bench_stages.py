@@ -28,7 +28,7 @@ from typing import Any
 from benchmarks.bench_startup import LIBRARIES
 from benchmarks.floor import z_test_everything
 from benchmarks.sheets import write_undated_sheet
-from benchmarks.timing import median_run
+from benchmarks.timing import median_run, without_limits
 from bot.cli.options import one_shot
 
 TESTS = 60_000
@@ -49,6 +49,7 @@ def median_seconds(work: Callable[[], Any], repeats: int) -> float:
 
 
 def main() -> None:
+    without_limits()
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=3)
     repeats = parser.parse_args().repeats

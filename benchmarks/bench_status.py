@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from benchmarks.sheets import write_dated_sheet, write_undated_sheet
-from benchmarks.timing import Run, median_run
+from benchmarks.timing import Run, median_run, without_limits
 
 STATUS = [sys.executable, "-m", "bot", "status"]
 FLOOR = [sys.executable, "-m", "benchmarks.floor"]
@@ -78,6 +78,7 @@ def bench_shape(shape: Shape, folder: Path, repeats: int) -> None:
 
 
 def main() -> None:
+    without_limits()
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=3)
     repeats = parser.parse_args().repeats

@@ -80,9 +80,9 @@ def state_factory(settings: Settings) -> Callable[[], StateStore]:
 def slack_client_factory(settings: Settings) -> Callable[[], WebClient]:
     @cache
     def client() -> WebClient:
-        from bot.slack_api.client import create_web_client
+        from bot.slack_api.client import create_worker_client
 
-        return create_web_client(settings)
+        return create_worker_client(settings)
 
     return client
 

@@ -142,10 +142,16 @@ def names_wait(error: str) -> str:
 
 
 def no_such_channel(channel: str, error: str | None) -> str:
+    """Why a channel asked for by name got no digest: Slack's list of channels lacks it, or (`error`) the
+    list could not be had at all, which says nothing about the channel."""
+    if error is not None:
+        return (
+            f"microopt could not look up “{channel}” in Slack ({advice(error)}): nothing was posted; "
+            "run again when Slack answers, or give the channel's ID (C0123ABCD)."
+        )
     return (
-        f"Slack has no channel “{channel}” that microopt can see"
-        + (f" ({error})" if error else "")
-        + ": give its ID (C0123ABCD), or invite microopt if it is private."
+        f"Slack has no channel “{channel}” that microopt can see: give its ID (C0123ABCD), or invite microopt "
+        "if it is private."
     )
 
 

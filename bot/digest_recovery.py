@@ -26,10 +26,11 @@ from typing import Any
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from bot.errors import CONNECTION
 from bot.routing import parse_channel
 from bot.schedules import due_slot
 from bot.schedules_by_channel import ChannelSchedule
-from bot.slack_api.directory import CONNECTION, list_channel_names
+from bot.slack_api.directory import list_channel_names
 from bot.state.digest_rows import Claim, DigestRow
 from bot.state.store import StateStore
 from bot.state.tables import CLAIMED, FORCED, SENDING, UNKNOWN

@@ -18,6 +18,7 @@ from bot.digest_planning import Job
 from bot.digest_posting import TAKEN, Delivery, Poster
 from bot.digest_recovery import LeaseKeeper, LookupFailed, RunClock, find_parts, retry_delay
 from bot.digest_routing import Routing, channel_digest
+from bot.errors import SlackTokenRefused
 from bot.render.digest import Digest
 from bot.state.digest_rows import Claim, DigestRow
 from bot.state.engine import NOT_ANSWERING
@@ -173,7 +174,8 @@ class Runner:
 
 
 def in_threads(runner: Runner, tasks: Sequence[Callable[[], Outcome | None]]) -> list[Outcome]:
-    """Run the tasks concurrently; the first database failure stops the others from starting a channel."""
+    """Run the tasks concurrently; the first database failure, or a token Slack refuses, stops the others from
+    starting a channel (what was claimed and not posted is taken over by a later run, once its lease lapses)."""
     if not tasks:
         return []
     failure: list[BaseException] = []
@@ -181,7 +183,7 @@ def in_threads(runner: Runner, tasks: Sequence[Callable[[], Outcome | None]]) ->
     def guarded(task: Callable[[], Outcome | None]) -> Outcome | None:
         try:
             return task()
-        except NOT_ANSWERING as error:
+        except (*NOT_ANSWERING, SlackTokenRefused) as error:
             runner.stop.set()
             failure.append(error)
             return None

@@ -29,3 +29,16 @@ class NoDatabase(UserFacingError):
 
 class NoSlackClient(UserFacingError):
     """microopt was started without a Slack Web client to post with."""
+
+
+class SlackTokenRefused(ConfigurationError):
+    """Slack refused the bot token (`invalid_auth`, `not_authed`, revoked…): nothing can be posted until it is fixed."""
+
+
+class SlackUnreachable(UserFacingError):
+    """Slack could not be reached at all (no answer, refused connection, DNS): not a wrong token."""
+
+
+# The error code the channel directory records when Slack could not be reached at all (not a scope or install
+# problem: nothing to reinstall). Here, not in bot/slack_api, so routing can test for it without importing slack_sdk.
+CONNECTION = "connection_error"

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from analysis.models import ChannelRoute, Problem, TestResult
+from bot.errors import CONNECTION
 from bot.sentences import shorten
 
 ALL_CAMPAIGNS = "*"
@@ -117,6 +118,11 @@ def channel_problems(routes: Iterable[ChannelRoute], names: Names, lookup_error:
 
 
 def names_unavailable(error: str) -> str:
+    if error == CONNECTION:  # not a scope or install problem: nothing to reinstall
+        return (
+            "microopt could not reach Slack to look up the Channels tab's channel names: until it answers, only "
+            "rows with a channel ID (C0123ABCD) reach their channel"
+        )
     return (
         f"microopt could not look up the Channels tab's channel names (Slack answered {shorten(error)}): "
         "reinstall the app from manifest.yml, which asks for channels:read, or write channel IDs "

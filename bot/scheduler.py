@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Callable
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import BaseScheduler
@@ -22,7 +23,7 @@ from apscheduler.triggers.cron import CronTrigger
 
 from bot.deps import Deps
 from bot.digests import post_digests
-from bot.errors import UserFacingError
+from bot.errors import SlackTokenRefused, UserFacingError
 
 logger = logging.getLogger("microopt.scheduler")
 JOB_ID = "digests"
@@ -33,10 +34,21 @@ def tick_trigger() -> CronTrigger:
     return CronTrigger(second=TICK_SECOND, timezone=dt.UTC)
 
 
-def run_due_digests(deps: Deps) -> None:
-    """The job: never raises, so one bad minute does not stop the next."""
+# What the entry point does when Slack refuses the token: stop the scheduler and say why (`bot.cli.digest.Stop`).
+OnRefused = Callable[[UserFacingError], None]
+
+
+def run_due_digests(deps: Deps, on_refused: OnRefused | None = None) -> None:
+    """The job: never raises, so one bad minute does not stop the next; but a token Slack refuses is not a bad
+    minute, and goes to `on_refused` (without one, it is logged as an error)."""
     try:
         run = post_digests(deps, deps.clock())
+    except SlackTokenRefused as error:
+        if on_refused is None:
+            logger.error("%s", error)
+        else:
+            on_refused(error)
+        return
     except UserFacingError as error:  # the database stopped answering: one sentence, and the next minute tries
         logger.warning("%s", error)
         return
@@ -47,11 +59,14 @@ def run_due_digests(deps: Deps) -> None:
         logger.info("%s", run.summary())
 
 
-def add_digest_job(scheduler: BaseScheduler, deps: Deps, start_now: bool = True) -> None:
+def add_digest_job(
+    scheduler: BaseScheduler, deps: Deps, start_now: bool = True, on_refused: OnRefused | None = None
+) -> None:
     scheduler.add_job(
         run_due_digests,
         trigger=tick_trigger(),
         args=[deps],
+        kwargs={"on_refused": on_refused} if on_refused else {},
         id=JOB_ID,
         name="post due digests",
         max_instances=1,  # a slow run (rate limits) is never overlapped by the next minute's
@@ -63,10 +78,12 @@ def add_digest_job(scheduler: BaseScheduler, deps: Deps, start_now: bool = True)
     )
 
 
-def create_scheduler(deps: Deps, *, background: bool = False, start_now: bool = True) -> BaseScheduler:
+def create_scheduler(
+    deps: Deps, *, background: bool = False, start_now: bool = True, on_refused: OnRefused | None = None
+) -> BaseScheduler:
     """A scheduler with the digest job added, not started: the entry point starts it."""
     scheduler: BaseScheduler = (
         BackgroundScheduler(timezone=dt.UTC) if background else BlockingScheduler(timezone=dt.UTC)
     )
-    add_digest_job(scheduler, deps, start_now=start_now)
+    add_digest_job(scheduler, deps, start_now=start_now, on_refused=on_refused)
     return scheduler

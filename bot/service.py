@@ -4,20 +4,23 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
+import numpy as np
 import pandas as pd
 
 from analysis.backtest import backtest
 from analysis.calls import reopened, same_calls
 from analysis.decision import DecisionSettings
-from analysis.models import Backtest, Problem, Report, SheetData, Tab
+from analysis.models import Backtest, Problem, Report, SheetData, Tab, title_of
 from analysis.paths import COUNTS, HISTORY_COLUMNS, current_totals, reconcile
 from analysis.reading.workbook import parse_workbook
 from analysis.report import analyse
 from bot.deps import Deps
 from bot.errors import NoDatabase, UserFacingError
 from bot.schedules_by_channel import schedule_problems
+from bot.sources.limits import tests_cut_note
 from bot.sources.setup_file import read_setup_file, with_setup
 
 if TYPE_CHECKING:
@@ -43,8 +46,37 @@ def with_setup_file(deps: Deps, tabs: list[Tab]) -> list[Tab]:
 
 
 def load_sheet(deps: Deps, spec: str | None = None) -> SheetData:
-    tabs = with_setup_file(deps, deps.read_tabs(spec or deps.settings.sheet))
-    return parse_workbook(tabs, currency=deps.settings.currency, date_order=deps.settings.date_order)
+    return parsed(deps, with_setup_file(deps, deps.read_tabs(spec or deps.settings.sheet)))
+
+
+def parsed(deps: Deps, tabs: list[Tab]) -> SheetData:
+    """The tabs' tests, as many as MICROOPT_MAX_COMPARISONS allows."""
+    data = parse_workbook(tabs, currency=deps.settings.currency, date_order=deps.settings.date_order)
+    return first_tests(data, deps.settings.max_comparisons)
+
+
+def first_tests(data: SheetData, limit: int) -> SheetData:
+    """`data` with its first tests alone, in sheet order, as many as make at most `limit` comparisons, and a
+    problem saying so: the analysis takes memory by the comparison (about 5 KB each), without another bound."""
+    made = np.cumsum([max(len(spec.variants) - 1, 0) * len(spec.metrics) for spec in data.tests])
+    kept = int(np.searchsorted(made, limit, side="right"))
+    if kept == len(data.tests):
+        return data
+    tests = data.tests[:kept]
+    keys = pd.MultiIndex.from_arrays([[t.campaign for t in tests], [t.test for t in tests]])
+
+    def only_kept(frame: pd.DataFrame) -> pd.DataFrame:
+        return frame[pd.MultiIndex.from_frame(frame[["campaign", "test"]]).isin(keys)].reset_index(drop=True)
+
+    first_left_out = data.tests[kept]
+    note = tests_cut_note(kept, len(data.tests), title_of(first_left_out.campaign, first_left_out.test), limit)
+    return replace(
+        data,
+        tests=tests,
+        traffic=only_kept(data.traffic),
+        conversions=only_kept(data.conversions),
+        problems=(note, *data.problems),
+    )
 
 
 def analysed(
@@ -53,7 +85,7 @@ def analysed(
     """The sheet data and the whole report of the tabs read from `spec`; a Schedule or Timezone cell of the
     Channels tab that does not work is a problem of its own cell, like any other (docs/digests.md)."""
     tabs = with_setup_file(deps, tabs)
-    data = parse_workbook(tabs, currency=deps.settings.currency, date_order=deps.settings.date_order)
+    data = parsed(deps, tabs)
     report = full_report(deps, data, spec, as_of, record)
     extra = schedule_problems(tabs, deps.settings.timezone)
     if extra:

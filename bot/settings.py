@@ -9,6 +9,12 @@ from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 EXAMPLE_SHEET = Path(__file__).resolve().parent.parent / "examples" / "campaigns.xlsx"
+# What one read of a sheet may take (bot/sources/limits.py), and how many comparisons one analysis may make
+# (bot/service.py): chosen so that a web process answering from a sheet of any size and shape stays under
+# 1 GB (benchmarks/bench_big_sheet.py measures it).
+DEFAULT_MAX_ROWS = 100_000
+DEFAULT_MAX_CELLS = 1_000_000
+DEFAULT_MAX_COMPARISONS = 60_000
 
 
 class Settings(BaseSettings):
@@ -26,6 +32,9 @@ class Settings(BaseSettings):
     sheets_timeout_seconds: float = Field(default=20.0, gt=0, validation_alias="MICROOPT_SHEETS_TIMEOUT")
     sheets_attempts: int = Field(default=4, ge=1, validation_alias="MICROOPT_SHEETS_ATTEMPTS")
     write_verdicts: bool = Field(default=False, validation_alias="MICROOPT_WRITE_VERDICTS")
+    max_rows: int = Field(default=DEFAULT_MAX_ROWS, ge=1, validation_alias="MICROOPT_MAX_ROWS")
+    max_cells: int = Field(default=DEFAULT_MAX_CELLS, ge=1, validation_alias="MICROOPT_MAX_CELLS")
+    max_comparisons: int = Field(default=DEFAULT_MAX_COMPARISONS, ge=1, validation_alias="MICROOPT_MAX_COMPARISONS")
     # Read requests this process sends to Google a minute (bot/sources/quota.py): Google allows 60 per service
     # account; what is left is for the other processes signed in with the same account.
     sheets_reads_per_minute: int = Field(

@@ -56,12 +56,13 @@ def parse_workbook(tabs: Iterable[Tab], currency: str = "$", date_order: DateOrd
     `currency` is the symbol for money when a tab's Spend cells show none (`840` rather than `$840`);
     `date_order` reads a Date column whose every date fits both orders (`01/12/2026`) on a sheet without a
     locale (a file)."""
-    problems: list[Problem] = []
+    tabs = list(tabs)
+    # A tab the source did not read to its end says so first: every verdict on it rests on its first rows.
+    problems: list[Problem] = [Problem(cell=tab.name, message=tab.note) for tab in tabs if tab.note]
     channels: list[ChannelRoute] = []
     tabs_read: list[str] = []
     readings: list[TabReading] = []
     parts: list[Part] = []
-    tabs = list(tabs)
     overrides: list[Override] = []
     for tab in tabs:
         if tab.name.strip().lower() == "setup":

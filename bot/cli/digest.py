@@ -6,12 +6,16 @@ import logging
 import signal
 import sys
 from types import FrameType
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from bot.cli.options import DebugOption, full_tracebacks, load_deps, run_for_user
-from bot.errors import UserFacingError
+from bot.errors import SlackUnreachable, UserFacingError
+from bot.settings import Settings
+
+if TYPE_CHECKING:
+    from apscheduler.schedulers.base import BaseScheduler
 
 logger = logging.getLogger("microopt")
 
@@ -45,6 +49,26 @@ def _print_run(run: object, dry_run: bool) -> bool:
     return run.ok
 
 
+def check_slack(settings: Settings) -> None:
+    """Once, at start: SLACK_BOT_TOKEN is set and looks right, and Slack takes it (`auth.test`); otherwise one
+    sentence (`ConfigurationError`, `SlackTokenRefused`, or `SlackUnreachable` when Slack did not answer)."""
+    from bot.slack.app import check_bot_token
+    from bot.slack_api.auth import check_token
+    from bot.slack_api.client import create_worker_client
+
+    check_bot_token(settings)
+    check_token(create_worker_client(settings), settings)
+
+
+def check_slack_for_a_worker(settings: Settings) -> None:
+    """`check_slack` for a process that keeps running: a Slack it cannot reach yet is one log line, and the
+    digests wait for it (each run tries again); a missing or refused token stops it."""
+    try:
+        check_slack(settings)
+    except SlackUnreachable as error:
+        logger.warning("%s Digests are tried again every minute until it answers.", error)
+
+
 def digest_now(channel: str | None, force: bool, dry_run: bool) -> bool:
     from bot.digests import post_channel_digest, post_digests
 
@@ -56,6 +80,8 @@ def digest_now(channel: str | None, force: bool, dry_run: bool) -> bool:
         )
     if force and channel is None:
         raise UserFacingError("--force needs --channel: name the channel to post to, e.g. --channel '#spring-sale'.")
+    if not dry_run:  # a preview posts nothing, and reads channel names from Slack only when the sheet needs them
+        check_slack(deps.settings)
     if channel is not None:
         run = post_channel_digest(deps, channel, dry_run=dry_run)
     else:
@@ -86,38 +112,61 @@ def _ensure_state(deps: object) -> None:
         raise DatabaseUnavailable(unavailable_sentence(deps.settings.database_url)) from error
 
 
+class Stop:
+    """Why a running scheduler stopped itself (Slack refused the token): raised by the entry point once the
+    scheduler has stopped, as the process's one sentence and exit status 1."""
+
+    def __init__(self) -> None:
+        self.error: UserFacingError | None = None
+        self.scheduler: BaseScheduler | None = None
+
+    def __call__(self, error: UserFacingError) -> None:
+        self.error = error
+        if self.scheduler is not None:
+            self.scheduler.shutdown(wait=False)
+
+    def raise_if_stopped(self) -> None:
+        if self.error is not None:
+            raise self.error
+
+
 def run_scheduler() -> None:
     from bot.scheduler import create_scheduler
     from bot.state import redacted
 
     deps = load_deps()
     _verbose_logs()
+    check_slack_for_a_worker(deps.settings)
     _ensure_state(deps)
-    scheduler = create_scheduler(deps)
+    stop = Stop()
+    scheduler = stop.scheduler = create_scheduler(deps, on_refused=stop)
     _stop_on_sigterm(lambda: scheduler.shutdown(wait=False))
     logger.info("scheduler started; state in %s", redacted(deps.settings.database_url))
     scheduler.start()
+    stop.raise_if_stopped()
 
 
 def run_single_process() -> None:
     """Socket Mode and the scheduler in one process: the small-team setup."""
     from bot.scheduler import create_scheduler
-    from bot.slack.app import check_settings, connect_socket_mode, create_app, verify_bot_token
+    from bot.slack.app import check_settings, connect_socket_mode, create_app
     from bot.state import redacted
 
     deps = load_deps()
     check_settings(deps.settings, "socket")
-    verify_bot_token(deps.settings)
     _verbose_logs()
+    check_slack_for_a_worker(deps.settings)
     _ensure_state(deps)
     handler = connect_socket_mode(create_app(deps.settings, deps, mode="socket"), deps.settings)
-    scheduler = create_scheduler(deps)
+    stop = Stop()
+    scheduler = stop.scheduler = create_scheduler(deps, on_refused=stop)
     _stop_on_sigterm(lambda: scheduler.shutdown(wait=False))
     logger.info("Socket Mode connected and scheduler started; state in %s", redacted(deps.settings.database_url))
     try:
         scheduler.start()
     finally:
         handler.close()  # type: ignore[no-untyped-call]  # slack_bolt leaves SocketModeHandler.close unannotated
+    stop.raise_if_stopped()
 
 
 def register(app: typer.Typer) -> None:

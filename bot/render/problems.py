@@ -13,10 +13,12 @@ from dataclasses import dataclass
 
 from analysis.models import Problem, Report
 from bot.sentences import counted
+from bot.sources.limits import is_cut
 
 # The cells named per kind; the rest are in the full list.
 CELLS_SHOWN = 3
 ROW_LEFT_OUT = "; row left out"
+PART_LEFT_OUT = "Part of the sheet was left out at microopt's limits"
 _QUOTED = re.compile(r'"[^"]*"|“[^”]*”')
 _A1 = re.compile(r"^(?P<tab>'(?:[^']|'')*'|[^!']+)!(?P<ref>[A-Z]+(?P<row>[0-9]+))$")
 
@@ -89,10 +91,14 @@ def rows_left_out(problems: Sequence[Problem]) -> int:
 
 
 def heading(problems: Sequence[Problem]) -> str:
-    """`290 cells need a look (250 rows left out)`."""
+    """`290 cells need a look (250 rows left out)`, after `Part of the sheet was left out at microopt's limits`
+    when it was."""
+    cut = any(is_cut(problem) for problem in problems)
+    problems = [problem for problem in problems if not is_cut(problem)]
     cells = f"{counted(len(problems), 'cell')} need{'s' if len(problems) == 1 else ''} a look"
     left_out = rows_left_out(problems)
-    return cells + (f" ({counted(left_out, 'row')} left out)" if left_out else "")
+    cells += f" ({counted(left_out, 'row')} left out)" if left_out else ""
+    return "; ".join([*([PART_LEFT_OUT] if cut else []), *([cells] if problems else [])])
 
 
 def kind_line(kind: ProblemKind, quote: str = "") -> str:
@@ -103,11 +109,15 @@ def kind_line(kind: ProblemKind, quote: str = "") -> str:
 
 
 def changes_verdicts(report: Report) -> bool:
-    """Whether rows were left out of a tab that was tested: the verdicts rest on fewer rows than the sheet has."""
+    """Whether rows were left out of a tab that was tested, or part of the sheet at a limit: the verdicts rest on
+    fewer rows than the sheet has."""
     if not report.tests:
         return False
     tested = {reading.tab for reading in report.tabs if reading.read}
-    return any(problem.message.endswith(ROW_LEFT_OUT) and tab_of(problem.cell) in tested for problem in report.problems)
+    return any(
+        (problem.message.endswith(ROW_LEFT_OUT) and tab_of(problem.cell) in tested) or is_cut(problem)
+        for problem in report.problems
+    )
 
 
 def beside_tabs(report: Report) -> tuple[Problem, ...]:

@@ -18,7 +18,7 @@ from typing import Any
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
-from bot.render.blocks import COMMAND, render_notice
+from bot.render.blocks import COMMAND, escape, render_notice
 from bot.slack.answers import Answer, Chart, Post
 from bot.slack.posting import NotPosted, OncePoster, Unconfirmed
 from bot.slack_api.client import posting_client
@@ -72,10 +72,17 @@ def _error(error: SlackClientError | NotPosted) -> str:
 
 
 def upload_charts(client: WebClient, channel_id: str, charts: tuple[Chart, ...]) -> None:
+    """One `files_upload_v2` of every chart; a title is shown in the channel like a message's text, so the
+    sheet's names in it are escaped like everywhere else (the alt text is read out, never parsed)."""
     client.files_upload_v2(
         channel=channel_id,
         file_uploads=[
-            {"content": chart.draw(), "filename": chart.filename, "title": chart.title, "alt_txt": chart.alt_text}
+            {
+                "content": chart.draw(),
+                "filename": chart.filename,
+                "title": escape(chart.title),
+                "alt_txt": chart.alt_text,
+            }
             for chart in charts
         ],
     )

@@ -21,6 +21,8 @@ from typing import Any
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
+from bot.errors import CONNECTION
+
 logger = logging.getLogger("microopt.slack")
 
 PAGE_SIZE = 1000  # Slack's maximum for conversations.list
@@ -38,7 +40,7 @@ class ChannelNames:
 
 
 NO_SLACK = ChannelNames(error="no Slack client is configured")
-CONNECTION = "connection_error"  # Slack could not be reached at all
+UNREACHABLE = "Slack could not be reached"
 
 
 def _error(error: Exception) -> str:
@@ -72,8 +74,9 @@ def list_channel_names(client: WebClient) -> ChannelNames:
     try:
         ids = _pages(client, "public_channel")
     except (SlackClientError, OSError) as error:
-        logger.warning("could not list Slack channels: %s", _error(error))
-        return ChannelNames(error=_error(error))
+        code = _error(error)
+        logger.warning("could not list Slack channels: %s", UNREACHABLE if code == CONNECTION else code)
+        return ChannelNames(error=code)
     try:
         for name, channel_id in _pages(client, "private_channel").items():
             ids.setdefault(name, channel_id)

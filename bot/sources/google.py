@@ -33,6 +33,7 @@ from bot.sources.google_credentials import load_credentials
 from bot.sources.google_errors import Action, Context, unavailable
 from bot.sources.google_http import SheetsHTTPClient, status_of
 from bot.sources.keys import google_key
+from bot.sources.limits import DEFAULT_LIMIT, ReadLimit, cut_note, plan
 from bot.sources.merges import fill_vertical_merges
 from bot.sources.quota import ReadQuota
 
@@ -78,9 +79,17 @@ class Workbook:
         return next((s for s in self.sheets if s.title == title), None)
 
 
-def a1_range(title: str) -> str:
-    """A whole tab as an A1 range: the title, quoted the way Sheets expects."""
-    return "'" + title.replace("'", "''") + "'"
+def a1_range(title: str, rows: int | None = None) -> str:
+    """A tab as an A1 range, the title quoted the way Sheets expects: the whole tab, or its first `rows` rows."""
+    quoted = "'" + title.replace("'", "''") + "'"
+    return quoted if rows is None else f"{quoted}!1:{rows}"
+
+
+def planned_range(sheet: SheetInfo, rows: int) -> str:
+    """The range to ask for when the read may take `rows` rows of the tab: the whole tab when they are all
+    its rows, else one row more, which tells whether anything lies past them (the API leaves out blank rows
+    at the end of a range, and refuses a range past the grid)."""
+    return a1_range(sheet.title) if rows >= sheet.rows else a1_range(sheet.title, rows + 1)
 
 
 def money_formats(grid_data: Sequence[Mapping[str, Any]]) -> dict[int, NumberFormat]:
@@ -120,13 +129,31 @@ def workbook_from(key: str, metadata: Mapping[str, Any]) -> Workbook:
     return Workbook(key=key, locale=str(locale) if locale else None, sheets=tuple(sheets))
 
 
-def tabs_from(workbook: Workbook, value_ranges: Sequence[Mapping[str, Any]]) -> list[Tab]:
+def tabs_from(
+    workbook: Workbook,
+    value_ranges: Sequence[Mapping[str, Any]],
+    planned: Sequence[int] | None = None,
+    limit: ReadLimit = DEFAULT_LIMIT,
+) -> list[Tab]:
+    """The tabs of a `values:batchGet` answer; `planned` the rows each tab may keep (the range asked for one
+    more, to tell whether the tab goes on: then the tab's note says where it was cut)."""
     grids = [sheet for sheet in workbook.sheets if sheet.is_grid]
     tabs = []
-    for sheet, value_range in zip(grids, value_ranges, strict=True):
-        rows: list[list[Cell]] = [list(row) for row in value_range.get("values", [])]
+    for index, (sheet, value_range) in enumerate(zip(grids, value_ranges, strict=True)):
+        values = value_range.get("values", [])
+        keep = len(values) if planned is None else planned[index]
+        rows: list[list[Cell]] = [list(row) for row in values[:keep]]
         fill_vertical_merges(rows, sheet.merges)
-        tabs.append(Tab(name=sheet.title, rows=rows, locale=workbook.locale, number_formats=sheet.money_formats))
+        note = cut_note(keep, limit) if len(values) > keep else None
+        tabs.append(
+            Tab(
+                name=sheet.title,
+                rows=rows,
+                locale=workbook.locale,
+                number_formats=sheet.money_formats,
+                note=note,
+            )
+        )
     return tabs
 
 
@@ -215,13 +242,17 @@ class GoogleSheets:
         return workbook
 
     def read(self, key: str) -> list[Tab]:
-        """Every grid tab of the spreadsheet `key`, in exactly two requests however many tabs it has."""
+        """Every grid tab of the spreadsheet `key`, in exactly two requests however many tabs it has, each tab
+        asked for no more rows than its share of the read's limit (`bot.sources.limits`)."""
         workbook = self.workbook(key, fresh=True)
-        ranges = [a1_range(sheet.title) for sheet in workbook.sheets if sheet.is_grid]
-        if not ranges:
+        grids = [sheet for sheet in workbook.sheets if sheet.is_grid]
+        if not grids:
             return []
+        limit = ReadLimit.of(self.settings)
+        rows = plan([(sheet.rows, sheet.columns) for sheet in grids], limit)
+        ranges = [planned_range(sheet, n) for sheet, n in zip(grids, rows, strict=True)]
         response = self.call(key, "read", lambda c: c.values_batch_get(key, ranges, params=dict(VALUE_PARAMS)))
-        return tabs_from(workbook, response.get("valueRanges", []))
+        return tabs_from(workbook, response.get("valueRanges", []), rows, limit)
 
     # -- writing ---------------------------------------------------------------------------------
     def batch_update(self, key: str, build: Callable[[Workbook], list[dict[str, Any]]]) -> None:

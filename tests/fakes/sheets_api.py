@@ -5,7 +5,9 @@ a real JWT-bearer exchange (the assertion's RS256 signature is checked against t
 `MICROOPT_SHEETS_ENDPOINT` points the Sheets calls here. It answers the calls microopt makes:
 
 - `GET  /v4/spreadsheets/{key}`                   metadata (locale, tabs, sizes, merges)
-- `GET  /v4/spreadsheets/{key}/values:batchGet`   values as the API renders them (trailing blanks trimmed)
+- `GET  /v4/spreadsheets/{key}/values:batchGet`   values as the API renders them (trailing blanks trimmed), of
+                                                  whole tabs or their rows `'Tab'!1:N` (a range past the grid
+                                                  is refused, as the API does)
 - `GET  /v4/spreadsheets/{key}/values/{range}`    one tab's values (gspread's per-worksheet reads)
 - `POST /v4/spreadsheets/{key}:batchUpdate`       addSheet, appendDimension, updateCells (atomic)
 
@@ -21,6 +23,7 @@ import copy
 import datetime as dt
 import itertools
 import json
+import re
 import socket
 import threading
 import time
@@ -179,6 +182,19 @@ def _range_title(a1_range: str) -> str:
     return title
 
 
+_ROWS = re.compile(r"^(?P<first>[0-9]+):(?P<last>[0-9]+)$")
+
+
+def _range_rows(a1_range: str) -> tuple[int, int] | None:
+    """The 1-based first and last row of a rows-only range (`'Results'!1:1001`); None for a whole tab."""
+    if "!" not in a1_range or a1_range.endswith("'"):
+        return None
+    match = _ROWS.match(a1_range.rsplit("!", 1)[1])
+    if match is None:
+        raise ValueError(f"Unable to parse range: {a1_range}")
+    return int(match["first"]), int(match["last"])
+
+
 # -- the server ----------------------------------------------------------------------------------------
 class SheetsStandIn:
     def __init__(
@@ -195,6 +211,7 @@ class SheetsStandIn:
         self.over_quota = 0
         self.spreadsheets: dict[str, Spreadsheet] = {}
         self.calls: list[Call] = []
+        self.rows_served = 0  # rows of values returned by value reads, over every range asked
         self.grants: dict[str, Grant] = {}
         self.token_claims: list[dict[str, Any]] = []
         self.api_disabled = False
@@ -255,6 +272,9 @@ class SheetsStandIn:
                 sheet_id=next(self._sheet_ids),
                 merges=(merges or {}).get(name, []),
                 formats=dict((formats or {}).get(name, {})),
+                # A new tab's grid is 1000 x 26, and grows with what is pasted into it.
+                row_count=max(1000, len(rows)),
+                column_count=max(26, max((len(r) for r in rows), default=0)),
             )
             for name, rows in tabs.items()
         ]
@@ -398,10 +418,25 @@ class SheetsStandIn:
         value_ranges = []
         for a1_range in params.get("ranges", []):
             sheet = spreadsheet.sheet(_range_title(a1_range))
+            try:
+                bounds = _range_rows(a1_range)
+            except ValueError as error:
+                return google_error(400, str(error), "INVALID_ARGUMENT")
             if sheet is None or sheet.sheet_type != "GRID":
                 return google_error(400, f"Unable to parse range: {a1_range}", "INVALID_ARGUMENT")
+            rows = sheet.rows
+            if bounds is not None:
+                first, last = bounds
+                if last > sheet.row_count:  # as the API refuses a range past the grid
+                    message = (
+                        f"Range ({a1_range}) exceeds grid limits. Max rows: {sheet.row_count}, "
+                        f"max columns: {sheet.column_count}"
+                    )
+                    return google_error(400, message, "INVALID_ARGUMENT")
+                rows = rows[first - 1 : last]
+            self.rows_served += len(rows)
             value_range: dict[str, Any] = {"range": a1_range, "majorDimension": "ROWS"}
-            values = _trimmed(sheet.rows, unformatted, spreadsheet.locale)
+            values = _trimmed(rows, unformatted, spreadsheet.locale)
             if values:
                 value_range["values"] = values
             value_ranges.append(value_range)
