@@ -75,7 +75,13 @@ def sheet_for(deps: Deps, channel_id: str | None) -> SheetChoice:
     except NOT_ANSWERING as error:
         logger.warning("could not read the sheet links", exc_info=True)
         raise links_unavailable(deps) from error
-    return SheetChoice(link.sheet, link) if link is not None else SheetChoice(deps.settings.sheet)
+    return SheetChoice(spec_of(deps, link.sheet), link) if link is not None else SheetChoice(deps.settings.sheet)
+
+
+def spec_of(deps: Deps, key: str) -> str:
+    """What to read a linked sheet by: its key, or MICROOPT_SHEET as written when that names the same sheet, so
+    that one sheet has one record of looks and calls (`bot.state.history` knows a sheet by how it is named)."""
+    return deps.settings.sheet if google_key(deps.settings.sheet) == key else key
 
 
 def sheet_groups(deps: Deps, links: Iterable[SheetLink] | None = None) -> list[SheetGroup]:
@@ -92,7 +98,7 @@ def sheet_groups(deps: Deps, links: Iterable[SheetLink] | None = None) -> list[S
     groups = [SheetGroup(deps.settings.sheet, linked=False, elsewhere=linked)]
     for sheet, group in sorted(by_sheet.items()):
         channels = frozenset(link.channel for link in group)
-        groups.append(SheetGroup(sheet, channels, team_id=group[0].team_id))
+        groups.append(SheetGroup(spec_of(deps, sheet), channels, team_id=group[0].team_id))
     return groups
 
 

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from analysis.models import ChannelRoute, Report, SheetData
-from bot.channel_sheets import linked_routes, schedules_changed, sheet_for, sheet_key
+from bot.channel_sheets import linked_routes, schedules_changed, sheet_for, sheet_key, spec_of
 from bot.deps import Deps
 from bot.errors import UserFacingError
 from bot.render.blocks import COMMAND, escape, sheet_link
@@ -116,14 +116,14 @@ def connect_channel(deps: Deps, request: ConnectRequest, read: ReadSheet, see: S
         return ConnectReply(not_a_sheet(request.text))
     store = deps.state()  # no database: NoDatabase's sentence, before the sheet is read
     try:
-        data, report = read(key)
+        data, report = read(spec_of(deps, key))
     except UserFacingError as error:
         logger.info("connect in %s: the sheet could not be read (%s)", request.channel_id, error)
         return ConnectReply(unreadable(str(error)))
     was = sheet_for(deps, request.channel_id)
     before = link_channel(store, request.channel_id, request.team_id, key, request.user_id, deps.clock())
     schedules_changed(store, was.spec)
-    schedules_changed(store, key)
+    schedules_changed(store, spec_of(deps, key))
     logger.info("channel %s connected to a sheet by %s", request.channel_id, request.user_id or "someone")
     routes = linked_routes(data.channels, [request.channel_id])
     access = see(routes, Where(request.channel_id, request.channel_name, request.team_id), request.team_id)
@@ -161,7 +161,7 @@ def disconnect_channel(deps: Deps, request: ConnectRequest) -> ConnectReply:
     removed = unlink_channel(store, request.channel_id, request.user_id, deps.clock())
     if removed is None:
         return ConnectReply(f"{request.where} is not connected to a sheet of its own: it reads {DEFAULT_SHEET}.")
-    schedules_changed(store, removed.sheet)
+    schedules_changed(store, spec_of(deps, removed.sheet))
     schedules_changed(store, deps.settings.sheet)
     logger.info("channel %s disconnected from its sheet by %s", request.channel_id, request.user_id or "someone")
     return ConnectReply(

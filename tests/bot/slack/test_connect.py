@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.state.history import read_looks
 from bot.state.links import link_changes
 from tests.bot.slack.clients import EMAIL, Clients, deployment, serving, sheet_url
 from tests.bot.slack.harness import CHANNELS, NOW, posted_messages, write_book
@@ -184,3 +185,33 @@ def test_the_sheet_command_names_the_channels_own_sheet(clients: Clients) -> Non
 
     assert f"<https://docs.google.com/spreadsheets/d/{acme}|Google Sheet>" in linked and "2 tests found" in linked
     assert "`agency.xlsx`" in default and acme not in default
+
+
+def test_each_sheet_keeps_its_own_record_of_looks(clients: Clients) -> None:
+    acme = clients.keys["acme"]
+    clients.ask(f"connect {sheet_url(acme)}", "C0ACME")
+    clients.ask("status", "C0ACME")
+    clients.ask("status", "C0SPRING")
+
+    assert clients.deps is not None
+    store = clients.deps.state()
+    assert set(read_looks(store, acme)["campaign"]) == {"Acme Boots", "Acme Socks"}
+    assert "Acme Boots" not in set(read_looks(store, clients.settings.sheet)["campaign"])
+    assert "Spring Sale" in set(read_looks(store, clients.settings.sheet)["campaign"])
+
+
+def test_a_channel_linked_to_the_default_sheet_shares_its_record(
+    tmp_path: Path, rsa_key, slack: SlackStandIn, database_url: str
+) -> None:
+    """The same sheet named by its URL in MICROOPT_SHEET and by its key in a link is one sheet: one record."""
+    from tests.bot.slack.clients import sheet_key
+
+    key = sheet_key("agency")
+    with deployment(tmp_path, rsa_key, slack, database_url, sheet=sheet_url(key)) as world:
+        world.add_sheet("agency", ("Spring Sale",))
+        with serving(world):
+            world.ask(f"connect {key}", "C0ACME")
+            world.ask("status", "C0ACME")
+            assert world.deps is not None
+            assert len(read_looks(world.deps.state(), sheet_url(key))) == 2  # the connect's read (the status's saw the same)
+            assert read_looks(world.deps.state(), key).empty
