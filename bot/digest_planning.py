@@ -53,7 +53,7 @@ def plan_run(store: StateStore, now: dt.datetime, grace: dt.timedelta, lease: dt
     for found in schedules:
         if found.schedule is None:
             continue
-        slot = due_slot(found.schedule, now, grace, found.since)
+        slot = due_slot(found.schedule, now, grace)
         if slot is not None and (found.channel, slot) not in taken_up:
             candidates.append((found, slot))
     if candidates:

@@ -162,7 +162,7 @@ def window_open(
         return False
     due = None
     if schedule is not None and schedule.schedule is not None:
-        due = due_slot(schedule.schedule, now, grace, schedule.since)
+        due = due_slot(schedule.schedule, now, grace)
     if due == row.slot_at:
         return True
     if due is not None and due > row.slot_at:

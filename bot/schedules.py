@@ -307,13 +307,11 @@ def next_slot(schedule: Schedule, after: dt.datetime) -> dt.datetime | None:
     return found[0] if found else None
 
 
-def due_slot(schedule: Schedule, now: dt.datetime, grace: dt.timedelta, since: dt.datetime) -> dt.datetime | None:
-    """The latest slot at or before `now` still worth posting: within `grace`, on the same local day, and
-    not before the schedule took effect. Older missed slots are not posted: one digest catches up."""
-    window_start = max(now - grace, since)
-    if window_start > now:
-        return None
-    found = slots_between(schedule, window_start, now)
+def due_slot(schedule: Schedule, now: dt.datetime, grace: dt.timedelta) -> dt.datetime | None:
+    """The latest slot at or before `now` still worth posting: within `grace` and on the same local day. Older
+    missed slots are not posted: one digest catches up. A schedule first seen inside a slot's window (set at
+    09:20 for `weekdays 09:00`, or a scheduler's first run after 09:00) posts that slot, not tomorrow's."""
+    found = slots_between(schedule, now - grace, now)
     if not found:
         return None
     slot = found[-1]

@@ -50,10 +50,13 @@ def test_a_week_of_ticks_posts_each_slot_once_in_its_timezone(world: World):
     # weekdays 09:00 Europe/London (GMT in early March): Monday to Friday at 09:00 UTC
     assert slots_posted(world, "C0SPRING") == [at(MONDAY + dt.timedelta(days=d), 9) for d in range(5)]
     assert len(world.posts("#spring-sale")) == 5
-    # daily 17:00 America/New_York: 22:00 UTC, then 21:00 UTC once New York moves its clocks on Sunday 8 March
+    # daily 17:00 America/New_York: 22:00 UTC, then 21:00 UTC once New York moves its clocks on Sunday 8 March;
+    # first seen at Sunday 19:00 in New York, two hours after Sunday's slot: that slot is posted at once
     search = slots_posted(world, "C0SEARCH")
-    assert search == [at(MONDAY + dt.timedelta(days=d), 22) for d in range(6)] + [at(MONDAY + dt.timedelta(days=6), 21)]
-    assert len(world.posts("C0SEARCH")) == 7
+    assert search == [at(MONDAY + dt.timedelta(days=d), 22) for d in range(-1, 6)] + [
+        at(MONDAY + dt.timedelta(days=6), 21)
+    ]
+    assert len(world.posts("C0SEARCH")) == 8
     # one read a day to refresh the schedules (MICROOPT_SCHEDULE_SYNC_MINUTES is a day here) and one per run
     # with digests due; never two in one run
     assert world.sheet.reads == 7 + 12
@@ -76,7 +79,7 @@ def test_a_daily_digest_fires_once_a_day_across_a_clock_change(
     world: World, spec: str, timezone: str, first_day: dt.datetime, expected_utc: list[str]
 ):
     world.sheet.channels = [["Spring Sale", "#spring-sale", spec, timezone]]
-    start = first_day - dt.timedelta(hours=6)
+    start = first_day - dt.timedelta(hours=2)  # the day before's slot is past its window when first seen
     for now in ticks(start, first_day + dt.timedelta(days=3), dt.timedelta(minutes=15)):
         world.run(now)
     posted = slots_posted(world, "C0SPRING")
@@ -190,10 +193,11 @@ def test_a_slot_missed_while_down_is_posted_once_on_return_the_same_day_only(wor
 
 def test_several_missed_slots_are_caught_up_in_one_digest(world: World):
     world.sheet.channels = [["Spring Sale", "#spring-sale", "0 * * * *", "UTC"]]
-    world.run(at(MONDAY, 8, 30))
+    first = world.run(at(MONDAY, 8, 30))  # first seen inside the 08:00 slot's window: it posts that slot
     back = world.run(at(MONDAY, 12, 30))  # 09:00, 10:00, 11:00 and 12:00 were missed
+    assert [o.slot_at for o in first.outcomes] == [at(MONDAY, 8)]
     assert [o.slot_at for o in back.outcomes] == [at(MONDAY, 12)]
-    assert len(world.posts()) == 1
+    assert len(world.posts()) == 2
 
 
 def test_the_digest_leads_with_what_changed_then_says_nothing_new_in_one_line(world: World):
@@ -345,3 +349,23 @@ def test_the_pacer_spaces_messages_per_channel_only():
     pacer.posted("#b")
     pacer.wait("#b")
     assert slept == [1.0, 2.0, 1.0]
+
+
+def test_a_schedule_first_seen_inside_its_slots_window_posts_that_slot(world: World):
+    """A first scheduler run (or a new Channels-tab row) at 09:20 for `weekdays 09:00`: today's digest now, not
+    tomorrow's; the same for a schedule set with /microopt schedule after its time of day."""
+    first = world.run(at(MONDAY, 9, 20))
+    assert [(o.target, o.slot_at, o.status) for o in first.outcomes] == [("C0SPRING", at(MONDAY, 9), "posted")]
+    assert world.run(at(MONDAY, 9, 21)).outcomes == []  # once
+
+    world.deps = replace(world.deps, clock=lambda: at(MONDAY, 10, 45))
+    schedule_command(world.deps, "C0OTHER", "other", "daily 10:30 UTC")
+    (set_late,) = world.run(at(MONDAY, 10, 46)).outcomes
+    assert (set_late.target, set_late.slot_at, set_late.status) == ("C0OTHER", at(MONDAY, 10, 30), "posted")
+
+
+def test_a_schedule_first_seen_after_its_slots_window_waits_for_the_next_slot(world: World):
+    late = world.run(at(MONDAY, 21, 30))  # 12.5 hours after 09:00: past MICROOPT_DIGEST_GRACE_HOURS (12)
+    assert [o for o in late.outcomes if o.target == "C0SPRING"] == []
+    tuesday = world.run(at(MONDAY + dt.timedelta(days=1), 9))
+    assert [(o.target, o.slot_at) for o in tuesday.outcomes] == [("C0SPRING", at(MONDAY + dt.timedelta(days=1), 9))]
