@@ -213,5 +213,6 @@ def test_a_channel_linked_to_the_default_sheet_shares_its_record(
             world.ask(f"connect {key}", "C0ACME")
             world.ask("status", "C0ACME")
             assert world.deps is not None
-            assert len(read_looks(world.deps.state(), sheet_url(key))) == 2  # the connect's read (the status's saw the same)
+            # the connect's read recorded two looks; the status's saw the same totals, which add none
+            assert len(read_looks(world.deps.state(), sheet_url(key))) == 2
             assert read_looks(world.deps.state(), key).empty
