@@ -10,7 +10,8 @@ renewed leases, retries with backoff, where Slack put the digest and whether it 
 by `create_all`, columns by `ALTER TABLE … ADD COLUMN` when an inspector finds them missing, so a database
 of any earlier version is upgraded in place; 6 stores the conversion counts of `microopt_looks` and
 `microopt_calls` as floats, so attribution's fractional conversions are kept as the sheet gave them
-(`widened` in `bot.state.store`: PostgreSQL changes the column type, SQLite keeps any number as given).
+(`widened` in `bot.state.store`: PostgreSQL changes the column type, SQLite keeps any number as given); 7 adds
+`microopt_decisions` and `microopt_decision_writes` (bot.state.decision_tables: acting on verdicts from Slack).
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
 
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 
 # A digest's life: claimed → sending → posted | skipped, or → failed (Slack refused it: retried with backoff)
 # or → unknown (Slack's answer never came: it may have arrived, so Slack's history is asked before anything is

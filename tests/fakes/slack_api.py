@@ -231,7 +231,9 @@ class SlackStandIn:
                     message[key] = json.loads(value) if key == "blocks" and isinstance(value, str) else value
             message["edited"] = {"user": "U0BOT", "ts": f"{time.time():.6f}"}
             updated = dict(message)
-        return Scripted(200, {"ok": True, "channel": channel, "ts": ts, "text": updated.get("text", ""), "message": updated})
+        return Scripted(
+            200, {"ok": True, "channel": channel, "ts": ts, "text": updated.get("text", ""), "message": updated}
+        )
 
     def message(self, channel: str, ts: str) -> dict[str, Any] | None:
         """The stored message `ts` of `channel` as it is now (after any chat.update), blocks decoded."""
