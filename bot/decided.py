@@ -88,6 +88,7 @@ class Decision:
     until: dt.datetime | None = None
     undone_at: dt.datetime | None = None
     undone_by: str | None = None
+    undone_by_name: str | None = None
     sheet: str = "local"
     sheet_error: str | None = None
     # When the test's Status cells were set to `done` in the sheet (None: not, or not yet).

@@ -26,6 +26,9 @@ class Settings(BaseSettings):
     sheets_timeout_seconds: float = Field(default=20.0, gt=0, validation_alias="MICROOPT_SHEETS_TIMEOUT")
     sheets_attempts: int = Field(default=4, ge=1, validation_alias="MICROOPT_SHEETS_ATTEMPTS")
     write_verdicts: bool = Field(default=False, validation_alias="MICROOPT_WRITE_VERDICTS")
+    # Decisions taken from Slack go to the sheet's Decisions tab and Status cells (docs/slack.md); off: the
+    # database alone keeps them, and the sheet is never written for them.
+    write_decisions: bool = Field(default=True, validation_alias="MICROOPT_WRITE_DECISIONS")
 
     slack_bot_token: str | None = Field(default=None, validation_alias="SLACK_BOT_TOKEN", repr=False)
     slack_signing_secret: str | None = Field(default=None, validation_alias="SLACK_SIGNING_SECRET", repr=False)

@@ -36,6 +36,7 @@ decisions = Table(
     Column("decided_at", UtcDateTime, nullable=False),
     Column("undone_at", UtcDateTime, nullable=True),
     Column("undone_by", String(40), nullable=True),
+    Column("undone_by_name", String(200), nullable=True),
     UniqueConstraint("source", "campaign", "test", "seq", name="microopt_decisions_place"),
 )
 Index("microopt_decisions_decided", decisions.c.source, decisions.c.decided_at)

@@ -73,6 +73,7 @@ def _decision(row: Any, write: Any | None = None) -> Decision:
         until=row.until,
         undone_at=row.undone_at,
         undone_by=row.undone_by,
+        undone_by_name=row.undone_by_name,
         sheet=state,
         sheet_error=write.error if write is not None and state in (PENDING, WRITING) else None,
         status_written_at=write.written_at if write is not None and state == WRITTEN and cells else None,
@@ -182,7 +183,7 @@ def decision_source(store: StateStore, decision_id: int) -> str | None:
 
 
 def undo_decision(
-    store: StateStore, decision_id: int, user_id: str, now: dt.datetime
+    store: StateStore, decision_id: int, user_id: str, now: dt.datetime, user_name: str = ""
 ) -> tuple[UndoOutcome, Decision | None]:
     """Undo a decision within `UNDO_WINDOW` of it, once; what the sheet was owed for it is dropped if not yet
     written, else the sheet is owed a row saying it was undone (and its Status cells back)."""
@@ -198,7 +199,7 @@ def undo_decision(
         done = conn.execute(
             update(decisions)
             .where(decisions.c.id == decision_id, decisions.c.undone_at.is_(None))
-            .values(undone_at=now, undone_by=user_id)
+            .values(undone_at=now, undone_by=user_id, undone_by_name=user_name[:200] or None)
         )
         if done.rowcount != 1:
             return "already", _with_write(conn, row)

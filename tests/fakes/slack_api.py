@@ -3,11 +3,12 @@
 It answers the methods microopt calls, checks the bot token, records every call, can be scripted to
 fail (`fail_next`), and can rate-limit chat.postMessage per channel the way Slack does.
 
-It also keeps every message it accepted, per channel, replaces one in place on `chat.update` (by channel ID and
-`ts`; `message_not_found` for any other, `cant_update_message` for a message another app posted), and returns
-them from `conversations.history` the way Slack does (newest first, by channel ID only, `metadata` only with `include_all_metadata`, `missing_scope`
-without `channels:history` / `groups:history`). Its post faults (`PostFaults`) are the ones that make a
-sender guess: store a message and then answer 500, store it and answer only after the client gave up, or
+It also keeps every message it accepted, per channel, replaces one in place on `chat.update` (by channel
+ID and `ts`; `message_not_found` for any other, `cant_update_message` for one another app posted), and
+returns them from `conversations.history` the way Slack does (newest first, by channel ID only,
+`metadata` only with `include_all_metadata`, `missing_scope` without `channels:history` /
+`groups:history`). Its post faults (`PostFaults`) are the ones that make a sender guess: store a message
+and then answer 500, store it and answer only after the client gave up, or
 fail a channel (500, nothing stored) until it recovers.
 """
 
