@@ -28,7 +28,7 @@ from bot.errors import ConfigurationError
 from bot.render.chart import render_chart
 from bot.settings import Settings
 from bot.slack.answers import DrawChart
-from bot.slack.listeners import commands
+from bot.slack.listeners import actions, commands
 from bot.slack.retries import Deliveries, drop_repeats
 from bot.slack_api.client import create_web_client
 
@@ -153,6 +153,7 @@ def create_app(
     app.error(log_listener_error)
     charts = chart_executor or ThreadPoolExecutor(max_workers=CHART_WORKERS, thread_name_prefix="microopt-chart")
     commands.register(app, deps, charts, draw_chart)
+    actions.register(app, deps)
     return app
 
 

@@ -26,6 +26,7 @@ from sqlalchemy import Row, and_, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 
+from analysis.models import Cell
 from bot.decided import ACTION_OF, SNOOZES, UNDO_WINDOW, Action, Choice, Decision, Standing, VerdictShown
 from bot.state.decision_tables import decision_writes, decisions
 from bot.state.store import StateStore
@@ -37,7 +38,7 @@ DECISION, UNDO = "decision", "undo"
 # A place in a test's sequence taken by another press at the same moment: look again, this many times.
 RACE_TRIES = 5
 UndoOutcome = Literal["undone", "already", "too_late", "missing"]
-StatusCell = tuple[str, int, int, object]  # tab, row, column (zero-based), the value before
+StatusCell = tuple[str, int, int, Cell]  # tab, row, column (zero-based), the value before
 
 
 @dataclass(frozen=True)
@@ -83,7 +84,7 @@ def _decision(row: Any, write: Any | None = None) -> Decision:
 def _cells(raw: str | None) -> tuple[StatusCell, ...]:
     if not raw:
         return ()
-    return tuple((str(tab), int(row), int(column), value) for tab, row, column, value in json.loads(raw))
+    return tuple((str(tab), int(row), int(column), cast(Cell, value)) for tab, row, column, value in json.loads(raw))
 
 
 def _repeats(standing: Any, choice: Choice, shown: VerdictShown, now: dt.datetime) -> bool:
@@ -252,17 +253,18 @@ def standing_decisions(
     return Standing(found, now, read_at)
 
 
-def remember_message(store: StateStore, decision_id: int, blocks: Sequence[dict[str, Any]]) -> None:
-    """The blocks the decision's message was last updated with, so a later update can start from them."""
+def remember_message(store: StateStore, decision_id: int, text: str, blocks: Sequence[dict[str, Any]]) -> None:
+    """The message as the decision last updated it (fallback text and blocks), so a later update can start there."""
+    message = json.dumps({"text": text, "blocks": list(blocks)})
     with store.writing() as conn:
-        conn.execute(update(decisions).where(decisions.c.id == decision_id).values(message=json.dumps(list(blocks))))
+        conn.execute(update(decisions).where(decisions.c.id == decision_id).values(message=message))
 
 
-def remembered_message(store: StateStore, decision_id: int) -> list[dict[str, Any]] | None:
+def remembered_message(store: StateStore, decision_id: int) -> dict[str, Any] | None:
     store.ensure_schema()
     with store.engine.connect() as conn:
         raw = conn.execute(select(decisions.c.message).where(decisions.c.id == decision_id)).scalar()
-    return cast(list[dict[str, Any]], json.loads(raw)) if raw else None
+    return cast(dict[str, Any], json.loads(raw)) if raw else None
 
 
 # -- the outbox --------------------------------------------------------------------------------------
