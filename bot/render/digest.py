@@ -86,7 +86,9 @@ def render_digest(
     previous: Mapping[tuple[str, str], SaidVerdict],
     last_digest_at: dt.datetime | None = None,
     timezone: dt.tzinfo = dt.UTC,
+    decided: int = 0,
 ) -> Digest:
+    """`decided`: how many of the channel's running tests were left out, done or snoozed from Slack."""
     label = escape(channel_label)
     since = f" since {_day(last_digest_at.astimezone(timezone))}" if last_digest_at else ""
     new: list[tuple[TestResult, SaidVerdict | None]] = []
@@ -114,6 +116,9 @@ def render_digest(
         else:
             unchanged.append(test)
 
+    if not tests and decided:
+        line = f"microopt digest · {label}: nothing to repeat ({counted(decided, 'test')} done or snoozed from Slack)."
+        return Digest(channel_label, [_one_line(line)], said, 0, True, 0, [line])
     if not tests:
         line = f"microopt digest · {label}: no tests are routed to this channel; add it to the Channels tab."
         return Digest(channel_label, [_one_line(line)], said, 0, True, 0, [line])

@@ -14,6 +14,7 @@ import pytest
 from slack_sdk.models.blocks import Block
 
 from bot.deps import Deps, create_deps
+from bot.digests import post_channel_digest
 from bot.settings import Settings
 from bot.slack.decision_sheet import write_owed
 from bot.slack_api.client import create_web_client
@@ -29,8 +30,10 @@ from tests.bot.slack.harness import (
     all_text,
     send_command,
     serve,
+    settings_for,
     tiny_chart,
     wait_for,
+    write_book,
 )
 from tests.bot.sources import conftest as google
 from tests.fakes.sheets_api import SheetsStandIn, google_error
@@ -95,8 +98,9 @@ def settings(slack, sheets_api, key_file, tmp_path: Path):
 
 def status_message(served, slack: SlackStandIn, channel: str = "C0SPRING") -> dict[str, Any]:
     """Ask for status in `channel`; the message the stand-in holds, with its buttons."""
+    before = len(stored_messages(slack, channel))
     send_command(served, slack, "status", channel_id=channel, channel_name=CHANNELS[channel])
-    wait_for(lambda: stored_messages(slack, channel))
+    wait_for(lambda: len(stored_messages(slack, channel)) > before)
     return stored_messages(slack, channel)[-1]
 
 
@@ -105,8 +109,8 @@ def decisions_rows(spreadsheet) -> list[list[Any]]:
     return [] if tab is None else tab.rows
 
 
-def recorded(deps: Deps):
-    return standing_decisions(deps.state(), source_id(KEY), NOW).decisions
+def recorded(deps: Deps, sheet: str = KEY):
+    return standing_decisions(deps.state(), source_id(sheet), NOW).decisions
 
 
 def valid(blocks: list[dict[str, Any]]) -> bool:
@@ -343,3 +347,61 @@ def test_keep_running_and_snooze_are_recorded_and_acknowledged_in_the_message(sl
     assert "*Keep running* — acknowledged by <@U0DANA>" in text and "*Snoozed* by <@U0DANA>" in text
     assert [r[3] for r in decisions_rows(spreadsheet)[1:]] == ["Keep running", "Snoozed until 2026-03-18 09:30 UTC"]
     assert [r[7] for r in spreadsheet.rows_of("Results")[1:]] == ["running"] * 6  # neither is done
+
+
+def test_later_status_digests_and_sheet_answers_follow_what_was_decided(slack, spreadsheet, settings) -> None:
+    clock = Clock()
+    deps = create_deps(settings(), clock=clock)
+    with serve(settings(), deps, draw_chart=tiny_chart) as served:
+        message = status_message(served, slack)
+        send(served, press_body(slack, message, "C0SPRING", "microopt.moved", title=AUDIENCE))
+        wait_for(lambda: updates(slack))
+        now = slack.message("C0SPRING", message["ts"])
+        send(served, press_body(slack, now, "C0SPRING", "microopt.snooze_week", title="Spring Sale · Ad copy test"))
+        served.drain()
+
+    clock.now = NOW + dt.timedelta(minutes=10)  # past the sheet cache: the sheet is read again
+    with serve(settings(), deps, draw_chart=tiny_chart) as served:
+        again = status_message(served, slack)
+        send_command(served, slack, "sheet", response="s1")
+        wait_for(lambda: slack.responses)
+        served.drain()
+    text = all_text(again)
+    assert "*Paused or done* (not in digests):\n• Spring Sale · Audience test (done)" in text  # the sheet's Status
+    snoozed = next(b for b in again["blocks"] if "*Snoozed*" in all_text({"blocks": [b]}))
+    assert "accessory" not in snoozed  # past the five minutes of Undo
+    assert sum(b["type"] == "actions" for b in again["blocks"]) == 0  # Spring Sale has nothing left to act on
+    [(_, sheet)] = slack.responses
+    assert "*Snoozed*: digests leave these verdicts out until then" in all_text(sheet)
+    assert "• Spring Sale · Ad copy test — Keep running. until <!date^" in all_text(sheet)
+
+    run = post_channel_digest(deps, "C0SPRING", clock.now)
+    assert [o.status for o in run.outcomes] == ["posted"]
+    digest = slack.stored["C0SPRING"][-1]
+    assert digest["text"] == "microopt digest · #spring-sale: nothing to repeat (1 test done or snoozed from Slack)."
+
+
+def test_without_a_status_column_microopt_alone_keeps_the_test_done(slack: SlackStandIn, tmp_path: Path) -> None:
+    """A local workbook: nothing is written to it; status shows the decision where the buttons were, and the
+    test leaves digests."""
+    settings = settings_for(slack, write_book(tmp_path / "book.xlsx"), database_url=f"sqlite:///{tmp_path / 's.db'}")
+    clock = Clock()
+    deps = create_deps(settings, clock=clock)
+    with serve(settings, deps, draw_chart=tiny_chart) as served:
+        message = status_message(served, slack)
+        send(served, press_body(slack, message, "C0SPRING", "microopt.moved", title=AUDIENCE))
+        wait_for(lambda: updates(slack))
+        clock.now = NOW + dt.timedelta(minutes=10)
+        again = status_message(served, slack)
+        served.drain()
+
+    decision = recorded(deps, settings.sheet)[("Spring Sale", "Audience")]
+    assert decision.sheet == "local"
+    blocks = again["blocks"]
+    at = next(i for i, b in enumerate(blocks) if b["type"] == "section" and f"*{AUDIENCE}*" in b["text"]["text"])
+    assert blocks[at + 1]["text"]["text"].startswith(":white_check_mark: *Budget moved* by <@U0DANA>")
+    assert valid(blocks)
+    run = post_channel_digest(deps, "C0SPRING", clock.now)
+    assert [o.status for o in run.outcomes] == ["posted"]
+    digest = all_text(slack.stored["C0SPRING"][-1])
+    assert "Audience" not in digest and "Ad copy" in digest
