@@ -12,7 +12,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AliasChoices, AliasGenerator, BaseModel, ConfigDict, Field, ValidationError
 
 # What a press asks for (a button's action), and what a recorded decision is (stable codes).
 Choice = Literal["moved", "stopped", "snooze_day", "snooze_week", "kept"]
@@ -33,11 +33,44 @@ MAX_VALUE = 2000
 MAX_NAME = 300
 
 
+# The keys a button's value is written with (a verdict's numbers in a few hundred characters).
+SHORT = {
+    "campaign": "c",
+    "test": "t",
+    "verdict": "v",
+    "signature": "s",
+    "headline": "h",
+    "control": "a",
+    "variant": "b",
+    "metric": "m",
+    "kind": "k",
+    "lift": "l",
+    "low": "lo",
+    "high": "hi",
+    "variant_conversions": "bc",
+    "variant_visitors": "bv",
+    "control_conversions": "ac",
+    "control_visitors": "av",
+    "p_value": "p",
+    "called_on": "d",
+}
+
+
 class VerdictShown(BaseModel):
     """The verdict a message showed, with the numbers it rested on: what a button carries, and what a decision
-    records, so the record says what the team saw when it acted (the sheet may have moved on since)."""
+    records, so the record says what the team saw when it acted (the sheet may have moved on since).
 
-    model_config = ConfigDict(frozen=True, extra="ignore")
+    Written with short keys (`SHORT`): every button's value travels back in each press's copy of the message, so
+    its size is paid on every acknowledgement."""
+
+    model_config = ConfigDict(
+        frozen=True,
+        extra="ignore",
+        alias_generator=AliasGenerator(
+            serialization_alias=lambda name: SHORT[name],
+            validation_alias=lambda name: AliasChoices(SHORT[name], name),
+        ),
+    )
 
     campaign: str = Field(max_length=MAX_NAME)
     test: str = Field(max_length=MAX_NAME)
@@ -59,12 +92,12 @@ class VerdictShown(BaseModel):
     called_on: str | None = Field(default=None, max_length=40)
 
     def to_value(self) -> str:
-        return self.model_dump_json(exclude_none=True, exclude_defaults=True)
+        return self.model_dump_json(by_alias=True, exclude_none=True, exclude_defaults=True)
 
     @classmethod
     def from_value(cls, value: str) -> VerdictShown | None:
         """The verdict a button carried; None when the value is not one (an old or foreign button)."""
-        if len(value) > MAX_VALUE:
+        if not value or len(value) > MAX_VALUE:
             return None
         try:
             return cls.model_validate_json(value)

@@ -7,9 +7,9 @@ Pure functions from verdicts and decisions to Block Kit.
     keep_running    Keep running · Snooze 1 day · Snooze 1 week   (not called yet)
     check_tracking  Snooze 1 day · Snooze 1 week
 
-Each button carries the verdict it sits under, with its numbers (`VerdictShown`, at most 2,000 characters),
-so a press records what the team saw. The block of one test has a `block_id` made from its campaign and test,
-so a press replaces that test's buttons and nothing else of the message.
+The first button carries the verdict it sits under, with its numbers (`VerdictShown`, at most 2,000
+characters), for every button of its block, so a press records what the team saw. The block of one test has
+a `block_id` made from its campaign and test, so a press replaces that test's buttons and nothing else.
 """
 
 from __future__ import annotations
@@ -95,19 +95,23 @@ def verdict_shown(test: TestResult) -> VerdictShown | None:
         variant=(c.variant if c is not None else test.best_variant),
         metric=c.metric if c is not None else None,
         kind=c.kind if c is not None else None,
-        lift=c.lift if c is not None else None,
-        low=low,
-        high=high,
+        lift=_rounded(c.lift) if c is not None else None,
+        low=_rounded(low),
+        high=_rounded(high),
         variant_conversions=float(c.variant_conversions) if c is not None else None,
         variant_visitors=c.variant_visitors if c is not None else None,
         control_conversions=float(c.control_conversions) if c is not None else None,
         control_visitors=c.control_visitors if c is not None else None,
-        p_value=c.adjusted_p_value if c is not None else None,
+        p_value=_rounded(c.adjusted_p_value) if c is not None else None,
         called_on=when(called) if called is not None else None,
     )
     if len(shown.to_value()) > MAX_VALUE:
         shown = shown.model_copy(update={"headline": ""})
     return shown if len(shown.to_value()) <= MAX_VALUE else None
+
+
+def _rounded(value: float | None) -> float | None:
+    return None if value is None else round(value, 6)
 
 
 def block_id(campaign: str, test: str) -> str:
@@ -123,16 +127,23 @@ def choices(verdict: str) -> tuple[Choice, ...]:
     return ((primary,) if primary else ()) + ("snooze_day", "snooze_week")
 
 
-def _button(choice: Choice, value: str) -> Block:
+def _button(choice: Choice, value: str | None) -> Block:
     button: Block = {
         "type": "button",
         "action_id": ACTION_PREFIX + choice,
         "text": {"type": "plain_text", "text": LABELS[choice], "emoji": True},
-        "value": value,
     }
+    if value is not None:
+        button["value"] = value
     if choice in ("moved", "stopped"):
         button["style"] = "primary"
     return button
+
+
+def _buttons(offered: tuple[Choice, ...], value: str) -> list[Block]:
+    """The verdict rides on the first button only: a press of any other finds it there, in the message Slack
+    sends back (`bot.slack.presses.Press`), so the message's copy in every press stays small."""
+    return [_button(choice, value if index == 0 else None) for index, choice in enumerate(offered)]
 
 
 def action_block(test: TestResult) -> Block | None:
@@ -145,7 +156,7 @@ def action_block(test: TestResult) -> Block | None:
     return {
         "type": "actions",
         "block_id": block_id(test.campaign, test.test),
-        "elements": [_button(choice, value) for choice in offered],
+        "elements": _buttons(offered, value),
     }
 
 
@@ -158,7 +169,7 @@ def buttons_for(shown: VerdictShown) -> Block | None:
     return {
         "type": "actions",
         "block_id": block_id(shown.campaign, shown.test),
-        "elements": [_button(choice, value) for choice in offered],
+        "elements": _buttons(offered, value),
     }
 
 

@@ -55,9 +55,6 @@ class Flushed:
     failed: list[Owed] = field(default_factory=list)
     error: str | None = None
 
-    def failed_for(self, decision_id: int) -> bool:
-        return any(owed.decision.id == decision_id for owed in self.failed)
-
 
 def writes_to_sheet(deps: Deps) -> bool:
     """Whether decisions owe the sheet rows: a Google Sheet, and MICROOPT_WRITE_DECISIONS on."""

@@ -17,8 +17,10 @@ stands, the message says it is not in the sheet yet, and a later run writes it.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import secrets
+import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -26,7 +28,7 @@ from typing import Any
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
-from analysis.models import ChannelRoute, Problem
+from analysis.models import ChannelRoute, Problem, Tab
 from analysis.reading.channels import parse_channels
 from bot.decided import CHOICES, UNDO_WINDOW, Choice, Decision, VerdictShown
 from bot.deps import Deps
@@ -123,9 +125,10 @@ class Press:
         message = body.get("message") or {}
         blocks = message.get("blocks")
         team = user.get("team_id") or (body.get("team") or {}).get("id")
+        value = str(actions[0].get("value") or "") or _first_value(blocks, actions[0].get("block_id"))
         return cls(
             action=action_id.removeprefix(ACTION_PREFIX),
-            value=str(actions[0].get("value", "")),
+            value=value,
             user_id=str(user.get("id", "")),
             user_name=str(user.get("username") or user.get("name") or ""),
             user_team=str(team) if team else None,
@@ -142,6 +145,16 @@ class Press:
         return any(block.get("block_id") == target for block in self.blocks or ())
 
 
+def _first_value(blocks: object, target: object) -> str:
+    """The value of the first button of block `target`: where a block's verdict rides for all its buttons."""
+    if not isinstance(blocks, list) or not target:
+        return ""
+    block = next((b for b in blocks if isinstance(b, dict) and b.get("block_id") == target), None)
+    elements = block.get("elements") if block else None
+    first = elements[0] if isinstance(elements, list) and elements else None
+    return str(first.get("value") or "") if isinstance(first, dict) else ""
+
+
 class Presses:
     """Button presses for one app: its deps, the installing workspace, the channel names of the Channels tab."""
 
@@ -154,6 +167,12 @@ class Presses:
         self.deps = deps
         self.home_team = home_team
         self.channel_names = channel_names
+        # One write of what the sheet is owed at a time in this process: the first takes every row owed (one
+        # request for a burst of presses); presses behind it wait for it and then find their rows written.
+        self._writing = threading.Lock()
+        # The Channels tab parsed once per sheet read (the reads are shared and cached: `Deps.read_tabs`).
+        self._routes_lock = threading.Lock()
+        self._routes: tuple[list[Tab], list[ChannelRoute]] | None = None
 
     # -- the whole press -----------------------------------------------------------------------------
     def handle(self, press: Press | None, client: WebClient, respond: Respond) -> None:
@@ -205,10 +224,17 @@ class Presses:
                 tell(respond, already(decision))
             return  # a double click or a retry: the first press did the rest
         self.show(press, shown, decided_block(decision, now), client, respond, decision)
-        flushed = write_owed(self.deps, now, client=lambda: client)
-        if flushed.failed_for(decision.id) and flushed.error is not None:
-            self.show(press, shown, decided_block(decision, now, sheet_pending=True), client, respond, decision)
-            tell(respond, sheet_later(flushed.error))
+        if decision.sheet == "local":
+            return
+        self.write_sheet(now, client)
+        after = find_decision(self.deps.state(), decision.id)
+        if after is not None and after.sheet == "pending" and after.sheet_error is not None:
+            self.show(press, shown, decided_block(after, now, sheet_pending=True), client, respond, after)
+            tell(respond, sheet_later(after.sheet_error))
+
+    def write_sheet(self, now: dt.datetime, client: WebClient) -> None:
+        with self._writing:
+            write_owed(self.deps, now, client=lambda: client)
 
     def undo(self, press: Press, client: WebClient, respond: Respond) -> None:
         try:
@@ -232,7 +258,7 @@ class Presses:
         if outcome != "undone" or decision is None:
             return  # undone already: a double click or a retry
         self.show(press, decision.shown, buttons_for(decision.shown), client, respond)
-        write_owed(self.deps, now, client=lambda: client)
+        self.write_sheet(now, client)
 
     # -- who may press ------------------------------------------------------------------------------
     def refusal(self, press: Press, shown: VerdictShown) -> str | None:
@@ -270,10 +296,16 @@ class Presses:
         except UserFacingError as error:
             logger.info("the sheet could not be read for a press: %s", error)
             return None
+        with self._routes_lock:
+            if self._routes is not None and self._routes[0] is tabs:
+                return self._routes[1]
         problems: list[Problem] = []
-        return [
+        routes = [
             route for tab in tabs if tab.name.strip().lower() == "channels" for route in parse_channels(tab, problems)
         ]
+        with self._routes_lock:
+            self._routes = (tabs, routes)
+        return routes
 
     # -- the message --------------------------------------------------------------------------------
     def show(

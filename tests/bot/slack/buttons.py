@@ -69,7 +69,8 @@ def press_body(
                 "action_id": action_id,
                 "block_id": block_id,
                 "text": element["text"],
-                "value": element["value"] if value is None else value,
+                **({"value": element["value"]} if "value" in element and value is None else {}),
+                **({"value": value} if value is not None else {}),
                 "type": "button",
                 "action_ts": f"{time.time():.6f}",
             }

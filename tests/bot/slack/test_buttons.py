@@ -280,8 +280,8 @@ def test_with_the_sheet_unreadable_the_message_itself_routes_the_press(
     with serve(settings(), cold, draw_chart=tiny_chart) as served:
         send(served, press_body(slack, message, "C0SPRING", "microopt.moved", title=AUDIENCE))
         # a button naming a test the pressed message does not show is refused: microopt never put it there
-        _, element = button(message, "microopt.snooze_day", AUDIENCE)
-        forged = json.loads(element["value"]) | {"campaign": "Brand Search", "test": "Keyword"}
+        _, element = button(message, "microopt.moved", AUDIENCE)
+        forged = json.loads(element["value"]) | {"c": "Brand Search", "t": "Keyword"}
         send(served, press_body(slack, message, "C0SPRING", "microopt.snooze_day", value=json.dumps(forged)))
         served.drain()
 
