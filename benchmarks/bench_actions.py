@@ -9,10 +9,11 @@ stand-in (chat.update, response_url) and the Sheets stand-in through real gsprea
 and writes (`batchUpdate`) each take `--sheet-seconds`; a SQLite state database.
 
 Configurations:
-  naive     bolt defaults: `ack()` then the press's work (who may press, the decision, chat.update, the
-            Decisions tab) inside the listener, on bolt's own pool.
+  naive     bolt defaults: `ack()` then the press's work (who may press, the decision, chat.update, then its
+            row written to the Decisions tab in the same thread) inside the listener, on bolt's own pool.
   microopt  `create_app`: the acknowledgement on the request thread, the press as a lazy listener on the
-            app's answer pool (bot.slack.listeners.actions).
+            app's answer pool (bot.slack.listeners.actions), the sheet written by one thread at a time per
+            process, a burst of presses in one request or a few (bot.slack.decision_sheet.SheetWrites).
 
 Ack latency is measured by the client (request sent → HTTP response); "updated" is press sent → the message's
 `chat.update` reaching the Slack stand-in; "written" counts Decisions rows in the sheet at the end.
@@ -69,6 +70,7 @@ def served_app() -> Any:
         logger=quiet,
     )
     presses = Presses(deps, home_team_of(app.client), ChannelDirectory(lambda: app.client, deps.clock).names)
+    presses.sheet = WritesInline(deps)  # type: ignore[assignment]  # each press writes its own row, and waits
 
     @app.action(re.compile(r"^microopt\."))
     def press(ack: Any, body: dict[str, Any], client: Any, respond: Any) -> None:
@@ -76,6 +78,20 @@ def served_app() -> Any:
         presses.handle(Press.from_body(body), client, respond)
 
     return wsgi_app(app)
+
+
+class WritesInline:
+    """The obvious way to write the sheet: in the press's own thread, right after the message is updated."""
+
+    def __init__(self, deps: Any) -> None:
+        self.deps = deps
+
+    def request(self, client: Any, decision_id: int | None = None, on_failure: Any = None) -> None:
+        from bot.slack.decision_sheet import write_owed
+
+        flushed = write_owed(self.deps, self.deps.clock(), client=client)
+        if on_failure is not None and flushed.error is not None:
+            on_failure(flushed.error)
 
 
 # -- the driver ----------------------------------------------------------------------------------

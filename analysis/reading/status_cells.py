@@ -34,9 +34,15 @@ def status_cells(
 ) -> list[StatusCell]:
     """The Status cells of `campaign` · `test`'s latest rows (names compared as the reader reads them: trimmed,
     inner runs of spaces folded); empty when no tab with a Status column holds the test."""
-    wanted_campaign = " ".join(campaign.split())
-    wanted_test = " ".join(test.split())
-    found: list[tuple[StatusCell, pd.Timestamp | None]] = []
+    return status_cells_of(tabs, [(campaign, test)], date_order)[(campaign, test)]
+
+
+def status_cells_of(
+    tabs: Sequence[Tab], tests: Sequence[tuple[str, str]], date_order: DateOrder = "month-first"
+) -> dict[tuple[str, str], list[StatusCell]]:
+    """`status_cells` of several tests at once, each tab's layout found and its columns read once."""
+    wanted = {(" ".join(c.split()), " ".join(t.split())): (c, t) for c, t in tests}
+    found: dict[tuple[str, str], list[tuple[StatusCell, pd.Timestamp | None]]] = {key: [] for key in tests}
     for tab in tabs:
         if is_reserved(tab):
             continue
@@ -47,9 +53,10 @@ def status_cells(
         if cells.empty:
             continue
         columns = layout.columns
-        mine = parse_text(cells[columns["campaign"]]) == wanted_campaign
-        mine &= (parse_text(cells[columns["test"]]) if "test" in columns else "") == wanted_test
-        mine &= parse_text(cells[columns["variant"]]) != ""
+        campaigns = parse_text(cells[columns["campaign"]])
+        names = parse_text(cells[columns["test"]]) if "test" in columns else pd.Series("", index=cells.index)
+        keys = pd.Series(list(zip(campaigns, names, strict=True)), index=cells.index, dtype="object")
+        mine = keys.isin(list(wanted)) & (parse_text(cells[columns["variant"]]) != "")
         if not mine.any():
             continue
         dates = (
@@ -59,10 +66,13 @@ def status_cells(
         )
         column = columns["status"]
         for row in cells.index[mine.to_numpy()]:
-            day = dates.loc[row]
             raw = tab.rows[int(row)]
             cell = StatusCell(tab.name, int(row), column, raw[column] if column < len(raw) else None)
-            found.append((cell, None if pd.isna(day) else day))
-    days = [day for _, day in found if day is not None]
-    latest = max(days) if days else None
-    return [cell for cell, day in found if latest is None or day == latest]
+            day = dates.loc[row]
+            found[wanted[keys.loc[row]]].append((cell, None if pd.isna(day) else day))
+    out: dict[tuple[str, str], list[StatusCell]] = {}
+    for key, cells_found in found.items():
+        days = [day for _, day in cells_found if day is not None]
+        latest = max(days) if days else None
+        out[key] = [cell for cell, day in cells_found if latest is None or day == latest]
+    return out

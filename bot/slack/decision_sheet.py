@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import threading
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -124,6 +126,68 @@ def tidy_message(store: StateStore, client: Callable[[], WebClient], decision_id
 
 def _line(decision: Decision, now: dt.datetime) -> dict[str, Any]:
     return decided_block(decision, now, sheet_pending=False)
+
+
+class SheetWrites:
+    """What the sheet is owed, written by one thread at a time in this process, in one request per round; a
+    press never waits for it. A press asks (`request`) and returns; if a round is running, it runs once more
+    after, taking the rows owed since. When the sheet does not take a decision's row, whoever asked for that
+    decision is told (`on_failure`, with the sheet's sentence), on the writing thread."""
+
+    def __init__(self, deps: Deps, keep: int = 1000) -> None:
+        self.deps = deps
+        self._running = threading.Lock()
+        self._state = threading.Lock()
+        self._wanted = False
+        self._keep = keep
+        self._told: OrderedDict[int, Callable[[str], None]] = OrderedDict()
+
+    def request(
+        self,
+        client: Callable[[], WebClient],
+        decision_id: int | None = None,
+        on_failure: Callable[[str], None] | None = None,
+    ) -> None:
+        with self._state:
+            self._wanted = True
+            if decision_id is not None and on_failure is not None:
+                self._told[decision_id] = on_failure
+                while len(self._told) > self._keep:
+                    self._told.popitem(last=False)
+        while self._running.acquire(blocking=False):
+            try:
+                while self._take():
+                    self._round(client)
+            finally:
+                self._running.release()
+            with self._state:
+                if not self._wanted:
+                    return
+
+    def _take(self) -> bool:
+        with self._state:
+            wanted, self._wanted = self._wanted, False
+            return wanted
+
+    def _round(self, client: Callable[[], WebClient]) -> None:
+        try:
+            flushed = write_owed(self.deps, self.deps.clock(), client=client)
+        except Exception:
+            logger.exception("writing decisions to the sheet failed; the next press or minute tries again")
+            return
+        for owed in flushed.written:
+            with self._state:
+                self._told.pop(owed.decision.id, None)
+        for owed in flushed.failed:
+            with self._state:
+                tell = self._told.pop(owed.decision.id, None)
+            if tell is not None and flushed.error is not None:
+                try:
+                    tell(flushed.error)
+                except Exception:
+                    logger.warning(
+                        "could not say that decision %s waits for the sheet", owed.decision.id, exc_info=True
+                    )
 
 
 def run_owed_writes(deps: Deps) -> None:

@@ -17,7 +17,6 @@ stands, the message says it is not in the sheet yet, and a later run writes it.
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 import secrets
 import threading
@@ -37,7 +36,7 @@ from bot.render.actions import ACTION_PREFIX, UNDO, block_id, buttons_for, decid
 from bot.render.blocks import COMMAND, escape, render_notice
 from bot.routing import Where, access_for, needs_names
 from bot.sentences import NO_DATABASE, mention
-from bot.slack.decision_sheet import write_owed, writes_to_sheet
+from bot.slack.decision_sheet import SheetWrites, writes_to_sheet
 from bot.slack_api.directory import ChannelNames
 from bot.state.decisions import (
     decision_source,
@@ -167,9 +166,8 @@ class Presses:
         self.deps = deps
         self.home_team = home_team
         self.channel_names = channel_names
-        # One write of what the sheet is owed at a time in this process: the first takes every row owed (one
-        # request for a burst of presses); presses behind it wait for it and then find their rows written.
-        self._writing = threading.Lock()
+        # What the sheet is owed, written by one thread at a time: a burst of presses is one request or a few.
+        self.sheet = SheetWrites(deps)
         # The Channels tab parsed once per sheet read (the reads are shared and cached: `Deps.read_tabs`).
         self._routes_lock = threading.Lock()
         self._routes: tuple[list[Tab], list[ChannelRoute]] | None = None
@@ -226,15 +224,14 @@ class Presses:
         self.show(press, shown, decided_block(decision, now), client, respond, decision)
         if decision.sheet == "local":
             return
-        self.write_sheet(now, client)
-        after = find_decision(self.deps.state(), decision.id)
-        if after is not None and after.sheet == "pending" and after.sheet_error is not None:
-            self.show(press, shown, decided_block(after, now, sheet_pending=True), client, respond, after)
-            tell(respond, sheet_later(after.sheet_error))
 
-    def write_sheet(self, now: dt.datetime, client: WebClient) -> None:
-        with self._writing:
-            write_owed(self.deps, now, client=lambda: client)
+        def waits(sentence: str) -> None:
+            self.show(
+                press, shown, decided_block(decision, self.deps.clock(), sheet_pending=True), client, respond, decision
+            )
+            tell(respond, sheet_later(sentence))
+
+        self.sheet.request(lambda: client, decision.id, waits)
 
     def undo(self, press: Press, client: WebClient, respond: Respond) -> None:
         try:
@@ -258,7 +255,7 @@ class Presses:
         if outcome != "undone" or decision is None:
             return  # undone already: a double click or a retry
         self.show(press, decision.shown, buttons_for(decision.shown), client, respond)
-        self.write_sheet(now, client)
+        self.sheet.request(lambda: client)
 
     # -- who may press ------------------------------------------------------------------------------
     def refusal(self, press: Press, shown: VerdictShown) -> str | None:

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from analysis.models import Cell
 from analysis.reading.cells import DateOrder
-from analysis.reading.status_cells import status_cells
+from analysis.reading.status_cells import status_cells_of
 from analysis.wording import signed_percent, variant_name
 from bot.decided import Decision
 from bot.errors import SheetUnavailable
@@ -219,6 +219,8 @@ class DecisionsSheet:
         sheets = self._sheets()
         # Where Status cells are is read fresh, just before they are written: rows may have moved since.
         tabs = sheets.read(key) if any(not e.undo and e.decision.done for e in entries) else []
+        closing = [(e.decision.campaign, e.decision.test) for e in entries if not e.undo and e.decision.done]
+        cells = status_cells_of(tabs, closing, self._date_order) if closing else {}
         done: list[list[WrittenCell]] = []
         updates: list[tuple[str, int, int, Cell]] = []
         for entry in entries:
@@ -226,11 +228,7 @@ class DecisionsSheet:
                 done.append([])
                 updates.extend(entry.restore)
                 continue
-            found = (
-                status_cells(tabs, entry.decision.campaign, entry.decision.test, self._date_order)
-                if entry.decision.done
-                else []
-            )
+            found = cells.get((entry.decision.campaign, entry.decision.test), []) if entry.decision.done else []
             done.append([(c.tab, c.row, c.column, c.value) for c in found])
             updates.extend((c.tab, c.row, c.column, DONE) for c in found)
         rows = [decision_row(entry) for entry in entries]

@@ -129,34 +129,29 @@ def record_decision(
                 standing = next((r for r in rows if r.undone_at is None), None)
                 if standing is not None and _repeats(standing, choice, shown, now):
                     return Recorded(_with_write(conn, standing), new=False)
-                new_id = conn.execute(
-                    insert(decisions)
-                    .values(
-                        source=source,
-                        campaign=shown.campaign,
-                        test=shown.test,
-                        seq=(rows[0].seq + 1) if rows else 1,
-                        action=action,
-                        choice=choice,
-                        until=until,
-                        signature=shown.signature,
-                        shown=shown.to_value(),
-                        user_id=user_id,
-                        user_name=user_name[:200],
-                        team_id=team_id,
-                        channel_id=channel_id,
-                        message_ts=message_ts,
-                        decided_at=now,
-                    )
-                    .returning(decisions.c.id)
-                ).scalar_one()
-                conn.execute(
-                    insert(decision_writes).values(
-                        decision_id=new_id, kind=DECISION, state=PENDING if to_sheet else LOCAL, attempts=0
-                    )
-                )
-                row = conn.execute(select(decisions).where(decisions.c.id == new_id)).one()
-                return Recorded(_with_write(conn, row), new=True)
+                values = {
+                    "source": source,
+                    "campaign": shown.campaign,
+                    "test": shown.test,
+                    "seq": (rows[0].seq + 1) if rows else 1,
+                    "action": action,
+                    "choice": choice,
+                    "until": until,
+                    "signature": shown.signature,
+                    "shown": shown.to_value(),
+                    "user_id": user_id,
+                    "user_name": user_name[:200],
+                    "team_id": team_id,
+                    "channel_id": channel_id,
+                    "message_ts": message_ts,
+                    "decided_at": now,
+                }
+                new_id = conn.execute(insert(decisions).values(**values).returning(decisions.c.id)).scalar_one()
+                state = PENDING if to_sheet else LOCAL
+                conn.execute(insert(decision_writes).values(decision_id=new_id, kind=DECISION, state=state, attempts=0))
+                row = SimpleNamespace(id=new_id, undone_at=None, undone_by=None, undone_by_name=None, **values)
+                owed = SimpleNamespace(state=state, error=None, status_cells=None, written_at=None)
+                return Recorded(_decision(row, owed), new=True)
         except IntegrityError:
             logger.info("another press took the same place for %s · %s; looking again", shown.campaign, shown.test)
     raise RuntimeError(f"could not record a decision for {shown.campaign} · {shown.test} in {RACE_TRIES} tries")

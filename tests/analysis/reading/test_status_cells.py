@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 
 from analysis.models import Tab
-from analysis.reading.status_cells import status_cells
+from analysis.reading.status_cells import status_cells, status_cells_of
 from analysis.reading.workbook import parse_workbook
 
 HEADER = ["Campaign", "Test", "Variant", "Clicks", "Cart views (micro)", "Purchases (macro)", "Status"]
@@ -83,3 +83,10 @@ def test_a_test_without_a_test_column_and_tabs_without_a_status_column() -> None
     assert status_cells([no_status], "Spring Sale", "Audience") == []
     decisions = Tab("Decisions", [HEADER, ["Spring Sale", "Audience", "A", 1, 1, 1, "done"]])
     assert status_cells([decisions], "Spring Sale", "Audience") == []
+
+
+def test_several_tests_at_once_are_each_found_as_alone() -> None:
+    tests = [("Spring Sale", "Audience"), ("Spring Sale", "Ad copy"), ("Nowhere", "")]
+    together = status_cells_of([UNDATED], tests)
+    assert together == {key: status_cells([UNDATED], *key) for key in tests}
+    assert [len(together[key]) for key in tests] == [2, 2, 0]
