@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from analysis.models import Cell
 from analysis.reading.cells import DateOrder
 from analysis.reading.status_cells import status_cells_of
-from analysis.wording import signed_percent, variant_name
+from analysis.wording import signed_percent
 from bot.decided import Decision
 from bot.errors import SheetUnavailable
 from bot.sources import google_key
@@ -37,7 +37,7 @@ HEADER = (
     "Decision",
     "By",
     "Verdict",
-    "Acted on",
+    "Acted on",  # the variant the verdict named (budget moved to it)
     "Metric",
     "Lift",
     "Likely range",
@@ -124,7 +124,7 @@ def decision_row(entry: SheetEntry) -> list[str]:
         what,
         by,
         s.headline,
-        variant_name(s.test, s.variant) if s.variant else "",
+        s.variant or "",
         f"{s.metric} ({s.kind})" if s.metric and s.kind else (s.metric or ""),
         signed_percent(s.lift) if s.lift is not None else "",
         _range(d),

@@ -131,7 +131,7 @@ def test_budget_moved_records_one_decision_writes_one_row_and_updates_the_messag
     header, row = decisions_rows(spreadsheet)
     assert header[:5] == ["Decided at", "Campaign", "Test", "Decision", "By"]
     assert row[:7] == ["2026-03-11 09:30 UTC", "Spring Sale", "Audience", "Budget moved", "@dana", "Move budget to B.",
-                       "Audience B"]  # fmt: skip
+                       "B"]  # fmt: skip
     assert row[8] == "+61%" and row[10] == "B 161 of 2,000 vs A 100 of 2,000"
     assert [r[7] for r in spreadsheet.rows_of("Results")[1:]] == ["done", "done", *["running"] * 4]
 

@@ -82,7 +82,7 @@ def test_the_tab_is_created_and_the_decision_written_with_its_status_cells_in_on
         "Budget moved",
         "@dana",
         "Move budget to B.",
-        "Audience B",
+        "B",
         "Cart views (micro)",
         "+61%",
         "+26% to +105%",
@@ -147,3 +147,24 @@ def test_a_sheet_shared_for_reading_only_says_what_to_share(sheets_api, writer):
         f"microopt can read the sheet {KEY} but may not write its Decisions tab: share the sheet with {EMAIL} "
         "as an Editor."
     )
+
+
+def test_the_track_record_reads_back_what_was_written(sheets_api, writer):
+    from analysis.models import Tab
+    from analysis.reading.decisions_tab import acted_calls
+
+    spreadsheet = sheets_api.add_spreadsheet(KEY, {"Results": RESULTS}, shared_with={EMAIL: "writer"})
+    cells, _ = writer.write(KEY, [SheetEntry(decision()), SheetEntry(decision(8, "kept"))])
+
+    [call] = acted_calls([Tab("Decisions", spreadsheet.rows_of("Decisions"))])
+    assert (call.campaign, call.test, call.decision, call.variant, call.metric, call.decided_on) == (
+        "Spring Sale",
+        "Audience",
+        "moved",
+        "B",
+        "Cart views",
+        NOW.date(),
+    )
+    undone = decision(undone_at=NOW + dt.timedelta(minutes=2), undone_by="U0ANA", undone_by_name="ana")
+    writer.write(KEY, [SheetEntry(undone, undo=True, restore=tuple(cells))])
+    assert acted_calls([Tab("Decisions", spreadsheet.rows_of("Decisions"))]) == ()
