@@ -15,12 +15,11 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackClientError
 
-from bot.decided import Decision
 from bot.deps import Deps
 from bot.errors import NoDatabase, NoSlackClient, UserFacingError
 from bot.render.actions import block_id, decided_block, replace_block
@@ -113,7 +112,8 @@ def tidy_message(store: StateStore, client: Callable[[], WebClient], decision_id
     message = remembered_message(store, decision_id)
     if decision is None or decision.undone_at is not None or message is None or decision.message_ts is None:
         return
-    blocks = replace_block(message.get("blocks", []), block_id(decision.campaign, decision.test), _line(decision, now))
+    written = decided_block(decision, now, sheet_pending=False)
+    blocks = replace_block(message.get("blocks", []), block_id(decision.campaign, decision.test), written)
     if blocks is None:
         return
     try:
@@ -122,10 +122,6 @@ def tidy_message(store: StateStore, client: Callable[[], WebClient], decision_id
         )
     except (SlackClientError, NoSlackClient) as error:
         logger.info("could not update the message of decision %s: %s", decision_id, error)
-
-
-def _line(decision: Decision, now: dt.datetime) -> dict[str, Any]:
-    return decided_block(decision, now, sheet_pending=False)
 
 
 class SheetWrites:
