@@ -17,7 +17,11 @@ from analysis.stats import FloatArray, log_lifts
 
 PRIOR = "Beta(1, 1) (flat) on each conversion rate"
 PRIOR_LOG_LIFT_SD = 0.2
-_NODES = 32  # Gauss-Legendre nodes over the narrower posterior's mean ± 10 sd: within 1e-5 of the closed form
+# Gauss-Legendre nodes between the narrower posterior's _TAIL and 1 - _TAIL quantiles: within 1e-5 of the
+# closed form. Quantiles, not mean ± 10 sd: a posterior with no conversions is exponential, and e^-11 =
+# 1.7e-5 of it lies past 10 sd.
+_NODES = 40
+_TAIL = 1e-12
 # From this many conversions and non-conversions in each arm (plus the prior's one) the Edgeworth expansion
 # is within 2e-5 of the closed form, at a hundredth of the quadrature's cost.
 EXPANSION_FROM = 200
@@ -71,7 +75,7 @@ def _expansion(nc: FloatArray, xc: FloatArray, nv: FloatArray, xv: FloatArray) -
 def _quadrature(nc: FloatArray, xc: FloatArray, nv: FloatArray, xv: FloatArray) -> FloatArray:
     """Integrates over the *narrower* of the two posteriors (so a sharp one never falls between nodes):
     P = ∫ f_control(p) (1 - F_variant(p)) dp = ∫ f_variant(p) F_control(p) dp, by Gauss-Legendre quadrature
-    on its mean ± 10 standard deviations (clipped to [0, 1]), the density normalised on the nodes; NaN
+    between its _TAIL and 1 - _TAIL quantiles, the density normalised on the nodes; NaN
     without traffic."""
     ac, bc, av, bv = 1 + xc, 1 + nc - xc, 1 + xv, 1 + nv - xv
     spread_c = ac * bc / ((ac + bc) ** 2 * (ac + bc + 1))
@@ -79,9 +83,7 @@ def _quadrature(nc: FloatArray, xc: FloatArray, nv: FloatArray, xv: FloatArray) 
     over_variant = spread_v < spread_c
     a, b = np.where(over_variant, av, ac)[:, None], np.where(over_variant, bv, bc)[:, None]
     other_a, other_b = np.where(over_variant, ac, av)[:, None], np.where(over_variant, bc, bv)[:, None]
-    mean = a / (a + b)
-    sd = np.sqrt(a * b / ((a + b) ** 2 * (a + b + 1)))
-    low, high = np.clip(mean - 10 * sd, 0.0, 1.0), np.clip(mean + 10 * sd, 0.0, 1.0)
+    low, high = special.betaincinv(a, b, _TAIL), special.betaincinv(a, b, 1 - _TAIL)
     nodes, weights = np.polynomial.legendre.leggauss(_NODES)
     grid = low + (high - low) * (nodes[None, :] + 1) / 2
     with np.errstate(invalid="ignore", divide="ignore"):

@@ -158,6 +158,10 @@ def comparisons(table: pd.DataFrame) -> list[Comparison]:
         "looks": [c.looks if c else looks for c, looks in zip(calls, ints(table["looks"]), strict=True)],
         "at_call": calls,
         "fractional": fractional(table),
+        "plan_reached": (
+            table["plan_reached"].to_numpy(dtype=bool).tolist() if "plan_reached" in table else [False] * len(table)
+        ),
+        "evidence": optional_floats(table["evidence"]) if "evidence" in table else [None] * len(table),
         **dispersions(table),
     }
     names = list(columns)

@@ -9,13 +9,14 @@ day), or the reads microopt recorded of an undated one. At each look:
 - the p-values are Holm-adjusted within each family: one test's comparisons of one kind (micro or macro)
   at one look;
 - a comparison is called `better` or `worse` when its adjusted p-value is below alpha, and `no_difference`
-  when its always-valid interval of the rate ratio (the intersection over its looks) lies inside
-  [1 / (1 + minimum_effect), 1 + minimum_effect], or at the first look at or past its plan without a call;
+  only when its always-valid interval of the rate ratio (the intersection over its looks) lies inside
+  [1 / (1 + minimum_effect), 1 + minimum_effect]; reaching the plan without a call is not a call
+  (`plan_reached`): the comparison stays open, and a later look may still call it;
 - z, the mixture's variance and the interval allow for how much the path's periods vary beyond what
   independent clicks explain (analysis.dispersion: phi and its degrees of freedom, `dispersion` and
   `dispersion_df`);
-- nothing is called before `min_days` dated days, nor with fewer than `min_conversions` conversions in an
-  arm (though a plan reached with that few is "no difference").
+- nothing is called before `min_days` dated days (or, undated, `min_days` recorded reads with new figures:
+  one total cannot show how much rates swing), nor with fewer than `min_conversions` conversions in an arm.
 
 **A call is final**: from its first call on, a comparison keeps that call, its look and the numbers at that
 moment, whatever later looks show.
@@ -33,6 +34,8 @@ from analysis.bayes import PRIOR
 from analysis.dispersion import adjusted_z, dispersion, raw_multipliers
 from analysis.models import Method
 from analysis.sequential import (
+    HORIZON,
+    Looks,
     information_fractions,
     look_multipliers,
     look_p_values,
@@ -134,15 +137,17 @@ def decide_comparisons(table: pd.DataFrame, settings: DecisionSettings) -> pd.Da
     control_rate, variant_rate = rates(nc, xc), rates(nv, xv)
     direction = np.sign(variant_rate - control_rate)
 
-    early = dated & ~(days >= settings.min_days)
+    # Periods are the evidence of the variance: an undated path waits for as many reads as a dated one for days.
+    early = np.where(dated, ~(days >= settings.min_days), spread.df + 1 < settings.min_days)
     few = (xc < settings.min_conversions) | (xv < settings.min_conversions)
     enough = ~early & ~few
     # Evidence counts only from looks where a call is allowed, so a call rests on a look that could make it.
     groups = pd.Series(path, index=frame.index)
     looks_so_far = groups.groupby(groups).cumcount().to_numpy() + 1
-    first = looks_so_far == 1
-    look_p = np.where(enough, look_p_values(z, information, variance, first, share, tau), 1.0)
-    multipliers = raw_multipliers(look_multipliers(information, variance, first, alpha, share, tau), spread)
+    looks = Looks.along(path, information)
+    look_p = np.where(enough, look_p_values(z, looks, variance, share, tau), 1.0)
+    boundary = look_multipliers(looks, variance, alpha, share, tau)
+    multipliers = raw_multipliers(boundary, spread)
     low, high = risk_ratio_interval_at(nc, xc, nv, xv, multipliers)
 
     rule_p = pd.Series(look_p, index=frame.index).groupby(groups).cummin().to_numpy()
@@ -164,7 +169,7 @@ def decide_comparisons(table: pd.DataFrame, settings: DecisionSettings) -> pd.Da
     # Swinging rates carry less information per visitor: the plan is reached at phi times its visitors.
     reached = np.nan_to_num(information) >= np.maximum(spread.phi, 1.0)
     candidate = np.select(
-        [significant & (sign > 0), significant & (sign < 0), early, rules_out | reached, few],
+        [significant & (sign > 0), significant & (sign < 0), early, rules_out, few],
         ["better", "worse", "too_early", "no_difference", "too_early"],
         "keep_running",
     )
@@ -176,6 +181,9 @@ def decide_comparisons(table: pd.DataFrame, settings: DecisionSettings) -> pd.Da
     out["information_fraction"] = information
     out["dispersion"], out["dispersion_df"] = spread.phi, spread.df
     out["rule_p_value"] = rule_p
+    # How far this look's evidence is toward a call: |z| as a share of the |z| a call needs now (1 calls).
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out["evidence"] = np.where(enough & np.isfinite(boundary), np.abs(z) / boundary, np.nan)
     out["adjusted"] = adjusted
     out["low"], out["high"] = running_low, running_high
 
@@ -191,6 +199,7 @@ def decide_comparisons(table: pd.DataFrame, settings: DecisionSettings) -> pd.Da
     calls[~called] = None
     out["call"] = pd.Series(calls, index=frame.index, dtype="object")
     out["decision"] = np.where(called, out["call"], candidate)
+    out["plan_reached"] = reached & ~called
     out["significant"] = np.isin(out["decision"], ("better", "worse"))
     if "looked_at" in out:
         out["called_at"] = at_call(out["looked_at"])
@@ -206,8 +215,10 @@ def decide_comparisons(table: pd.DataFrame, settings: DecisionSettings) -> pd.Da
     if open_ended.any():
         i = np.flatnonzero(open_ended)
         needed = visitors_to_call(control_rate[i], variant_rate[i], planned[i], alpha, settings.power, share, tau)
-        # Swinging rates need phi times the visitors for the same evidence, and reach the plan at phi times it.
-        inflated = np.fmin(needed, planned[i]) * np.maximum(spread.phi[i], 1.0)
+        # Swinging rates need phi times the visitors for the same evidence, and reach the plan at phi times it;
+        # past the plan, what is left is the watch up to the horizon.
+        scale = np.maximum(spread.phi[i], 1.0)
+        inflated = np.where(reached[i], HORIZON * planned[i], np.fmin(needed, planned[i])) * scale
         to_go[i] = np.maximum(inflated - np.minimum(nc[i], nv[i]), 0)
     out["visitors_to_go"] = to_go
     return out.drop(columns=["rule_p_value", "adjusted", "low", "high"])

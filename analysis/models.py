@@ -227,6 +227,11 @@ class Comparison(Frozen):
     # variance factor phi at the latest look and its degrees of freedom (periods - 1); None with one period.
     dispersion: float | None = None
     dispersion_df: int | None = None
+    # The plan (times the variance factor) is in without a call: not a call, the comparison stays open.
+    plan_reached: bool = False
+    # How far the latest look is toward a call: |z| as a share of the |z| a call needs at that look (1 calls);
+    # None while too early.
+    evidence: float | None = None
 
 
 class ComparisonRef(Frozen):

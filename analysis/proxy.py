@@ -1,7 +1,8 @@
 """How well each micro metric has tracked its macro metric, from the tests in the sheet.
 
 Every variant's micro comparison is paired with its macro comparison(s) in the same test. Two figures:
-- direction: among finished tests (the macro comparison was called better or worse), how many had the
+- direction: among finished tests (the macro comparison was called better or worse, or its fixed-horizon
+  p-value is below 0.05: a finished test's total is one look at the end, not a peek), how many had the
   micro lift pointing the same way;
 - a noise-aware correlation of the log lifts across tests: the inverse-variance weighted covariance minus
   what sampling noise alone would put there (method of moments, as in trial-level surrogate evaluation),
@@ -22,14 +23,25 @@ from analysis.stats import log_lifts, z_test_p_values
 
 MIN_CORRELATION_TESTS = 3
 PAIR_KEYS = ["test_index", "variant"]
-_SIDE_COLUMNS = ["metric", "visitors_control", "conversions_control", "visitors", "conversions", "decision", "lift"]
+_SIDE_COLUMNS = [
+    "metric",
+    "visitors_control",
+    "conversions_control",
+    "visitors",
+    "conversions",
+    "decision",
+    "lift",
+    "p_value",
+]
+FINISHED_ALPHA = 0.05
 
 
 def micro_macro_pairs(table: pd.DataFrame) -> pd.DataFrame:
     """Each variant's micro comparison next to each macro comparison of its test, with both log lifts,
     their sampling (co)variances and the funnel check."""
-    micro = table.loc[table["kind"] == "micro", [*PAIR_KEYS, *_SIDE_COLUMNS]]
-    macro = table.loc[table["kind"] == "macro", [*PAIR_KEYS, *_SIDE_COLUMNS]]
+    sides = [*PAIR_KEYS, *(c for c in _SIDE_COLUMNS if c in table)]
+    micro = table.loc[table["kind"] == "micro", sides]
+    macro = table.loc[table["kind"] == "macro", sides]
     pairs = micro.merge(macro, on=PAIR_KEYS, suffixes=("_micro", "_macro"))
     if pairs.empty:
         return pairs
@@ -94,6 +106,8 @@ def proxy_records(pairs: pd.DataFrame, excluded_tests: frozenset[int] = frozense
     usable["key_micro"] = usable["metric_micro"].str.lower()
     usable["key_macro"] = usable["metric_macro"].str.lower()
     finished = usable["decision_macro"].isin(["better", "worse"])
+    if "p_value_macro" in usable:
+        finished |= usable["p_value_macro"] < FINISHED_ALPHA
     usable["agrees"] = np.sign(usable["log_lift_micro"]) == np.sign(usable["log_lift_macro"])
     records = []
     for _, group in usable.groupby(["key_micro", "key_macro"], sort=False):

@@ -269,7 +269,7 @@ def analyse(
                     "summary": summary(spec, arm_totals[index], verdict, context)
                     + not_randomised_note(spec, verdict)
                     + variation_note(verdict, comparisons, path)
-                    + one_look_note(path),
+                    + one_look_note(path, verdict),
                     "best_variant": verdict.best_variant,
                     "arms": arm_totals[index],
                     "comparisons": comparisons,

@@ -8,8 +8,10 @@ Order of the rules (docs/methodology.md explains each):
 3. move_budget on the macro metric: a macro call acts on its own.
 4. move_budget on the micro metric, with the macro still to confirm and what that costs — unless the
    micro metric's track record in the sheet says it does not follow the macro metric.
-5. no_difference: every deciding comparison ruled out the minimum effect or reached its plan.
-6. keep_running, with what is left.
+5. no_difference: every deciding comparison ruled out the minimum effect (its always-valid range lies
+   inside +-minimum effect).
+6. keep_running, with what is left; `plan_reached` when the plan is in without a call: not a call, and
+   a later look may still make one.
 """
 
 from __future__ import annotations
@@ -246,10 +248,24 @@ def _winner(
     )
 
 
+def _plan_reached(arms: tuple[ArmTotals, ...], deciding: list[Comparison], context: TestContext) -> Verdict | None:
+    """The plan is in without a call on any deciding comparison that is still open."""
+    open_ = [c for c in deciding if c.decision != "no_difference"]
+    if not open_ or not all(c.plan_reached and c.decision == "keep_running" for c in open_):
+        return None
+    widest = max(open_, key=lambda c: (c.decision_ci[1] is None, c.decision_ci[1] or 0))
+    more = widest.visitors_to_go
+    needed = _needed(arms, context, float(more)) if more is not None else None
+    return Verdict("keep_running", "plan_reached", rests_on=widest, deciding=tuple(deciding), needed=needed)
+
+
 def _keep_running(arms: tuple[ArmTotals, ...], comparisons: tuple[Comparison, ...], context: TestContext) -> Verdict:
     open_ = [c for c in comparisons if c.decision in ("keep_running", "too_early")]
     if not open_ or all(c.control_conversions + c.variant_conversions == 0 for c in comparisons):
         return Verdict("keep_running", "no_conversions")
+    reached = _plan_reached(arms, [c for c in comparisons if c.kind == "micro"] or list(comparisons), context)
+    if reached is not None:
+        return reached
     if all(c.decision == "too_early" for c in open_):
         return Verdict("keep_running", "too_early", rests_on=open_[0])
     sized = [c for c in open_ if c.visitors_to_go is not None and c.decision == "keep_running"]
@@ -306,8 +322,5 @@ def decide(
     deciding = [c for c in comparisons if c.kind == "micro"] or list(comparisons)
     if deciding and all(c.decision == "no_difference" for c in deciding):
         widest = max(deciding, key=lambda c: abs(c.lift or 0))
-        reached = any((c.information_fraction or 0) >= 1 and c.planned_visitors is not None for c in deciding)
-        return Verdict(
-            "no_difference", "plan_reached" if reached else "ruled_out", rests_on=widest, deciding=tuple(deciding)
-        )
+        return Verdict("no_difference", "ruled_out", rests_on=widest, deciding=tuple(deciding))
     return _keep_running(arms, comparisons, context)

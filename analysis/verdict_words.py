@@ -15,7 +15,6 @@ from analysis.verdict import Needed, TestContext, Verdict
 from analysis.wording import (
     about,
     agree,
-    chance,
     conversions,
     cost_per,
     count,
@@ -38,7 +37,7 @@ OPEN_ABOVE = 100.0  # a range reaching past +10,000% says nothing more than "or 
 HEADLINES = {
     "broken_split": "Check tracking before trusting this test.",
     "macro_against_micro": "Conflict — do not move budget.",
-    "plan_reached": "No meaningful difference — stop the test.",
+    "plan_reached": "Plan reached, no winner yet.",
     "ruled_out": "No meaningful difference — stop the test.",
 }
 
@@ -50,10 +49,24 @@ def when(moment: dt.datetime | dt.date) -> str:
     return f"{moment:%-d %b %Y}"
 
 
-def interval_words(low: float | None, high: float | None) -> str:
-    """', likely +26% to +105%' (empty without an interval); an open end reads 'or more'."""
+# A range whose ends differ by this factor in the rate ratio (-86% to +1239%) says nothing worth printing.
+UNINFORMATIVE_RATIO = 10.0
+
+
+def uninformative(low: float | None, high: float | None) -> bool:
+    """The range is too wide to act on: an open end on both sides, or ends a factor of 10 or more apart."""
+    if low is None or high is None or low <= -1:
+        return low is not None
+    return (1 + high) / (1 + low) >= UNINFORMATIVE_RATIO and low < 0 < high
+
+
+def interval_words(low: float | None, high: float | None, metric: str = "conversions") -> str:
+    """', likely +26% to +105%' (empty without an interval); an open end reads 'or more'; a range that says
+    nothing, ', too few purchases to say how large'."""
     if low is None:
         return ""
+    if uninformative(low, high):
+        return f", too few {metric.lower()} to say how large"
     if high is None or high >= OPEN_ABOVE:
         return f", likely {signed_percent(low)} or more"
     return f", likely {signed_percent(low)} to {signed_percent(high)}"
@@ -77,7 +90,7 @@ def _noisy(c: Comparison) -> bool:
 
 def _evidence(spec: TestSpec, c: Comparison) -> str:
     control, variant, lift = _rates(c)
-    interval = interval_words(*c.decision_ci)
+    interval = interval_words(*c.decision_ci, c.metric)
     if _noisy(c) and c.shrunk_lift is not None:
         interval += (
             f"; few {c.metric.lower()} so far, so the real lift is more likely near {signed_percent(c.shrunk_lift)}"
@@ -143,13 +156,6 @@ def _still_needed(spec: TestSpec, macro: Comparison, needed: Needed | None) -> s
     return f"confirming a lift that size needs {_more(spec, needed)}"
 
 
-def _chances(spec: TestSpec, comparisons: list[Comparison]) -> str:
-    figures = [f"{chance(c.chance_to_beat)} on {c.metric.lower()}" for c in comparisons if c.chance_to_beat is not None]
-    if not figures:
-        return ""
-    return f" Chance {comparisons[0].variant} beats {spec.control}: {', '.join(figures)} (flat prior)."
-
-
 def _track_record(macro: str, record: ProxyRecord | None) -> str:
     """', which have tracked purchases in 3 of 4 finished tests in this sheet'."""
     if record is None or record.finished_tests == 0:
@@ -202,7 +208,8 @@ def _conflict(spec: TestSpec, v: Verdict) -> str:
     assert micro is not None and macro is not None
     text = (
         f"{_evidence(spec, micro)[:-1]}, but {macro.metric.lower()} point the other way "
-        f"({percent(macro.variant_rate)} vs {percent(macro.control_rate)}{interval_words(*macro.decision_ci)})"
+        f"({percent(macro.variant_rate)} vs {percent(macro.control_rate)}"
+        f"{interval_words(*macro.decision_ci, macro.metric)})"
     )
     if funnel is not None and funnel.variant_funnel is not None and funnel.control_funnel is not None:
         text += (
@@ -227,7 +234,7 @@ def _macro_winner(spec: TestSpec, v: Verdict) -> str:
                 f" {micro.metric.capitalize()} did not move the same way ({signed_percent(micro.lift)}); "
                 f"{best.metric.lower()} {agree(best.metric, 'are what count', 'is what counts')}."
             )
-    return text + _chances(spec, [best]) + _since(spec, best) + _also(spec, v.others) + _shut_down(spec, best.variant)
+    return text + _since(spec, best) + _also(spec, v.others) + _shut_down(spec, best.variant)
 
 
 def _confirm(spec: TestSpec, v: Verdict) -> str:
@@ -247,7 +254,6 @@ def _micro_winner(spec: TestSpec, v: Verdict) -> str:
     text = f"{_evidence(spec, best)}{_confirm(spec, v)}"
     if macro is not None:
         text += f" This call rests on {best.metric.lower()}{_track_record(macro.metric, v.track_record)}."
-    text += _chances(spec, [best, *([macro] if macro is not None else [])])
     return text + _since(spec, best) + _also(spec, v.others) + _shut_down(spec, best.variant)
 
 
@@ -277,19 +283,10 @@ def _no_difference(spec: TestSpec, arms: tuple[ArmTotals, ...], v: Verdict, cont
     widest = v.rests_on
     assert widest is not None
     control, variant, _ = _rates(widest)
-    numbers = f"{percent(variant)} vs {percent(control)}{interval_words(*widest.decision_ci)}"
+    numbers = f"{percent(variant)} vs {percent(control)}{interval_words(*widest.decision_ci, widest.metric)}"
     effect = f"{context.settings.minimum_effect * 100:.0f}%"
     metric = widest.metric.lower()
-    reached = [c for c in v.deciding if (c.information_fraction or 0) >= 1 and c.planned_visitors is not None]
-    if v.reason == "plan_reached" and reached and reached[0].planned_visitors is not None:
-        planned = about(reached[0].planned_visitors)
-        text = (
-            f"The planned {counted(planned, spec.traffic_label)} {per_variant(spec.test)} "
-            f"{'is' if planned == '1' else 'are'} in "
-            f"without a call on {metric} ({variant_name(spec.test, widest.variant)}: {numbers}): any difference "
-            "is too small to matter."
-        )
-    elif len(v.deciding) == 1:
+    if len(v.deciding) == 1:
         text = (
             f"On {metric}, {variant_name(spec.test, widest.variant)} and {spec.control} convert within {effect} "
             f"of each other ({numbers}): no difference worth acting on."
@@ -302,21 +299,63 @@ def _no_difference(spec: TestSpec, arms: tuple[ArmTotals, ...], v: Verdict, cont
     return text + _since(spec, widest) + f" Keep whichever costs less{_costs(spec, arms)} and start the next test."
 
 
+def _plan_reached(spec: TestSpec, v: Verdict, context: TestContext) -> str:
+    """'The planned 31,000 clicks per audience are in without a lift of +10% or more (…): stop if … or keep
+    it running: microopt watches …'."""
+    c = v.rests_on
+    assert c is not None
+    effect = signed_percent(context.settings.minimum_effect)
+    planned = about(c.planned_visitors or 0)
+    low, high = c.decision_ci
+    text = (
+        f"The planned {counted(planned, spec.traffic_label)} {per_variant(spec.test)} "
+        f"{'is' if planned == '1' else 'are'} in without a lift of {effect} or more on "
+        f"{c.metric.lower()} ({variant_name(spec.test, c.variant)}: {percent(c.variant_rate)} vs "
+        f"{percent(c.control_rate)}{interval_words(low, high, c.metric)})."
+    )
+    if high is None or high >= OPEN_ABOVE or uninformative(low, high):
+        text += f" Too few {c.metric.lower()} to say how large a lift could still be; keep it running"
+    else:
+        text += f" Stop if a lift under {signed_percent(high)} is not worth having, or keep it running"
+    if v.needed is not None and v.needed.visitors:
+        return text + f": microopt watches {_more(spec, v.needed)} and calls it if a lift of {effect} shows."
+    return text + ": microopt still calls a large difference if one shows."
+
+
+def _too_early(spec: TestSpec, first: Comparison, context: TestContext) -> str:
+    settings = context.settings
+    periods = (first.dispersion_df or 0) + 1
+    if not context.days and periods < settings.min_days and spec.status == "done":
+        return (
+            "Finished on one total: nothing in it shows how much rates swung from day to day, so microopt makes "
+            "no call on it (a Date column lets it use the days; MICROOPT_MIN_DAYS=1 calls a single total, "
+            "assuming each click converts independently)."
+        )
+    if not context.days and periods < settings.min_days:
+        return (
+            "Too early to call: one total cannot show how much rates swing from day to day, so microopt waits "
+            f"until it has read new figures {plural(settings.min_days, 'time')} (so far {periods}; with a Date "
+            "column it uses the days instead)."
+        )
+    wait = f"{plural(settings.min_conversions, 'conversion')} in each arm"
+    so_far = (
+        f"{first.metric.lower()}: {conversions(first.variant_conversions)} vs {conversions(first.control_conversions)}"
+    )
+    if context.days:
+        wait = f"{plural(settings.min_days, 'day')} of data and {wait}"
+        so_far = f"{plural(context.days, 'day')}, {so_far}"
+    return f"Too early to call: microopt waits for {wait} before calling anything (so far {so_far})."
+
+
 def _keep_running(spec: TestSpec, v: Verdict, context: TestContext) -> str:
     settings = context.settings
     first = v.rests_on
     if v.reason == "no_conversions" or first is None:
         return "No conversions to compare yet; check back when the variants have converted."
+    if v.reason == "plan_reached":
+        return _plan_reached(spec, v, context)
     if v.reason == "too_early":
-        wait = f"{plural(settings.min_conversions, 'conversion')} in each arm"
-        so_far = (
-            f"{first.metric.lower()}: {conversions(first.variant_conversions)} vs "
-            f"{conversions(first.control_conversions)}"
-        )
-        if context.days:
-            wait = f"{plural(settings.min_days, 'day')} of data and {wait}"
-            so_far = f"{plural(context.days, 'day')}, {so_far}"
-        return f"Too early to call: microopt waits for {wait} before calling anything (so far {so_far})."
+        return _too_early(spec, first, context)
     if v.reason == "not_sized" or v.needed is None:
         return f"No variant is ahead yet. {_evidence(spec, first)}"
     more = _more(spec, v.needed)
@@ -328,8 +367,7 @@ def _keep_running(spec: TestSpec, v: Verdict, context: TestContext) -> str:
         )
     else:
         rest = f"{more} would settle a difference that size"
-    text = f"No variant is ahead yet. {_evidence(spec, first)[:-1]}, too close to call: {rest}."
-    return text + _chances(spec, [first])
+    return f"No variant is ahead yet. {_evidence(spec, first)[:-1]}, too close to call: {rest}."
 
 
 def headline(spec: TestSpec, v: Verdict) -> str:
@@ -342,9 +380,17 @@ def headline(spec: TestSpec, v: Verdict) -> str:
     return "Keep running."
 
 
-def one_look_note(path: PathKind) -> str:
-    """Said of an undated test when no earlier reads of it were recorded."""
+def one_look_note(path: PathKind, v: Verdict) -> str:
+    """Said of an undated test when no earlier reads of it were recorded: a call made now is not kept, and a
+    test waiting for reads will not see them add up."""
     if path != "one_look":
+        return ""
+    if v.reason == "too_early":
+        return (
+            " No state database records these reads, so they never add up: keep the default history, or add a "
+            "Date column."
+        )
+    if v.code not in ("move_budget", "conflict", "no_difference"):
         return ""
     return (
         " This rests on one look: no state database recorded earlier reads of this undated sheet, so a call "

@@ -14,6 +14,9 @@ Configurations:
   microopt      `create_app`: ack on the request thread, the answer as a lazy listener on its own pool,
                 shared sheet reads and one analysis per read.
 
+(How the server itself holds up, `microopt serve` today and now, with idle connections held open:
+`bench_serving`.)
+
 Ack latency is measured by the client (request sent → HTTP response); answer time is request sent → the
 verdict message reaching `chat.postMessage` at the stand-in (charts follow it). Slack gives up on an
 acknowledgement after 3 s, so acks slower than that are counted.
@@ -48,7 +51,7 @@ def served_app() -> Any:
     from bot.deps import Deps, utc_now
     from bot.settings import Settings
     from bot.slack.answers import Answers, SlashCommand
-    from bot.slack.app import create_app, wsgi_app
+    from bot.slack.app import create_app, intake_for, wsgi_app
     from bot.slack.delivery import deliver
     from bot.slack_api.client import create_web_client
     from bot.sources import read_tabs
@@ -65,7 +68,7 @@ def served_app() -> Any:
     shared = SheetCache(slow_read, ttl_seconds=settings.sheet_cache_seconds, clock=utc_now)
     if mode == "microopt":
         deps = Deps(settings=settings, read_tabs=shared.read, last_read=shared.last_read)
-        return wsgi_app(create_app(settings, deps))
+        return wsgi_app(intake_for(create_app(settings, deps), settings))
 
     deps = Deps(settings=settings, read_tabs=shared.read if mode == "naive+shared" else slow_read)
     answers = Answers(deps)
@@ -85,7 +88,7 @@ def served_app() -> Any:
         reply = answers.answer(SlashCommand.from_body(command))
         deliver(reply, client=client, respond=respond, channel_id=command["channel_id"])
 
-    return wsgi_app(app)
+    return wsgi_app(intake_for(app, settings))
 
 
 # -- the driver ----------------------------------------------------------------------------------

@@ -8,6 +8,12 @@ end of every day (dated) or at every daily read (undated) and its first better/w
 
 Today's rule is the previous commit's `analysis.decision`, extracted with `git archive` into a temporary
 folder and run in a child process on the very same table.
+
+The always-valid peer is confseq's two-sided normal-mixture boundary (Howard et al. 2021) at matched settings:
+alpha 0.05, tuned to the plan (v_opt = 1 in plan units), on the binomial z of the same cumulative counts, calls
+final. It runs when confseq is installed: its sdist needs Boost and a pybind11 newer than the one it pins
+(`apt-get install libboost-dev; pip install 'pybind11>=2.11' scikit-build cmake ninja;
+pip install --no-build-isolation confseq`); without it the column shows "—".
 """
 
 from __future__ import annotations
@@ -24,6 +30,7 @@ import pandas as pd
 from scipy import special
 
 from analysis.decision import DecisionSettings, decide_comparisons
+from analysis.sequential import information_fractions, planned_per_arm
 from analysis.stats import z_statistics
 
 DAILY = 1000
@@ -40,6 +47,7 @@ class Scenario:
     dated: bool = True
     variant_share: float = 1.0  # the variant's clicks per control click
     by_day: int | None = None  # power: share called better by this day (None: A/A, any call)
+    ever_no_difference: bool = False  # the share ever called no_difference instead
 
 
 SCENARIOS = (
@@ -57,6 +65,7 @@ SCENARIOS = (
     Scenario("+10% swing 0, by day 60", 0.10, 0.0, 60, by_day=60),
     Scenario("+20% swing 0, by day 30", 0.20, 0.0, 30, by_day=30),
     Scenario("+10% swing 0.15, by day 60", 0.10, 0.15, 60, by_day=60),
+    Scenario("+10% (= min effect): 'no diff.'", 0.10, 0.0, 90, ever_no_difference=True),
 )
 
 
@@ -82,9 +91,13 @@ def paths(scenario: Scenario, sims: int, rng: np.random.Generator) -> pd.DataFra
     )
 
 
-def signal(decided: pd.DataFrame, sims: int, days: int) -> np.ndarray:
-    """(sims, days) of +1 better, -1 worse, 0 otherwise, as each day shows it."""
-    shown = decided.sort_values(["path", "look"])["decision"].map({"better": 1, "worse": -1}).fillna(0)
+def signal(decided: pd.DataFrame, sims: int, days: int, scenario: Scenario | None = None) -> np.ndarray:
+    """(sims, days) of +1 better, -1 worse, 0 otherwise, as each day shows it (for a no-difference scenario,
+    1 where the day shows `no_difference`)."""
+    ordered = decided.sort_values(["path", "look"])["decision"]
+    if scenario is not None and scenario.ever_no_difference:
+        return (ordered == "no_difference").to_numpy(dtype=np.float64).reshape(sims, days)
+    shown = ordered.map({"better": 1, "worse": -1}).fillna(0)
     return shown.to_numpy(dtype=np.float64).reshape(sims, days)
 
 
@@ -95,6 +108,27 @@ def naive(table: pd.DataFrame, sims: int, days: int) -> np.ndarray:
     )
     called = np.abs(z) >= special.ndtri(0.975)
     return np.where(called, np.sign(z), 0.0).reshape(sims, days)
+
+
+def peer(table: pd.DataFrame, sims: int, days: int) -> np.ndarray | None:
+    """confseq's normal-mixture boundary on |Z| * sqrt(t) (t in plan units); None without confseq."""
+    try:
+        from confseq.boundaries import normal_mixture_bound
+    except ImportError:
+        return None
+    counts = [table[c].to_numpy(dtype=np.float64) for c in ("visitors_control", "conversions_control")]
+    counts += [table[c].to_numpy(dtype=np.float64) for c in ("visitors", "conversions")]
+    z = z_statistics(*counts)
+    pooled = (counts[1] + counts[3]) / (counts[0] + counts[2])
+    t = information_fractions(counts[0], counts[2], planned_per_arm(pooled, 0.10, 0.05, 0.8))
+    t = np.nan_to_num(t, nan=1e-9)
+    enough = (np.minimum(counts[1], counts[3]) >= 5).reshape(sims, days)
+    bound = np.asarray(normal_mixture_bound(np.maximum(t, 1e-9), 0.05, 1.0, 0.05, False), dtype=np.float64)
+    crossed = (np.abs(z) * np.sqrt(t) >= bound).reshape(sims, days) & enough
+    ever = np.maximum.accumulate(crossed, axis=1)
+    first = np.where(crossed.any(axis=1), crossed.argmax(axis=1), 0)
+    sign = np.sign(z.reshape(sims, days)[np.arange(sims), first])
+    return np.where(ever, sign[:, None], 0.0)
 
 
 _CHILD = """
@@ -141,16 +175,23 @@ def run(sims: int, seed: int, commit: str) -> None:
     before = previous_rule(tables, commit)
     print(f"\nDay-to-day swings: {sims:,} tests per scenario, {DAILY:,} control clicks a day, {BASE:.0%} base rate")
     print(f"today's rule = analysis/ at {commit}; A/A: any false call; lifts: share called better by the day")
-    print(f"{'scenario':<30}{'naive daily z':>16}{'today':>16}{'dispersion':>16}")
+    print("peer = confseq's two-sided normal mixture at alpha 0.05, tuned to the plan, on the binomial z")
+    print(f"{'scenario':<30}{'naive daily z':>16}{'peer':>16}{'today':>16}{'new rule':>16}")
     for scenario, table, old in zip(SCENARIOS, tables, before, strict=True):
         new = decide_comparisons(table, DecisionSettings())
+        calls_only = scenario.ever_no_difference
         cells = []
         for shown in (
-            naive(table, sims, scenario.days),
-            signal(old, sims, scenario.days),
-            signal(new, sims, scenario.days),
+            None if calls_only else naive(table, sims, scenario.days),
+            None if calls_only else peer(table, sims, scenario.days),
+            signal(old, sims, scenario.days, scenario),
+            signal(new, sims, scenario.days, scenario),
         ):
+            if shown is None:
+                cells.append("—")
+                continue
             rate, se = share(shown, scenario)
             cells.append(f"{rate * 100:5.1f}% ±{se * 100:.1f}")
         print(f"{scenario.label:<30}" + "".join(f"{c:>16}" for c in cells))
-    print("Targets: A/A ≤ 5% everywhere; +10% by day 30 ≥ 68%, +20% ≥ 99%, +10% by day 60 ≥ 75% (plain binomial).")
+    print("Targets: A/A ≤ 5% everywhere; +10% by day 30 ≥ 68%, +20% ≥ 99%, +10% by day 60 ≥ 75% (plain binomial);")
+    print("a true lift at the minimum effect ever called 'no difference' ≤ 5% (90 daily looks).")

@@ -116,7 +116,8 @@ def full_report(
 
 
 def decision_settings(deps: Deps) -> DecisionSettings:
-    return DecisionSettings(alpha=deps.settings.alpha, minimum_effect=deps.settings.minimum_effect)
+    settings = deps.settings
+    return DecisionSettings(alpha=settings.alpha, minimum_effect=settings.minimum_effect, min_days=settings.min_days)
 
 
 def _state(deps: Deps) -> StateStore | Problem | None:

@@ -36,6 +36,10 @@ class Settings(BaseSettings):
     slack_api_url: str = Field(default="https://slack.com/api/", validation_alias="SLACK_API_URL")
     slack_timeout_seconds: int = Field(default=10, ge=1, le=120, validation_alias="MICROOPT_SLACK_TIMEOUT")
     port: int = Field(default=3000, validation_alias="PORT")
+    # Serving (docs/slack.md): a request body past this is refused unread (413); a command's answer stays its
+    # process's this long without a heartbeat, then another process takes it over.
+    max_body_kb: int = Field(default=512, ge=16, le=10_240, validation_alias="MICROOPT_MAX_BODY_KB")
+    answer_lease_seconds: float = Field(default=30.0, gt=0, le=600, validation_alias="MICROOPT_ANSWER_LEASE_SECONDS")
 
     database_url: str = Field(default="sqlite:///microopt.db", validation_alias="DATABASE_URL")
 
@@ -55,6 +59,9 @@ class Settings(BaseSettings):
 
     # Decisions (docs/methodology.md): the smallest relative lift worth acting on; it sizes each test's plan.
     minimum_effect: float = Field(default=0.10, gt=0, lt=10, validation_alias="MICROOPT_MINIMUM_EFFECT")
+    # Days (dated) or reads with new figures (undated) before any call; 1 calls a single total, assuming each
+    # click converts independently (the verdict says so).
+    min_days: int = Field(default=3, ge=1, le=60, validation_alias="MICROOPT_MIN_DAYS")
 
     # Who sees what (docs/slack.md): every channel sees every campaign, as before the Channels tab was the access list.
     open_status: bool = Field(default=False, validation_alias="MICROOPT_OPEN_STATUS")

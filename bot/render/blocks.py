@@ -190,7 +190,11 @@ def to_payloads(messages: Sequence[Message], heading: str, footer: Block | None 
 
 # -- pieces of a report --------------------------------------------------------------------------
 def _p_value(comparison: Comparison) -> str:
-    """The decision's own p-value (always valid, adjusted for several variants)."""
+    """Once called, the decision's own p-value (always valid, adjusted for several variants); while open, how
+    far the evidence is toward a call."""
+    if comparison.call is None:
+        evidence = comparison.evidence
+        return f"{min(evidence, 0.99) * 100:.0f}% toward a call" if evidence is not None else "too early"
     p = comparison.adjusted_p_value if comparison.adjusted_p_value is not None else 1.0
     return "p < 0.001" if p < 0.001 else f"p = {p:.3f}"
 
@@ -198,7 +202,7 @@ def _p_value(comparison: Comparison) -> str:
 def _range(comparison: Comparison) -> str:
     if comparison.lift is None:
         return "lift n/a (no control conversions)"
-    return f"lift {signed_percent(comparison.lift)}{interval_words(*comparison.decision_ci)}"
+    return f"lift {signed_percent(comparison.lift)}{interval_words(*comparison.decision_ci, comparison.metric)}"
 
 
 def comparison_line(test: TestResult, comparison: Comparison) -> str:

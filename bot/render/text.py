@@ -12,7 +12,8 @@ from collections import Counter
 from collections.abc import Iterable, Iterator
 
 from analysis.models import Comparison, Problem, Report, TestResult
-from analysis.wording import chance, percent, signed_percent
+from analysis.verdict_words import uninformative
+from analysis.wording import percent, signed_percent
 from bot.render.problems import beside_tabs, changes_verdicts, kind_line, problem_kinds
 from bot.render.problems import heading as problem_heading
 from bot.render.untested import is_single_file, setup_csv, unread
@@ -51,8 +52,9 @@ DECISION_WORDS = {
 }
 FOOTNOTE = (
     "Likely range and p: the decision's own, valid however often the sheet is looked at (p adjusted for "
-    "several variants); a call is final, with its day, and the figures after it are later data. The % is "
-    "how much of the planned sample is in; chance: that the variant beats the control, flat prior."
+    "several variants); a call is final, with its day, and the figures after it are later data. While a "
+    "comparison is open, 'toward call' is how far its evidence is toward a call at this look (100% calls); "
+    "the % after 'running' is how much of the planned sample is in."
 )
 
 
@@ -121,6 +123,20 @@ def _p_value(p: float) -> str:
     return "<0.001" if p < 0.001 else f"{p:.3f}"
 
 
+def _toward_call(c: Comparison) -> str:
+    """The decision's p once called; while open, how far the evidence is toward a call ('62%')."""
+    if c.call is not None:
+        return f"p {_p_value(c.adjusted_p_value if c.adjusted_p_value is not None else 1.0)}"
+    return f"{min(c.evidence, 0.99) * 100:.0f}%" if c.evidence is not None else "—"
+
+
+def _range_cell(c: Comparison) -> str:
+    low, high = c.decision_ci
+    if c.decision == "too_early":  # nothing shows yet how much the rates swing: no range to stand on
+        return "—"
+    return "too few to say" if uninformative(low, high) else _range(low, high)
+
+
 def _decision(c: Comparison) -> str:
     words = DECISION_WORDS[c.decision]
     if c.called_on is not None:
@@ -137,9 +153,8 @@ def _cells(c: Comparison) -> tuple[str, ...]:
         f"{percent(c.control_rate)} ({c.control_conversions:,}/{c.control_visitors:,})",
         f"{percent(c.variant_rate)} ({c.variant_conversions:,}/{c.variant_visitors:,})",
         signed_percent(c.lift) if c.lift is not None else "—",
-        _range(*c.decision_ci),
-        _p_value(c.adjusted_p_value if c.adjusted_p_value is not None else 1.0),
-        chance(c.chance_to_beat) if c.chance_to_beat is not None else "—",
+        _range_cell(c),
+        _toward_call(c),
         _decision(c),
     )
 
@@ -163,22 +178,21 @@ def _table(header: tuple[str, ...], rows: list[tuple[str, ...]], width: int, pai
 def _stacked(test: TestResult, rows: list[tuple[str, ...]], width: int) -> list[str]:
     """One comparison per block: what it is and its decision, then its figures, each labelled."""
     lines: list[str] = []
-    for variant, metric, control, rate, lift, likely, p, beats, decision in rows:
+    for variant, metric, control, rate, lift, likely, toward, decision in rows:
         lines.extend(wrap(f"{variant} · {metric}: {decision}", width, "    ", first="  "))
         figures = (
             f"{test.control} {control}",
             f"{variant} {rate}",
             f"lift {lift}",
             f"likely {likely}",
-            f"p {p}",
-            f"chance {beats}",
+            toward if toward.startswith("p ") else f"toward call {toward}",
         )
         lines.extend(_fields(figures, width, "    "))
     return lines
 
 
 def _numbers(test: TestResult, width: int, paint: _Painter) -> list[str]:
-    header = ("variant", "metric", test.control, "variant rate", "lift", "likely range", "p", "chance", "decision")
+    header = ("variant", "metric", test.control, "variant rate", "lift", "likely range", "toward call", "decision")
     rows = [_cells(c) for c in test.comparisons]
     if not rows:
         return []

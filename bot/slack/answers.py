@@ -12,7 +12,9 @@ import logging
 import re
 import secrets
 import threading
+from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass, replace
 from functools import partial
 from typing import Any, Literal
@@ -198,6 +200,44 @@ class SharedReports:
             return data, report
 
 
+class DrawnCharts:
+    """Each test's chart drawn once per sheet read: every channel whose answer shows that test (the same object,
+    from the shared analysis of `SharedReports`) uploads the same PNG. A burst of commands used to draw one
+    chart per test per channel, CPU work that put the last charts minutes behind their verdicts.
+
+    The last `keep` tests' charts are kept; concurrent askers of a chart being drawn wait for that drawing.
+    """
+
+    def __init__(self, draw: DrawChart, keep: int = 64) -> None:
+        self._draw = draw
+        self._keep = keep
+        self._lock = threading.Lock()
+        self._drawn: OrderedDict[int, tuple[TestResult, Future[bytes]]] = OrderedDict()
+
+    def __call__(self, test: TestResult) -> bytes:
+        with self._lock:
+            entry = self._drawn.get(id(test))
+            mine = entry is None or entry[0] is not test
+            if mine:
+                entry = (test, Future())
+                self._drawn[id(test)] = entry
+                while len(self._drawn) > self._keep:
+                    self._drawn.popitem(last=False)
+            else:
+                self._drawn.move_to_end(id(test))
+        assert entry is not None
+        drawing = entry[1]
+        if mine:
+            try:
+                drawing.set_result(self._draw(test))
+            except BaseException as error:
+                drawing.set_exception(error)
+                with self._lock:
+                    if self._drawn.get(id(test)) is entry:
+                        del self._drawn[id(test)]  # a failed drawing is tried again by the next asker
+        return drawing.result()
+
+
 class Answers:
     """The slow part of every command, for one app: its deps, how it draws charts, its shared reports."""
 
@@ -209,7 +249,7 @@ class Answers:
         channel_names: Callable[[], ChannelNames] = lambda: NO_SLACK,
     ) -> None:
         self.deps = deps
-        self.draw_chart = draw_chart
+        self.draw_chart = DrawnCharts(draw_chart) if draw_chart is not None else None
         self.reports = SharedReports()
         # The workspace the bot token belongs to (auth.test); None when unknown: every request is then foreign.
         self.home_team = home_team

@@ -1,6 +1,6 @@
 """The Slack app, built in a factory from settings: nothing connects to Slack at import time.
 
-    app = create_app(settings, deps)                 # HTTP mode: serve `wsgi_app(app)` with gunicorn
+    app = create_app(settings, deps)                 # HTTP mode: `microopt serve` (bot.asgi), or wsgi_app
     app = create_app(settings, deps, mode="socket")  # Socket Mode: run_socket_mode(app, settings)
 
 Threading: bolt acknowledges on the thread that received the request (`process_before_response=True`)
@@ -13,10 +13,13 @@ lose the claim the first delivery made in the shared state on the answer thread 
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import re
 from collections.abc import Callable, Iterable
 from concurrent.futures import Executor, ThreadPoolExecutor
+from dataclasses import dataclass
+from http import HTTPStatus
 from typing import TYPE_CHECKING, Any, Literal
 
 from slack_bolt import App
@@ -27,7 +30,9 @@ from bot.deps import Deps
 from bot.errors import ConfigurationError
 from bot.render.chart import render_chart
 from bot.settings import Settings
+from bot.slack.answering import AnswerWatch, CommandAnswers
 from bot.slack.answers import DrawChart
+from bot.slack.intake import Intake
 from bot.slack.listeners import actions, commands
 from bot.slack.retries import Deliveries, drop_repeats
 from bot.slack_api.client import create_web_client
@@ -38,9 +43,10 @@ if TYPE_CHECKING:
 logger = logging.getLogger("microopt.slack")
 
 Mode = Literal["http", "socket"]
-# Answers mostly wait (sheet, Slack); charts are CPU work under the GIL, so few threads draw them.
+# Answers mostly wait (sheet, Slack). Charts are drawn once per test per sheet read (CPU work under the GIL)
+# and then mostly uploaded (three calls to Slack per answer, waiting), so their pool is wider than the CPUs.
 ANSWER_WORKERS = 16
-CHART_WORKERS = 2
+CHART_WORKERS = 8
 APPS_PAGE = "https://api.slack.com/apps"
 
 _BOT_TOKEN = re.compile(r"^xoxb-[A-Za-z0-9-]+$")
@@ -116,6 +122,18 @@ def verify_bot_token(settings: Settings) -> None:
 
 
 # -- the app -------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Slack:
+    """The bolt app and its answering service (whose `AnswerWatch` a serving process runs)."""
+
+    app: App
+    answering: CommandAnswers
+
+    def watch(self, settings: Settings) -> AnswerWatch:
+        """Start renewing this process's answer claims and taking over those of stopped processes."""
+        return AnswerWatch(self.answering, dt.timedelta(seconds=settings.answer_lease_seconds)).start()
+
+
 def create_app(
     settings: Settings,
     deps: Deps,
@@ -126,7 +144,29 @@ def create_app(
     deliveries: Deliveries | None = None,
     draw_chart: DrawChart | None = render_chart,
 ) -> App:
-    """The bolt app with every listener registered.
+    """The bolt app with every listener registered (see `create_slack`)."""
+    return create_slack(
+        settings,
+        deps,
+        mode=mode,
+        executor=executor,
+        chart_executor=chart_executor,
+        deliveries=deliveries,
+        draw_chart=draw_chart,
+    ).app
+
+
+def create_slack(
+    settings: Settings,
+    deps: Deps,
+    *,
+    mode: Mode = "http",
+    executor: Executor | None = None,
+    chart_executor: Executor | None = None,
+    deliveries: Deliveries | None = None,
+    draw_chart: DrawChart | None = render_chart,
+) -> Slack:
+    """The bolt app with every listener registered, and its answering service.
 
     `executor` runs the slow part of commands (sheet, analysis, posting verdicts); `chart_executor` draws
     and uploads charts after them; `deliveries` remembers requests to drop Slack's retries in this process
@@ -134,6 +174,7 @@ def create_app(
     draws one test's chart (None: verdicts without charts).
     """
     check_settings(settings, mode)
+    answers = executor or ThreadPoolExecutor(max_workers=ANSWER_WORKERS, thread_name_prefix="microopt-answer")
     try:
         app = App(
             client=create_web_client(settings),
@@ -142,8 +183,7 @@ def create_app(
             request_verification_enabled=mode == "http",
             token_verification_enabled=False,
             process_before_response=True,
-            listener_executor=executor
-            or ThreadPoolExecutor(max_workers=ANSWER_WORKERS, thread_name_prefix="microopt-answer"),
+            listener_executor=answers,
             logger=bolt_logger(),
             name="microopt",
         )
@@ -152,22 +192,34 @@ def create_app(
     app.use(drop_repeats(deliveries or Deliveries()))
     app.error(log_listener_error)
     charts = chart_executor or ThreadPoolExecutor(max_workers=CHART_WORKERS, thread_name_prefix="microopt-chart")
-    commands.register(app, deps, charts, draw_chart)
+    answering = commands.register(app, deps, charts, answers, draw_chart)
     actions.register(app, deps)
-    return app
+    return Slack(app, answering)
 
 
-class _DropClientTokenNotice(logging.Filter):
-    """bolt warns that SLACK_BOT_TOKEN is unused whenever a client is passed; the client carries that token."""
+class _BoltLogFilter(logging.Filter):
+    """What bolt would log that does not belong in microopt's log.
+
+    - bolt warns that SLACK_BOT_TOKEN is unused whenever a client is passed; the client carries that token.
+    - bolt logs the whole body of a request that failed its signature check (the legacy `token` and the
+      `response_url` with it): the line keeps its first words only. (HTTP requests are checked before bolt,
+      by `bot.slack.intake`, so this is a second guard.)
+    """
 
     def filter(self, record: logging.LogRecord) -> bool:
-        return "`token` will be unused" not in record.getMessage()
+        message = record.getMessage()
+        if "`token` will be unused" in message:
+            return False
+        if message.startswith("Invalid request signature detected"):
+            record.msg, record.args = "Invalid request signature detected (request withheld from the log)", None
+        return True
 
 
 def bolt_logger() -> logging.Logger:
+    """The logger bolt's own loggers copy their filters from (so create it before the App)."""
     log = logging.getLogger("microopt.slack.bolt")
-    if not any(isinstance(f, _DropClientTokenNotice) for f in log.filters):
-        log.addFilter(_DropClientTokenNotice())
+    if not any(isinstance(f, _BoltLogFilter) for f in log.filters):
+        log.addFilter(_BoltLogFilter())
     return log
 
 
@@ -180,23 +232,41 @@ def log_listener_error(error: Exception, body: dict[str, Any]) -> None:
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
 
-def wsgi_app(app: App, path: str = "/slack/events") -> WsgiApp:
-    """The WSGI application for gunicorn: `path` goes to bolt, `/healthz` answers load balancers."""
-    from slack_bolt.adapter.wsgi import SlackRequestHandler
+def intake_for(app: App, settings: Settings, path: str = "/slack/events") -> Intake:
+    return Intake(app, settings.slack_signing_secret or "", path=path, max_body=settings.max_body_kb * 1024)
 
-    handler = SlackRequestHandler(app, path=path)
+
+def wsgi_app(intake: Intake) -> WsgiApp:
+    """The WSGI application (tests' in-process server, or a WSGI server of your own): the app's path goes to
+    bolt after the checks of `bot.slack.intake`, `/healthz` answers load balancers.
+
+    `microopt serve` runs `bot.slack.asgi` instead: on a WSGI server each connection holds a thread while
+    it sends its request, so a few slow clients can hold them all.
+    """
+    max_body = intake.max_body
 
     def application(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
-        stamp = environ.get("HTTP_X_SLACK_REQUEST_TIMESTAMP")
-        if stamp is not None and not (stamp.strip().isdigit() and len(stamp.strip()) <= 12):
-            # bolt would raise on int() of it (a 500 and a traceback); it is simply not a signed request.
-            headers = [("Content-Type", "text/plain; charset=utf-8"), ("Content-Length", "12")]
-            start_response("401 Unauthorized", headers)
-            return [b"unauthorized"]
-        if environ.get("PATH_INFO") == "/healthz":
-            start_response("200 OK", [("Content-Type", "text/plain; charset=utf-8"), ("Content-Length", "2")])
-            return [b"ok"]
-        return handler(environ, start_response)
+        headers = {
+            key[5:].replace("_", "-").lower(): str(value) for key, value in environ.items() if key.startswith("HTTP_")
+        }
+        if environ.get("CONTENT_LENGTH"):
+            headers["content-length"] = str(environ["CONTENT_LENGTH"])
+        if environ.get("CONTENT_TYPE"):
+            headers["content-type"] = str(environ["CONTENT_TYPE"])
+        method, where = str(environ.get("REQUEST_METHOD", "GET")), str(environ.get("PATH_INFO", ""))
+        reply = intake.before_body(method, where, headers)
+        if reply is None:
+            raw = environ["wsgi.input"].read(min(int(headers.get("content-length") or 0), max_body + 1))
+            reply = (
+                intake.too_large(where)
+                if len(raw) > max_body
+                else intake.dispatch(raw, str(environ.get("QUERY_STRING", "")), headers)
+            )
+        start_response(
+            f"{reply.status} {HTTPStatus(reply.status).phrase}",
+            [*reply.headers, ("content-length", str(len(reply.body)))],
+        )
+        return [reply.body]
 
     return application
 

@@ -1,13 +1,15 @@
 """Posting an answer: `chat.postMessage` into the channel, then its charts, `response_url` as fallback.
 
 A channel the bot is not in still gets its verdicts through the command's `response_url` (which needs
-no membership); charts need membership, so the asker is told how to get them. Rate limits are
-honoured by the Web API client's retry handlers (`Retry-After`). Nothing here ends in silence: if
-posting fails, the asker gets one sentence saying so.
+no membership); charts need membership, so the asker is told how to get them. Each message goes into the
+channel once (`bot.slack.posting.OncePoster`: no blind retry after a 5xx, the channel's history asked
+instead). Rate limits are honoured (`Retry-After`). Nothing here ends in silence: if posting fails, or
+Slack cannot say whether a message arrived, the asker gets one sentence saying so.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from collections.abc import Callable
 from concurrent.futures import Executor
@@ -18,13 +20,13 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 
 from bot.render.blocks import COMMAND, render_notice
 from bot.slack.answers import Answer, Chart, Post
+from bot.slack.posting import NotPosted, OncePoster, Unconfirmed
+from bot.slack_api.client import posting_client
 
 logger = logging.getLogger("microopt.slack")
 
 Respond = Callable[..., Any]
 
-# Errors meaning "post through response_url instead": the bot is not a member, or cannot see the channel.
-NOT_A_MEMBER = frozenset({"not_in_channel", "channel_not_found", "is_archived", "restricted_action"})
 # Slack accepts at most five posts to one command's response_url.
 RESPONSE_URL_POSTS = 5
 # A message's plain `text` may be this long (Slack truncates past 40,000 characters).
@@ -61,7 +63,9 @@ def fold(posts: list[Post], room: int, reserve: int = 0) -> list[Post]:
     return [*kept, Post({"text": text})]
 
 
-def _error(error: SlackClientError) -> str:
+def _error(error: SlackClientError | NotPosted) -> str:
+    if isinstance(error, NotPosted):
+        return error.code
     if isinstance(error, SlackApiError):
         return str(error.response.get("error", "unknown_error"))
     return type(error).__name__
@@ -77,17 +81,6 @@ def upload_charts(client: WebClient, channel_id: str, charts: tuple[Chart, ...])
     )
 
 
-def _post_in_channel(client: WebClient, channel_id: str, post: Post) -> bool:
-    """Post with the bot; False when the bot cannot post here and `response_url` must be used."""
-    try:
-        client.chat_postMessage(channel=channel_id, unfurl_links=False, unfurl_media=False, **post.payload)
-    except SlackApiError as error:
-        if _error(error) in NOT_A_MEMBER:
-            return False
-        raise
-    return True
-
-
 def deliver(
     answer: Answer,
     *,
@@ -95,21 +88,33 @@ def deliver(
     respond: Respond,
     channel_id: str,
     charts: Executor | None = None,
+    poster: OncePoster | None = None,
 ) -> None:
-    """Post every message of `answer`, then its charts, drawn and uploaded on `charts` when given.
+    """Post every message of `answer` with `poster`, then its charts, drawn and uploaded on `charts` when given.
 
-    Drawing a chart is CPU work; on a pool of its own it cannot delay other channels' verdicts.
+    Drawing a chart is CPU work; on a pool of its own it cannot delay other channels' verdicts. Without a
+    `poster`, messages are posted once each, and one Slack did not answer clearly is not sent again.
     """
     respond = ResponseUrl(respond)
+    poster = poster or OncePoster(posting_client(client), channel_id, None, dt.datetime.now(dt.UTC))
     try:
         if answer.visibility == "ephemeral":
             for post in fold([*answer.posts, *answer.private], RESPONSE_URL_POSTS):
                 _reply(respond, post, "ephemeral")
             return
-        pending = _deliver_in_channel(answer, client, respond, channel_id)
-    except SlackClientError as error:
-        logger.exception("could not post an answer in channel %s", channel_id)
+        pending = _deliver_in_channel(answer, poster, respond)
+    except (SlackClientError, NotPosted) as error:
+        logger.warning("could not post an answer in channel %s: %s", channel_id, _error(error))
         _tell(respond, f":warning: microopt could not post here ({_error(error)}): try again in a minute.")
+        return
+    except Unconfirmed as unsure:
+        logger.warning(
+            "Slack did not confirm an answer in channel %s (%s) and its history could not be read (%s)",
+            channel_id,
+            unsure.code,
+            unsure.lookup,
+        )
+        _tell(respond, unconfirmed_sentence(unsure))
         return
     finally:
         tell_admins(client, channel_id, answer)
@@ -121,13 +126,28 @@ def deliver(
         charts.submit(post_charts, client, respond, channel_id, pending)
 
 
-def _deliver_in_channel(answer: Answer, client: WebClient, respond: Respond, channel_id: str) -> list[Chart]:
+def unconfirmed_sentence(unsure: Unconfirmed) -> str:
+    trouble = {
+        "slack_5xx": "Slack answered with a server error while microopt posted its answer",
+        "timeout": "Slack did not answer in time while microopt posted its answer",
+        "taken_over": "microopt stopped while posting its answer",
+    }.get(unsure.code, "Slack could not be reached while microopt posted its answer")
+    check = (
+        "microopt may not read this channel's history to check (the app needs the channels:history and "
+        "groups:history scopes)"
+        if unsure.lookup == "missing_scope"
+        else "microopt could not read this channel's history to check"
+    )
+    return f":warning: {trouble}, and {check}: if the answer is not above, ask again."
+
+
+def _deliver_in_channel(answer: Answer, poster: OncePoster, respond: Respond) -> list[Chart]:
     """Post the messages; return the charts still to upload (none when the bot is not in the channel)."""
     charts: list[Chart] = []
     posts = list(answer.posts)
     sent = 0
-    for post in posts:
-        if not _post_in_channel(client, channel_id, post):
+    for part, post in enumerate(posts):
+        if not poster.post(part, len(posts), post.payload):
             break
         charts.extend(post.charts)
         sent += 1

@@ -1,6 +1,6 @@
 """The tables behind acting on verdicts from Slack: every decision, and the rows they owe the sheet.
 
-In the same `MetaData` as `bot.state.tables`, created by `create_all` like them (schema version 7; `bot.state.
+In the same `MetaData` as `bot.state.tables`, created by `create_all` like them (schema version 8; `bot.state.
 schema` imports this module so they exist before the first decision). A decision's key is its test and its
 place in that test's sequence (`seq`): of two presses racing for the same place, in one process or several,
 the unique constraint lets exactly one in, and the other finds it standing (`bot.state.decisions`).

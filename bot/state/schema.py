@@ -29,15 +29,16 @@ def upgrade_schema(conn: Connection) -> None:
 
 
 def _add_missing_columns(conn: Connection) -> None:
-    """Version 5's columns on a `microopt_digests` created by an earlier version (SQLite and PostgreSQL alike)."""
-    present = {column["name"] for column in inspect(conn).get_columns(t.digests.name)}
-    for name in t.ADDED_COLUMNS:
-        if name in present:
-            continue
-        column = t.digests.c[name]
-        ddl = column.type.compile(dialect=conn.dialect)
-        conn.execute(text(f"ALTER TABLE {t.digests.name} ADD COLUMN {name} {ddl}"))
-        logger.info("added column %s to %s", name, t.digests.name)
+    """Version 5's columns of `microopt_digests` and version 7's of `microopt_answers`, on tables created by an
+    earlier version (SQLite and PostgreSQL alike)."""
+    for table, names in ((t.digests, t.ADDED_COLUMNS), (t.answers, t.ADDED_ANSWER_COLUMNS)):
+        present = {column["name"] for column in inspect(conn).get_columns(table.name)}
+        for name in names:
+            if name in present:
+                continue
+            ddl = table.c[name].type.compile(dialect=conn.dialect)
+            conn.execute(text(f"ALTER TABLE {table.name} ADD COLUMN {name} {ddl}"))
+            logger.info("added column %s to %s", name, table.name)
 
 
 def _widen_conversion_columns(conn: Connection) -> None:

@@ -10,7 +10,9 @@ renewed leases, retries with backoff, where Slack put the digest and whether it 
 by `create_all`, columns by `ALTER TABLE … ADD COLUMN` when an inspector finds them missing, so a database
 of any earlier version is upgraded in place; 6 stores the conversion counts of `microopt_looks` and
 `microopt_calls` as floats, so attribution's fractional conversions are kept as the sheet gave them
-(`widened` in `bot.state.store`: PostgreSQL changes the column type, SQLite keeps any number as given); 7 adds
+(`widened` in `bot.state.store`: PostgreSQL changes the column type, SQLite keeps any number as given);
+7 adds four nullable columns to `microopt_answers` (`status`, `lease_until`, `attempts`, `request`): a
+command's answer has a lease, and one whose process stopped is answered by another; 8 adds
 `microopt_decisions` and `microopt_decision_writes` (bot.state.decision_tables: acting on verdicts from Slack).
 """
 
@@ -36,7 +38,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
 
-SCHEMA_VERSION = 7
+SCHEMA_VERSION = 8
 
 # A digest's life: claimed → sending → posted | skipped, or → failed (Slack refused it: retried with backoff)
 # or → unknown (Slack's answer never came: it may have arrived, so Slack's history is asked before anything is
@@ -141,15 +143,27 @@ verdicts = Table(
 Index("microopt_verdicts_channel_test", verdicts.c.channel, verdicts.c.campaign, verdicts.c.test, verdicts.c.said_at)
 
 # Slack requests being answered, by delivery key (`trigger_id:…`): the process that inserts the key answers,
-# any other (Slack's retry served elsewhere) answers nothing. Rows older than a day are pruned.
+# any other (Slack's retry served elsewhere) answers nothing, until the owner's lease runs out (it stopped):
+# then another process takes the answer over. Rows older than a day are pruned.
 answers = Table(
     "microopt_answers",
     metadata,
     Column("key", String(ANSWER_KEY_LENGTH), primary_key=True),
     Column("worker", String(200), nullable=False),
     Column("claimed_at", UtcDateTime, nullable=False),
+    # Version 7, nullable (rows of earlier versions have none, and are never taken over):
+    Column("status", String(10), nullable=True),  # ANSWERING | SENDING | ANSWERED | LOST
+    Column("lease_until", UtcDateTime, nullable=True),  # renewed by the owner while it answers
+    Column("attempts", Integer, nullable=True),  # how many processes took it (a second stop: LOST)
+    Column("request", Text, nullable=True),  # what it takes to answer again (JSON); erased once answered
 )
+ADDED_ANSWER_COLUMNS = ("status", "lease_until", "attempts", "request")
 Index("microopt_answers_claimed", answers.c.claimed_at)
+# An answer's life: answering (claimed: reading the sheet) → sending (messages going to Slack) → answered, or
+# → lost (its processes stopped twice; the channel was told to ask again). A stopped owner's answer is taken
+# over once its lease ran out; one taken over while sending asks Slack's history before it sends again.
+ANSWERING, ANSWER_SENDING, ANSWERED, LOST = "answering", "sending", "answered", "lost"
+OPEN_ANSWERS = (ANSWERING, ANSWER_SENDING)
 
 # Every analysed read of an undated test, per comparison: the path its decisions rest on (analysis.paths).
 # `source` is the SHA-256 of the sheet's key or path, so a sheet URL is never stored.

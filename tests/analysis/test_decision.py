@@ -10,11 +10,19 @@ from scipy import stats
 from statsmodels.stats.multitest import multipletests
 
 from analysis.decision import DecisionSettings, decide_comparisons, holm_adjust
-from analysis.sequential import planned_per_arm
+from analysis.sequential import DISCRETE_SHIFT, LATE_SHARE, MAX_STEP, planned_per_arm
+
+
+def plan_p(z: float, t: float, step: float | None = None) -> float:
+    """The plan part's p-value at a look, within the rule's share of alpha (0.9): the reflection bound with
+    the discrete-look shift, over the share left up to the plan."""
+    shift = DISCRETE_SHIFT * np.sqrt(min(t if step is None else step, MAX_STEP))
+    return 4 * stats.norm.sf(abs(z) * np.sqrt(t) + shift) / (1 - LATE_SHARE) / 0.9
 
 
 def frame(**columns) -> pd.DataFrame:
-    defaults = {"family": 0, "dated": False, "days": np.nan}
+    """One look per row; a dated total of ten days unless said otherwise (an undated one waits for reads)."""
+    defaults = {"family": 0, "dated": True, "days": 10}
     n = len(next(iter(columns.values())))
     data = {k: [v] * n for k, v in defaults.items()}
     data.update(columns)
@@ -48,12 +56,18 @@ def test_one_look_at_a_large_lift_is_called_by_the_always_valid_mixture():
 
 
 def test_dated_and_undated_looks_at_the_same_numbers_decide_alike():
-    """One rule on every path: only the minimum days tell a dated look apart."""
+    """One rule on every path: a dated path waits for min_days days, an undated one for min_days reads with new
+    figures (one total cannot show how much rates swing); at the same numbers they then decide alike."""
     counts = {"visitors_control": [2000], "conversions_control": [100], "visitors": [2000], "conversions": [161]}
     dated = decide_comparisons(frame(**counts, dated=[True], days=[5]), DecisionSettings())
-    undated = decide_comparisons(frame(**counts), DecisionSettings())
-    assert dated["decision"][0] == undated["decision"][0] == "better"
-    assert dated["decision_p_value"][0] == undated["decision_p_value"][0]
+    undated = decide_comparisons(frame(**counts, dated=[False], days=[np.nan]), DecisionSettings())
+    assert dated["decision"][0] == "better" and undated["decision"][0] == "too_early"
+    reads = path([(1000 * i, 50 * i + i % 2, 1000 * i, 80 * i - i % 2) for i in range(1, 9)]).assign(dated=False)
+    decided = decide_comparisons(reads, DecisionSettings())
+    assert decided["decision"].tolist()[:2] == ["too_early", "too_early"]
+    assert decided["decision"].iloc[-1] == "better" and decided["dispersion_df"].iloc[-1] == 7
+    as_days = decide_comparisons(reads.assign(dated=True, days=np.arange(1, 9)), DecisionSettings())
+    assert as_days["decision"].tolist() == decided["decision"].tolist()
     plan = planned_per_arm(np.array([261 / 4000]), 0.1, 0.05, 0.8)[0]
     assert dated["planned_visitors"][0] == plan
     assert abs(dated["information_fraction"][0] - 2000 / plan) < 1e-12
@@ -68,7 +82,7 @@ def test_a_planned_visitors_column_sets_the_plan_the_boundary_uses():
     out = decide_comparisons(table, DecisionSettings())
     assert out["planned_visitors"][0] == 2500
     z = 0.02 / np.sqrt(240 / 4000 * (1 - 240 / 4000) * 2 / 2000)
-    assert abs(out["decision_p_value"][0] - 4 * stats.norm.sf(z * np.sqrt(0.8)) / 0.9) < 1e-9
+    assert abs(out["decision_p_value"][0] - plan_p(z, 0.8)) < 1e-9
     assert out["decision"][0] == "better"
 
 
@@ -95,17 +109,23 @@ def test_no_difference_when_the_interval_rules_out_the_minimum_effect():
     assert decide_comparisons(table, DecisionSettings(minimum_effect=0.05))["decision"][0] == "keep_running"
 
 
-def test_no_difference_when_the_planned_sample_is_in_without_a_call():
-    table = frame(
-        visitors_control=[10000], conversions_control=[500], visitors=[10000], conversions=[530], planned=[10000.0]
-    )
-    out = decide_comparisons(table, DecisionSettings())
-    assert out["information_fraction"][0] == 1 and out["decision"][0] == "no_difference"
-    assert np.isnan(out["visitors_to_go"][0])
+def test_the_planned_sample_in_without_a_call_is_not_a_call_and_a_later_look_may_still_make_one():
+    """At the plan +6% (500 vs 530 of 10,000) is neither called nor ruled out: the comparison stays open
+    with the watch to twice the plan left; when the lift grows after the plan, a later look calls it."""
+    at_plan = (10000, 500, 10000, 530)
+    counts = {name: [value] for name, value in zip(COUNTS, at_plan, strict=True)}
+    out = decide_comparisons(frame(**counts, planned=[10000.0]), DecisionSettings())
+    assert out["information_fraction"][0] == 1 and out["decision"][0] == "keep_running"
+    assert out["plan_reached"][0] and out["call"].isna().all()
+    assert out["visitors_to_go"][0] == 2 * 10000 - 10000
+    later = dated_path([(1000, 50, 1000, 53)] * 10 + [(1000, 50, 1000, 75)] * 8).assign(planned=10000.0)
+    decided = decide_comparisons(later, DecisionSettings())
+    assert decided["plan_reached"].iloc[9] and decided["decision"].iloc[9] == "keep_running"
+    assert decided["decision"].iloc[-1] == "better" and decided["information_fraction"].iloc[-1] > 1
 
 
 def test_several_variants_are_holm_corrected_within_their_family():
-    """Two variants with a rule p-value of 0.037 each: each alone would be called, together neither is."""
+    """Two variants with a rule p-value of 0.03 each: each alone would be called, together neither is."""
     table = frame(
         family=[0, 0],
         visitors_control=[2000, 2000],
@@ -122,10 +142,14 @@ def test_several_variants_are_holm_corrected_within_their_family():
     assert alone["decision"].tolist() == ["better", "better"]
 
 
+COUNTS = ["visitors_control", "conversions_control", "visitors", "conversions"]
+
+
 def path(looks: list[tuple[int, int, int, int]], **extra) -> pd.DataFrame:
-    """One comparison looked at several times: (visitors_control, conversions_control, visitors, conversions)."""
-    rows = pd.DataFrame(looks, columns=["visitors_control", "conversions_control", "visitors", "conversions"])
-    return rows.assign(family=range(len(looks)), dated=False, days=np.nan, path=0, look=range(len(looks)), **extra)
+    """One comparison looked at on days 10, 11, …: (visitors_control, conversions_control, visitors, conversions)."""
+    rows = pd.DataFrame(looks, columns=COUNTS)
+    days = np.arange(10, 10 + len(looks), dtype=float)
+    return rows.assign(family=range(len(looks)), dated=True, days=days, path=0, look=range(len(looks)), **extra)
 
 
 def test_a_call_is_final_with_its_look_and_the_numbers_at_that_moment():
@@ -157,7 +181,7 @@ def test_a_first_look_past_the_plan_is_one_fixed_horizon_look_but_a_later_one_is
     z = -0.005 / np.sqrt(4750 / 100000 * (1 - 4750 / 100000) * 2 / 50000)
     assert abs(first["decision_p_value"][0] - 2 * stats.norm.sf(abs(z)) / 0.9) < 1e-9
     after_looks = decide_comparisons(path([(10000, 500, 10000, 480), late]), DecisionSettings())
-    assert after_looks["decision"].tolist()[-1] in ("no_difference", "worse")
+    assert after_looks["decision"].tolist()[-1] in ("keep_running", "worse")
     assert after_looks["decision_p_value"].iloc[-1] > first["decision_p_value"][0]
 
 

@@ -75,7 +75,13 @@ def test_aa_tests_left_running_three_times_past_their_plan_stay_within_alpha():
     result = replay(parse_workbook([Tab("Sim", rows)]))
     false_calls = result["call"].isin(["better", "worse"]).mean()
     assert false_calls <= 0.05 + 3 * np.sqrt(0.05 * 0.95 / sims)
-    assert (result["call"] == "no_difference").mean() > 0.9  # the rest stopped as no difference at the plan
+    # most ranges rule the minimum effect out by day 90; the rest stay open past their plan, not "no difference"
+    assert (result["call"] == "no_difference").mean() > 0.6
+    assert result["call"].isna().mean() > 0.2
+
+
+# History mechanics on calls made from one recorded look: single totals allowed (MICROOPT_MIN_DAYS=1).
+ONE_TOTAL = DecisionSettings(min_days=1)
 
 
 def undated(rows: list[list[object]]) -> list[Tab]:
@@ -97,7 +103,7 @@ def test_an_undated_test_is_decided_over_its_recorded_looks_and_its_call_stays()
     then = dt.datetime(2026, 3, 2, 9, tzinfo=dt.UTC)
     history = history_of([("S", "B", 2000, 100, 2000, 161)], then)
     sheet = parse_workbook(undated([["S", "Audience", "A", 3000, 160], ["S", "Audience", "B", 3000, 180]]))
-    test = analyse(sheet, "t", history=history, now=then + dt.timedelta(days=1)).tests[0]
+    test = analyse(sheet, "t", history=history, now=then + dt.timedelta(days=1), settings=ONE_TOTAL).tests[0]
     (cart,) = test.comparisons
     assert test.path == "looks" and test.looks == 2
     assert cart.call == "better" and cart.called_on == then and cart.looks == 1
@@ -107,9 +113,9 @@ def test_an_undated_test_is_decided_over_its_recorded_looks_and_its_call_stays()
     )
     assert (cart.variant_conversions, cart.control_conversions) == (180, 160)  # today's data, shown as later data
     assert test.verdict == "move_budget" and "since then: 6.0% vs 5.3% (+12%) on 3,000 clicks" in test.summary
-    alone = analyse(sheet, "t").tests[0]
+    alone = analyse(sheet, "t", settings=ONE_TOTAL).tests[0]
     assert alone.path == "one_look" and alone.comparisons[0].call is None
-    assert "This rests on one look" in alone.summary
+    assert "This rests on one look" not in alone.summary  # said only of a call, which a later look would not keep
 
 
 def test_running_totals_that_went_down_restart_the_history_with_a_problem_naming_the_test():
@@ -152,7 +158,7 @@ def test_looks_of_the_same_totals_are_one_look_and_the_first_of_them_stands():
         ignore_index=True,
     )
     sheet = parse_workbook(undated([["S", "Audience", "A", 2000, 100], ["S", "Audience", "B", 2000, 161]]))
-    test = analyse(sheet, "t", history=history, now=then + dt.timedelta(days=1)).tests[0]
+    test = analyse(sheet, "t", history=history, now=then + dt.timedelta(days=1), settings=ONE_TOTAL).tests[0]
     assert test.looks == 1 and test.comparisons[0].called_on == then
 
 

@@ -61,10 +61,10 @@ def test_one_more_link_click_a_day_at_a_cost_per_link_click():
 
 
 def test_a_plan_of_one_user_is_in():
-    reached = comparison(planned_visitors=1, information_fraction=1.0)
-    verdict = Verdict(code="no_difference", reason="plan_reached", rests_on=reached, deciding=(reached,))
+    reached = comparison(planned_visitors=1, information_fraction=1.0, plan_reached=True)
+    verdict = Verdict(code="keep_running", reason="plan_reached", rests_on=reached, deciding=(reached,))
     text = summary(spec("users"), ARMS, verdict, Context())
-    assert text.startswith("The planned 1 user per audience is in without a call on cart views")
+    assert text.startswith("The planned 1 user per audience is in without a lift of +10% or more on cart views")
 
 
 def test_a_broken_split_on_one_impression():

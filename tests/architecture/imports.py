@@ -11,7 +11,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 # Top to bottom; a module may import its own layer and the ones below, never one above.
 LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("entry points", ("bot.__main__", "bot.cli", "bot.wsgi", "bot.scheduler")),
+    ("entry points", ("bot.__main__", "bot.cli", "bot.wsgi", "bot.asgi", "bot.scheduler")),
     ("surfaces", ("bot.slack", "bot.digest")),
     ("services", ("bot.service", "bot.routing", "bot.schedules", "bot.state", "bot.deps")),
     ("rendering", ("bot.render",)),

@@ -40,7 +40,7 @@ TEST_KEYS = {"campaign", "test", "control", "srm_p_value", "verdict", "summary",
 
 @pytest.fixture(autouse=True)
 def clean_environment(monkeypatch, tmp_path):
-    for name in ("MICROOPT_SHEET", "MICROOPT_ALPHA", "GOOGLE_APPLICATION_CREDENTIALS"):
+    for name in ("MICROOPT_SHEET", "MICROOPT_ALPHA", "MICROOPT_MIN_DAYS", "GOOGLE_APPLICATION_CREDENTIALS"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.chdir(tmp_path)  # no stray .env
 
@@ -50,14 +50,20 @@ def status(*args: str) -> tuple[int, str, str]:
     return result.exit_code, result.stdout, result.stderr
 
 
-def test_text_report_on_the_example_sheet_leads_with_the_spring_sale_verdict():
+def test_text_report_on_the_example_sheet_leads_with_the_spring_sale_test_and_calls_the_dated_tab(monkeypatch):
+    """One total per test waits for reads and says why; the Daily tab's days are called. With
+    MICROOPT_MIN_DAYS=1 the single total is called, saying what it assumes."""
     code, out, _ = status()
+    text = " ".join(out.split())
     assert code == 0
-    assert "Spring Sale · Audience test" in out
-    assert "Move budget to B." in out
-    assert "Audience B converts 61% better than A on cart views (8.1% vs 5.0%, likely +1% to +157%)" in " ".join(
-        out.split()
-    )
+    assert "Spring Sale · Audience test Keep running. Too early to call: one total cannot show" in text
+    assert "Summer Launch · Landing page test Move budget to New page." in text
+    monkeypatch.setenv("MICROOPT_MIN_DAYS", "1")
+    code, out, _ = status("--no-history")
+    text = " ".join(out.split())
+    assert "Spring Sale · Audience test Move budget to B." in text
+    assert "Audience B converts 61% better than A on cart views (8.1% vs 5.0%, likely +1% to +157%)" in text
+    assert "One total shows no day-to-day variation, so this call assumes each click converts independently" in text
 
 
 def test_json_follows_the_contract():
@@ -79,7 +85,7 @@ def test_json_follows_the_contract():
     cart = next(c for c in spring["comparisons"] if c["metric"] == "Cart views")
     assert (cart["control_conversions"], cart["variant_conversions"]) == (100, 161)
     assert cart["lift"] == pytest.approx(0.61)
-    assert spring["verdict"] == "move_budget"
+    assert spring["verdict"] == "keep_running" and spring["reason"] == "too_early"
     landing = next(t for t in report["tests"] if (t["campaign"], t["test"]) == ("Spring Sale", "Landing page"))
     assert landing["verdict"] == "check_tracking" and landing["srm_p_value"] < 0.01
     assert landing["split"] == [0.5, 0.5] and spring["split"] is None and spring["srm_p_value"] is None
@@ -101,7 +107,8 @@ def test_a_csv_with_a_messy_cell_is_still_analysed(tmp_path):
 EXPORTS = Path(__file__).parents[1] / "fixtures" / "exports"
 
 
-def test_an_export_with_fractional_conversions_marks_those_comparisons_in_text_and_json():
+def test_an_export_with_fractional_conversions_marks_those_comparisons_in_text_and_json(monkeypatch):
+    monkeypatch.setenv("MICROOPT_MIN_DAYS", "1")  # a single total called: the words of a call
     sheet = str(EXPORTS / "google_ads_conversion_action.csv")
     code, out, _ = status("--sheet", sheet, "--no-history")
     assert code == 0
@@ -186,9 +193,11 @@ def test_a_database_that_cannot_be_opened_is_one_line_on_stderr_and_one_problem_
     assert "State database: microopt could not read its record of earlier looks" in " ".join(completed.stdout.split())
 
 
-def test_status_records_its_look_in_the_default_state_database_and_keeps_the_call(tmp_path):
+def test_status_records_its_look_in_the_default_state_database_and_keeps_the_call(tmp_path, monkeypatch):
     """Run twice in one folder: the second read finds the first's look in ./microopt.db, and the example's
-    call carries the moment it was made; `--no-history` reads alone and says the verdict rests on one look."""
+    call (single totals allowed) carries the moment it was made; `--no-history` reads alone and says the
+    verdict rests on one look."""
+    monkeypatch.setenv("MICROOPT_MIN_DAYS", "1")
     code, out, _ = status("--format", "json")
     assert code == 0 and (tmp_path / "microopt.db").exists()
     first = json.loads(out)["tests"][0]

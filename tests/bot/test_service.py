@@ -25,12 +25,12 @@ MORNING = dt.datetime(2026, 3, 2, 9, tzinfo=dt.UTC)
 class Reads:
     """Deps whose sheet and clock a test sets before each read, over one real state store."""
 
-    def __init__(self, store: StateStore, source: str = "campaigns.xlsx") -> None:
+    def __init__(self, store: StateStore, source: str = "campaigns.xlsx", min_days: int = 3) -> None:
         self.tabs: list[Tab] = []
         self.now = MORNING
         self.store = store
         self.deps = Deps(
-            settings=Settings(sheet=source, database_url="sqlite://"),
+            settings=Settings(sheet=source, database_url="sqlite://", min_days=min_days),
             read_tabs=lambda spec: self.tabs,
             clock=lambda: self.now,
             state=lambda: store,
@@ -51,7 +51,21 @@ def spring(a: tuple[int, int], b: tuple[int, int]) -> list[list[object]]:
     return [["Spring", "Audience", "A", *a], ["Spring", "Audience", "B", *b]]
 
 
-def test_a_call_on_an_undated_sheet_stays_made_across_reads_with_its_day_and_numbers(reads: Reads):
+def test_an_undated_sheet_waits_for_three_reads_with_new_figures_before_any_call(reads: Reads):
+    """Re-reading unchanged totals adds no period; new figures on three reads let the reads show the swing."""
+    first = reads.read(spring((2000, 100), (2000, 161)))
+    again = reads.read(spring((2000, 100), (2000, 161)), days_later=1)
+    assert first.tests[0].reason == again.tests[0].reason == "too_early"
+    assert "so far 1;" in again.tests[0].summary
+    second = reads.read(spring((4000, 200), (4000, 322)), days_later=2)
+    assert second.tests[0].reason == "too_early" and "so far 2;" in second.tests[0].summary
+    third = reads.read(spring((6000, 301), (6000, 482)), days_later=3)
+    (cart,) = third.tests[0].comparisons
+    assert cart.decision != "too_early" and cart.dispersion_df == 2 and third.tests[0].looks == 3
+
+
+def test_a_call_on_an_undated_sheet_stays_made_across_reads_with_its_day_and_numbers(store: StateStore):
+    reads = Reads(store, min_days=1)  # single totals called, as MICROOPT_MIN_DAYS=1 allows
     first = reads.read(spring((2000, 100), (2000, 161)))
     assert first.tests[0].verdict == "move_budget" and first.tests[0].comparisons[0].call == "better"
     later = reads.read(spring((3000, 160), (3000, 180)), days_later=1)
@@ -115,9 +129,12 @@ def test_a_corrected_cell_before_a_dated_call_reopens_it_and_the_message_says_so
 
 
 def test_without_a_state_database_a_read_says_it_rests_on_one_look():
-    deps = Deps(settings=Settings(sheet="x.csv"), read_tabs=lambda s: [])
-    report = full_report(deps, parse_workbook([Tab("Results", [UNDATED, *spring((2000, 100), (2000, 161))])]))
+    tabs = [Tab("Results", [UNDATED, *spring((2000, 100), (2000, 161))])]
+    calling = Deps(settings=Settings(sheet="x.csv", min_days=1), read_tabs=lambda s: [])
+    report = full_report(calling, parse_workbook(tabs))
     assert report.tests[0].path == "one_look" and "This rests on one look" in report.tests[0].summary
+    waiting = full_report(Deps(settings=Settings(sheet="x.csv"), read_tabs=lambda s: []), parse_workbook(tabs))
+    assert "No state database records these reads, so they never add up" in waiting.tests[0].summary
 
 
 def _aa_reads(sims: int, reads_per_test: int, seed: int, read: Callable[[list[list[object]], int], Report]) -> float:

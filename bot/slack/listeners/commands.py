@@ -6,12 +6,14 @@ the app's listener executor, a pool used for nothing else, so a slow sheet can q
 never delay an acknowledgement. Charts are drawn and uploaded afterwards on `charts`, a small pool of
 their own, so drawing (CPU work) does not hold back other channels' verdicts.
 
-Before answering, `answer` claims the command in the shared state (`bot.slack.retries.AnswerClaims`):
-a retry of it served by another process finds the claim taken and answers nothing.
+Before answering, `answer` claims the command in the shared state (`bot.slack.answering.CommandAnswers`):
+a retry of it served by another process finds the claim taken and answers nothing, unless the process that
+took it stopped.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import re
 import threading
@@ -25,8 +27,8 @@ from slack_sdk.errors import SlackClientError
 
 from bot.deps import Deps
 from bot.render.chart import render_chart
+from bot.slack.answering import CommandAnswers
 from bot.slack.answers import Answers, DrawChart, SlashCommand, first_reply
-from bot.slack.delivery import deliver
 from bot.slack.retries import AnswerClaims
 from bot.slack_api.directory import ChannelDirectory
 
@@ -57,19 +59,24 @@ def home_team_of(client: WebClient) -> Callable[[], str | None]:
     return home_team
 
 
-def register(app: App, deps: Deps, charts: Executor, draw_chart: DrawChart | None = render_chart) -> None:
+def register(
+    app: App,
+    deps: Deps,
+    charts: Executor,
+    executor: Executor,
+    draw_chart: DrawChart | None = render_chart,
+) -> CommandAnswers:
+    """`/microopt` on `app`; the answering service it uses (for `AnswerWatch`) is returned."""
     directory = ChannelDirectory(lambda: app.client, deps.clock)
     answers = Answers(deps, draw_chart, home_team_of(app.client), directory.names)
-    claims = AnswerClaims(deps.state, deps.clock)
+    claims = AnswerClaims(deps.state, deps.clock, lease=dt.timedelta(seconds=deps.settings.answer_lease_seconds))
+    answering = CommandAnswers(answers, claims, app.client, charts, executor)
 
     def acknowledge(ack: Ack, command: dict[str, Any]) -> None:
         ack(**first_reply(SlashCommand.from_body(command)))
 
     def answer(command: dict[str, Any], client: WebClient, respond: Respond) -> None:
-        slash = SlashCommand.from_body(command)
-        if slash.answered_later and not claims.first_answer(command):
-            return  # Slack's retry of a command that another process is answering
-        reply = answers.answer(slash)
-        deliver(reply, client=client, respond=respond, channel_id=command["channel_id"], charts=charts)
+        answering.run(command, client, respond)
 
     app.command(COMMAND)(ack=acknowledge, lazy=[answer])
+    return answering

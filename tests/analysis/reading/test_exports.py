@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from analysis.decision import DecisionSettings
 from analysis.models import Tab
 from analysis.reading.exports import NO_MICRO, classify_action
 from analysis.reading.workbook import parse_workbook
@@ -16,10 +17,24 @@ from bot.sources.local import read_local
 EXPORTS = Path(__file__).parents[2] / "fixtures" / "exports"
 
 
-def read(name: str):
+# An export is one total per arm: by default it waits for three reads (test below); its verdicts are checked
+# as MICROOPT_MIN_DAYS=1 reads it, calling a single total and saying what that assumes.
+ONE_TOTAL = DecisionSettings(min_days=1)
+
+
+def read(name: str, settings: DecisionSettings = ONE_TOTAL):
     sheet = parse_workbook(read_local(str(EXPORTS / name)))
-    report = analyse(sheet, source=name).model_copy(update={"tabs": sheet.tabs})
+    report = analyse(sheet, source=name, settings=settings).model_copy(update={"tabs": sheet.tabs})
     return sheet, report
+
+
+def test_by_default_an_exported_total_waits_for_reads_and_says_why():
+    for name in ("google_ads_ad_group.csv", "meta_ad_set.csv", "microsoft_ads_keyword.csv"):
+        _, report = read(name, DecisionSettings())
+        (test,) = report.tests
+        assert test.verdict == "keep_running" and test.reason == "too_early", name
+        assert "one total cannot show how much rates swing from day to day" in test.summary
+        assert all(c.call is None for c in test.comparisons)
 
 
 @pytest.mark.parametrize(
@@ -301,7 +316,7 @@ def test_events_read_with_the_traffic_of_another_tab_with_the_same_variants():
         ("begin_checkout", "micro"),
         ("purchase", "macro"),
     }
-    report = analyse(sheet, source="ga4")
+    report = analyse(sheet, source="ga4", settings=ONE_TOTAL)
     assert (report.tests[0].verdict, report.tests[0].best_variant) == ("move_budget", "hero_carousel")
 
 

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from analysis.decision import DecisionSettings
 from analysis.models import Tab
 from analysis.reading.hand_made import parse_statuses
 from analysis.reading.workbook import parse_workbook
@@ -81,7 +82,7 @@ def test_every_kind_of_bad_cell_is_reported_with_its_a1_reference():
 
 def test_good_rows_still_produce_verdicts():
     sheet = parse_workbook([messy_results()])
-    report = analyse(sheet, source="messy")
+    report = analyse(sheet, source="messy", settings=DecisionSettings(min_days=1))
     (test,) = report.tests
     assert test.campaign == "Spring" and test.control == "A"
     cart_views = next(c for c in test.comparisons if c.metric == "Cart views")
@@ -192,7 +193,7 @@ def test_money_is_worded_in_the_currency_the_spend_cells_are_typed_in():
     sheet = parse_workbook([euros, plain], currency="£")
     currencies = {spec.campaign: spec.currency for spec in sheet.tests}
     assert currencies == {"Printemps": "€", "Spring": "£"}
-    report = analyse(sheet, source="euros")
+    report = analyse(sheet, source="euros", settings=DecisionSettings(min_days=1))
     spring = next(t for t in report.tests if t.campaign == "Printemps")
     assert "≈ €15,000 at today's €0.42 CPC" in spring.summary
     assert "$" not in spring.summary

@@ -82,6 +82,7 @@ def settings_for(slack: SlackStandIn, **extra: Any) -> Settings:
         SLACK_API_URL=slack.api_url,
         MICROOPT_SHEET="test-sheet.xlsx",
         MICROOPT_SCHEDULE_SYNC_MINUTES=24 * 60,
+        MICROOPT_MIN_DAYS=1,  # digests are checked on verdicts called from single totals
         **extra,
     )
 

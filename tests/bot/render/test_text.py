@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from analysis.decision import DecisionSettings
 from analysis.models import Problem, Report, SetupRow, Tab, TabReading
 from analysis.reading.workbook import parse_workbook
 from analysis.report import analyse
@@ -19,7 +22,24 @@ from bot.sources.local import read_local
 
 @pytest.fixture(scope="module")
 def example():
-    return status_report(create_deps(Settings(DATABASE_URL="sqlite:///:memory:")), record=False)
+    """The example with single totals called (MICROOPT_MIN_DAYS=1): every kind of verdict to lay out."""
+    return status_report(create_deps(Settings(DATABASE_URL="sqlite:///:memory:", min_days=1)), record=False)
+
+
+def test_figures_beside_a_verdict_speak_with_its_voice():
+    """By default: no 'p 1.000' beside an open comparison (how far toward a call instead), no chance to beat,
+    no range for a too-early comparison, and a range that says nothing is worded."""
+    default = status_report(create_deps(Settings(DATABASE_URL="sqlite:///:memory:")), record=False)
+    text = " ".join(render_report(default, 80).split())
+    assert "p 1.000" not in text and not re.search(r"(?<!Last )chance (over|under|\d)", text)
+    assert "B · Cart views (micro): too early 9% A 5.0% (100/2,000) B 8.1% (161/2,000) lift +61% likely —" in text
+    assert "toward call 57%" in text  # the Daily tab's open sign-ups
+    called = " ".join(
+        render_report(
+            status_report(create_deps(Settings(DATABASE_URL="sqlite:///:memory:", min_days=1)), record=False), 80
+        ).split()
+    )
+    assert "likely too few to say" in called and "+1239%" not in called
 
 
 @pytest.mark.parametrize("width", [40, 60, 80, 100, 160])
@@ -56,7 +76,7 @@ def test_colour_only_when_asked(example):
 def test_a_large_sheet_opens_with_the_verdict_counts_and_the_tests_that_need_action(tmp_path):
     path = tmp_path / "many.csv"
     write_undated_sheet(path, tests=SUMMARY_FROM + 10, seed=2)
-    report = analyse(parse_workbook(read_local(str(path))), source="many")
+    report = analyse(parse_workbook(read_local(str(path))), source="many", settings=DecisionSettings(min_days=1))
     lines = render_report(report, 80).splitlines()
     start = lines.index("") + 1  # after the source and how each tab was read
     assert lines[start].startswith(f"{SUMMARY_FROM + 10} tests: ")

@@ -26,7 +26,7 @@ from analysis.models import Tab, TestResult
 from bot.deps import Deps, no_state
 from bot.render.chart import render_chart
 from bot.settings import Settings
-from bot.slack.app import create_app, wsgi_app
+from bot.slack.app import create_app, intake_for, wsgi_app
 from bot.sources import read_tabs
 from bot.state.store import StateStore
 from tests.fakes.slack_api import SlackStandIn
@@ -82,6 +82,7 @@ def settings_for(slack: SlackStandIn, sheet: Path | str, **overrides: Any) -> Se
         "slack_signing_secret": SIGNING_SECRET,
         "slack_api_url": slack.api_url,
         "database_url": "sqlite://",
+        "min_days": 1,  # commands are checked on verdicts called from single totals
     }
     values.update(overrides)
     return Settings(**values)
@@ -145,7 +146,8 @@ def serve(
     charts = ThreadPoolExecutor(max_workers=2, thread_name_prefix="test-chart")
     app = create_app(settings, deps, executor=answers, chart_executor=charts, draw_chart=draw_chart)
     served = Served(url="", answers=answers, charts=charts)
-    server = make_server("127.0.0.1", 0, wsgi_app(app), server_class=_ThreadingWSGIServer, handler_class=_QuietHandler)
+    application = wsgi_app(intake_for(app, settings))
+    server = make_server("127.0.0.1", 0, application, server_class=_ThreadingWSGIServer, handler_class=_QuietHandler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:

@@ -68,6 +68,29 @@ def test_status_in_a_routed_channel_posts_its_campaigns_with_charts(slack: Slack
     assert complete.at > slack.calls_to("chat.postMessage")[0].at  # beside (after) its verdicts
 
 
+def test_a_burst_of_commands_draws_each_tests_chart_once_per_sheet_read(slack: SlackStandIn, book) -> None:
+    """Twelve answers from one (shared) sheet read show the same two tests: two charts drawn, 24 uploaded."""
+    drawn: list[str] = []
+    lock = threading.Lock()
+
+    def counting_chart(test) -> bytes:
+        with lock:
+            drawn.append(test.title)
+        time.sleep(0.05)  # long enough for concurrent answers to ask for a chart being drawn
+        return tiny_chart(test)
+
+    settings = settings_for(slack, book, open_status=True)
+    sheets = SheetCache(lambda spec: read_tabs(spec, settings), ttl_seconds=60, clock=lambda: NOW)
+    deps = Deps(settings=settings, read_tabs=sheets.read, last_read=sheets.last_read, clock=lambda: NOW)
+    with serve(settings, deps, draw_chart=counting_chart) as served:
+        with ThreadPoolExecutor(max_workers=6) as clients:
+            list(clients.map(lambda _: send_command(served, slack, "status spring"), range(12)))
+        served.drain()
+    assert sorted(drawn) == ["Spring Sale · Ad copy test", "Spring Sale · Audience test"]
+    assert len(slack.calls_to("files.completeUploadExternal")) == 12
+    assert len(slack.uploads) == 24 and len(set(slack.uploads.values())) == 1
+
+
 def test_status_in_an_unrouted_channel_gives_one_sentence_and_no_numbers(slack: SlackStandIn, book) -> None:
     settings = settings_for(slack, book)
     with serve(settings, deps_for(settings)) as served:

@@ -123,5 +123,5 @@ def test_the_procfile_web_command_serves_slack_over_gunicorn(slack: SlackStandIn
     finally:
         os.killpg(web.pid, signal.SIGTERM)
         output, _ = web.communicate(timeout=20)
-    assert "gthread" in output
+    assert "Using worker: asgi" in output
     assert SIGNING_SECRET not in output and BOT_TOKEN not in output

@@ -180,6 +180,67 @@ def test_answer_claims_older_than_a_day_are_pruned(store: StateStore):
     assert {key for key, _, _ in store.answer_claims()} == {"trigger_id:recent", "trigger_id:new", "trigger_id:newer"}
 
 
+def test_an_answer_whose_process_stopped_is_taken_over_once_its_lease_ran_out(store: StateStore, database_url: str):
+    other = StateStore.open(database_url, worker="other")
+    day, lease = dt.timedelta(days=1), dt.timedelta(seconds=30)
+    try:
+        first = store.claim_answer("trigger_id:9.9.z", NOW, day, lease, request='{"channel_id": "C0SPRING"}')
+        assert first is not None and first.attempts == 1 and not first.check_first
+        # a retry served elsewhere while the owner lives: nothing to answer, and nothing found expired
+        assert other.claim_answer("trigger_id:9.9.z", NOW + dt.timedelta(seconds=20), day, lease) is None
+        assert other.expired_answers(NOW + dt.timedelta(seconds=20)) == []
+        # the owner's heartbeat keeps it; then it starts posting, and stops (no more heartbeats)
+        assert store.renew_answers(NOW + dt.timedelta(seconds=50)) == 1
+        assert other.expired_answers(NOW + dt.timedelta(seconds=40)) == []
+        assert store.answer_sending(first)
+        later = NOW + dt.timedelta(seconds=51)
+        assert other.expired_answers(later) == ["trigger_id:9.9.z"]
+        taken = other.take_answer("trigger_id:9.9.z", later, lease)
+        assert taken is not None
+        assert (taken.attempts, taken.check_first, taken.received_at) == (2, True, NOW)
+        assert taken.request == '{"channel_id": "C0SPRING"}'
+        assert store.take_answer("trigger_id:9.9.z", later, lease) is None  # taken once
+        assert not store.finish_answer(first, "answered")  # the stopped owner's claim is no longer its own
+        assert other.finish_answer(taken, "answered")
+        assert other.answer_status("trigger_id:9.9.z") == ("answered", 2)
+        assert other.expired_answers(later + day) == []
+    finally:
+        other.close()
+    with store.engine.connect() as conn:  # what it took to answer (the response_url) is erased
+        assert conn.execute(text("SELECT request, lease_until FROM microopt_answers")).one() == (None, None)
+
+
+def test_an_answer_claim_from_before_leases_is_never_taken_over(store: StateStore):
+    assert store.claim_answer("trigger_id:old-style", NOW, dt.timedelta(days=1))
+    lease = dt.timedelta(seconds=1)
+    assert store.claim_answer("trigger_id:old-style", NOW + dt.timedelta(hours=1), dt.timedelta(days=1), lease) is None
+    assert store.expired_answers(NOW + dt.timedelta(hours=1)) == []
+
+
+def test_a_version_6_answers_table_gets_the_lease_columns(database_url: str):
+    engine = create_state_engine(database_url)
+    stamp = "TIMESTAMP" if engine.dialect.name == "postgresql" else "DATETIME"
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "CREATE TABLE microopt_answers (key VARCHAR(200) PRIMARY KEY, worker VARCHAR(200) NOT NULL, "
+                f"claimed_at {stamp} NOT NULL)"
+            )
+        )
+        conn.execute(text("CREATE TABLE microopt_meta (key VARCHAR(100) PRIMARY KEY, value TEXT NOT NULL)"))
+        conn.execute(text("INSERT INTO microopt_meta VALUES ('schema_version', '6')"))
+    engine.dispose()
+    store = StateStore.open(database_url, worker="upgrader")
+    try:
+        assert store.schema_version() == SCHEMA_VERSION == 8
+        columns = {c["name"] for c in inspect(store.engine).get_columns("microopt_answers")}
+        assert {"status", "lease_until", "attempts", "request"} <= columns
+        claim = store.claim_answer("trigger_id:new", NOW, dt.timedelta(days=1), dt.timedelta(seconds=30), "{}")
+        assert claim is not None and store.finish_answer(claim, "answered")
+    finally:
+        store.close()
+
+
 def test_a_version_1_database_is_upgraded_in_place(database_url: str):
     from bot.state import tables
 
@@ -192,13 +253,14 @@ def test_a_version_1_database_is_upgraded_in_place(database_url: str):
     engine.dispose()
     store = StateStore.open(database_url, worker="upgrader")
     try:
-        assert store.schema_version() == SCHEMA_VERSION == 7
+        assert store.schema_version() == SCHEMA_VERSION == 8
         assert {
             "microopt_answers",
             "microopt_looks",
             "microopt_calls",
             "microopt_schedule_changes",
             "microopt_decisions",
+            "microopt_decision_writes",
         } <= set(inspect(store.engine).get_table_names())
         assert store.sheet_synced_at() == NOW  # what was there stays
         assert store.claim_answer("trigger_id:after-upgrade", NOW, dt.timedelta(days=1))
@@ -242,7 +304,7 @@ def test_a_version_3_or_4_database_gets_the_digest_columns_of_version_5(database
     engine.dispose()
     store = StateStore.open(database_url, worker="upgrader")
     try:
-        assert store.schema_version() == SCHEMA_VERSION == 7
+        assert store.schema_version() == SCHEMA_VERSION == 8
         columns = {c["name"] for c in inspect(store.engine).get_columns("microopt_digests")}
         assert set(tables.ADDED_COLUMNS) <= columns
         (old,) = store.digest_rows()
