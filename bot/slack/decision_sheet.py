@@ -44,6 +44,7 @@ if TYPE_CHECKING:
 logger = logging.getLogger("microopt.decisions")
 
 LEASE = dt.timedelta(minutes=2)
+BATCH = 50  # rows a request: a burst of presses in a few requests, each well within a Sheets request's size
 FIRST_RETRY = dt.timedelta(minutes=1)
 LAST_RETRY = dt.timedelta(hours=1)
 JOB_ID = "decisions"
@@ -72,38 +73,42 @@ def write_owed(
     now: dt.datetime | None = None,
     client: Callable[[], WebClient] | None = None,
 ) -> Flushed:
-    """Write every row the sheet is owed and due now; never raises for the sheet (its sentence is kept)."""
+    """Write every row the sheet is owed and due now, `BATCH` rows a request; never raises for the sheet (its
+    sentence is kept with the rows, which wait for their next try)."""
     if not writes_to_sheet(deps):
         return Flushed()
     now = now or deps.clock()
     spec = deps.settings.sheet
     store = deps.state()
-    owed = claim_writes(store, source_id(spec), now, LEASE)
-    if not owed:
-        return Flushed()
-    entries = [SheetEntry(o.decision, undo=o.kind == UNDO, restore=o.status_cells) for o in owed]
-    try:
-        cells = deps.write_decisions(spec, entries)
-    except UserFacingError as error:
-        return _failed(store, owed, str(error), now)
-    except Exception as error:  # whatever broke, the decisions stay owed and are tried again
-        logger.exception("the Decisions tab was not written")
-        return _failed(store, owed, f"microopt could not write the Decisions tab ({type(error).__name__}).", now)
-    for item, written in zip(owed, cells, strict=True):
-        wrote(store, item, now, written)
-    late = [o for o in owed if o.kind == DECISION and o.attempts > 0]
-    if late and client is not None:
-        for item in late:
-            tidy_message(store, client, item.decision.id, now)
-    logger.info("wrote %d row(s) to the Decisions tab", len(owed))
-    return Flushed(written=owed)
+    done = Flushed()
+    while owed := claim_writes(store, source_id(spec), now, LEASE, BATCH):
+        entries = [SheetEntry(o.decision, undo=o.kind == UNDO, restore=o.status_cells) for o in owed]
+        try:
+            cells = deps.write_decisions(spec, entries)
+        except UserFacingError as error:
+            return _failed(store, done, owed, str(error), now)
+        except Exception as error:  # whatever broke, the decisions stay owed and are tried again
+            logger.exception("the Decisions tab was not written")
+            sentence = f"microopt could not write the Decisions tab ({type(error).__name__})."
+            return _failed(store, done, owed, sentence, now)
+        for item, written in zip(owed, cells, strict=True):
+            wrote(store, item, now, written)
+        late = [o for o in owed if o.kind == DECISION and o.attempts > 0]
+        if late and client is not None:
+            for item in late:
+                tidy_message(store, client, item.decision.id, now)
+        logger.info("wrote %d row(s) to the Decisions tab", len(owed))
+        done.written.extend(owed)
+        if len(owed) < BATCH:
+            break
+    return done
 
 
-def _failed(store: StateStore, owed: list[Owed], sentence: str, now: dt.datetime) -> Flushed:
+def _failed(store: StateStore, done: Flushed, owed: list[Owed], sentence: str, now: dt.datetime) -> Flushed:
     for item in owed:
         write_failed(store, item, sentence, now + retry_delay(item.attempts))
     logger.warning("%d row(s) for the Decisions tab wait for the sheet: %s", len(owed), sentence)
-    return Flushed(failed=owed, error=sentence)
+    return Flushed(written=done.written, failed=owed, error=sentence)
 
 
 def tidy_message(store: StateStore, client: Callable[[], WebClient], decision_id: int, now: dt.datetime) -> None:

@@ -406,3 +406,31 @@ def test_without_a_status_column_microopt_alone_keeps_the_test_done(slack: Slack
     assert [o.status for o in run.outcomes] == ["posted"]
     digest = all_text(slack.stored["C0SPRING"][-1])
     assert "Audience" not in digest and "Ad copy" in digest
+
+
+def test_a_burst_past_one_request_is_written_whole_in_requests_of_fifty(
+    slack, sheets_api, spreadsheet, settings
+) -> None:
+    from bot.decided import VerdictShown
+    from bot.state.decisions import record_decision
+
+    deps = create_deps(settings(), clock=Clock())
+    for i in range(60):
+        shown = VerdictShown(campaign="Spring Sale", test=f"Test {i}", verdict="keep_running", signature="k")
+        record_decision(
+            deps.state(),
+            source=source_id(KEY),
+            shown=shown,
+            choice="kept",
+            user_id="U0DANA",
+            user_name="dana",
+            team_id="T0TEAM",
+            channel_id="C0SPRING",
+            message_ts=None,
+            now=NOW,
+            to_sheet=True,
+        )
+    done = write_owed(deps, NOW)
+    assert len(done.written) == 60 and done.failed == []
+    assert len(decisions_rows(spreadsheet)) == 61
+    assert len(sheets_api.calls_to("batchUpdate")) == 2
