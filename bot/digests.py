@@ -25,7 +25,7 @@ from bot.digest_outcomes import DigestRun, Outcome
 from bot.digest_pacing import PACER, ChannelPacer
 from bot.digest_planning import plan_run
 from bot.digest_record import SHEET_ERROR, label
-from bot.digest_routing import Routing, channel_digest
+from bot.digest_routing import Routing, channel_digest, decisions_standing
 from bot.digest_runner import in_threads, make_runner
 from bot.errors import DatabaseUnavailable, UserFacingError
 from bot.routing import channel_id_of, needs_names, parse_channel
@@ -157,7 +157,7 @@ def _post_digests(
     runner = make_runner(deps, store, now, pacer, settings.digest_skip_empty, sleep)
     tasks: list[Callable[[], Outcome | None]] = [partial(runner.close, row) for row in plan.closing]
     if data is not None and names is not None:
-        routing = Routing(_analyse(deps, data), data, names)
+        routing = Routing(_analyse(deps, data), data, names, decisions_standing(deps, store, now))
         if dry_run:
             for job in plan.jobs:
                 found = job.found
@@ -221,7 +221,7 @@ def _post_channel_digest(
     known = schedule_for(store.schedules(), key)
     name = known.channel_name if known else ref.name
     timezone = known.timezone if known else deps.settings.timezone
-    routing = Routing(_analyse(deps, data), data, names)
+    routing = Routing(_analyse(deps, data), data, names, decisions_standing(deps, store, now))
     digest = channel_digest(store, routing, key, key, key, name, timezone)
     if dry_run:
         run.outcomes.append(Outcome(key, key, now, "preview", new=digest.new, digest=digest, kind=FORCED))

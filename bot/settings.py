@@ -35,6 +35,9 @@ class Settings(BaseSettings):
     max_rows: int = Field(default=DEFAULT_MAX_ROWS, ge=1, validation_alias="MICROOPT_MAX_ROWS")
     max_cells: int = Field(default=DEFAULT_MAX_CELLS, ge=1, validation_alias="MICROOPT_MAX_CELLS")
     max_comparisons: int = Field(default=DEFAULT_MAX_COMPARISONS, ge=1, validation_alias="MICROOPT_MAX_COMPARISONS")
+    # Decisions taken from Slack go to the sheet's Decisions tab and Status cells (docs/slack.md); off: the
+    # database alone keeps them, and the sheet is never written for them.
+    write_decisions: bool = Field(default=True, validation_alias="MICROOPT_WRITE_DECISIONS")
 
     slack_bot_token: str | None = Field(default=None, validation_alias="SLACK_BOT_TOKEN", repr=False)
     slack_signing_secret: str | None = Field(default=None, validation_alias="SLACK_SIGNING_SECRET", repr=False)

@@ -20,6 +20,7 @@ from functools import partial
 from typing import Any, Literal
 
 from analysis.models import ChannelRoute, Report, SheetData, Tab, TestResult
+from bot.decided import Standing
 from bot.deps import Deps
 from bot.digest_notes import trouble_sentences
 from bot.digest_record import read_trouble
@@ -37,6 +38,7 @@ from bot.render.chart import chart_filename, render_chart
 from bot.routing import Access, Where, access_for, channel_problems, names_unavailable, needs_names, same_campaign
 from bot.sentences import mention, no_match
 from bot.service import analysed, campaigns, narrow
+from bot.slack.decision_notes import decision_notes, standing_for
 from bot.slack.schedule_command import ScheduleRequest, handle_schedule_command
 from bot.slack_api.directory import NO_SLACK, ChannelNames
 
@@ -309,11 +311,11 @@ class Answers:
             return Answer(posts=(Post(render_notice(sentence)),), visibility="ephemeral")
         selected, note = select_tests(report, command, access)
         read_at = self.deps.last_read(spec) or self.deps.clock()
-        return status_answer(selected, note, read_at, self.draw_chart)
+        return status_answer(selected, note, read_at, self.draw_chart, standing_for(self.deps, read_at))
 
     def sheet(self, command: SlashCommand) -> Answer:
         spec = self.deps.settings.sheet
-        notes = delivery_notes(self.deps)
+        notes = [*delivery_notes(self.deps), *decision_notes(self.deps)]
         try:
             data, report = self.reports.get(self.deps, spec)
         except UserFacingError as error:
@@ -436,13 +438,20 @@ def chart_for(test: TestResult, draw_chart: DrawChart) -> Chart:
     )
 
 
-def status_answer(report: Report, note: str | None, read_at: dt.datetime, draw_chart: DrawChart | None) -> Answer:
-    """The status messages, each with (lazy) charts of its tests, the first `MAX_CHARTS` tests charted."""
+def status_answer(
+    report: Report,
+    note: str | None,
+    read_at: dt.datetime,
+    draw_chart: DrawChart | None,
+    standing: Standing | None = None,
+) -> Answer:
+    """The status messages, each with (lazy) charts of its tests, the first `MAX_CHARTS` tests charted; a test's
+    buttons, or what was decided about it (`standing`)."""
     drawable = [t for t in report.tests if t.comparisons] if draw_chart else []
     charted = {id(t) for t in drawable[:MAX_CHARTS]}
     posts = [
         Post(payload, tuple(chart_for(t, draw_chart) for t in tests if id(t) in charted and draw_chart))
-        for payload, tests in render_status_posts(report, note=note, read_at=read_at)
+        for payload, tests in render_status_posts(report, note=note, read_at=read_at, standing=standing)
     ]
     if len(drawable) > MAX_CHARTS:
         posts.append(Post(render_notice(CHARTS_CAPPED)))

@@ -12,7 +12,8 @@ of any earlier version is upgraded in place; 6 stores the conversion counts of `
 `microopt_calls` as floats, so attribution's fractional conversions are kept as the sheet gave them
 (`widened` in `bot.state.store`: PostgreSQL changes the column type, SQLite keeps any number as given);
 7 adds four nullable columns to `microopt_answers` (`status`, `lease_until`, `attempts`, `request`): a
-command's answer has a lease, and one whose process stopped is answered by another.
+command's answer has a lease, and one whose process stopped is answered by another; 8 adds
+`microopt_decisions` and `microopt_decision_writes` (bot.state.decision_tables: acting on verdicts from Slack).
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
 
-SCHEMA_VERSION = 7
+SCHEMA_VERSION = 8
 
 # A digest's life: claimed → sending → posted | skipped, or → failed (Slack refused it: retried with backoff)
 # or → unknown (Slack's answer never came: it may have arrived, so Slack's history is asked before anything is
