@@ -9,12 +9,21 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from typing import Any
+from collections.abc import Sequence
+from typing import Any, Literal
 
 import pandas as pd
 
 from analysis.decision import DecisionSettings, decide_comparisons
-from analysis.models import Backtest, BacktestComparison, BacktestTest, SheetData
+from analysis.models import (
+    ActedCall,
+    ActedOutcome,
+    ActedRecord,
+    Backtest,
+    BacktestComparison,
+    BacktestTest,
+    SheetData,
+)
 from analysis.paths import daily_paths, numbered
 from analysis.report import in_sheet_order
 
@@ -117,7 +126,10 @@ def _tests(result: pd.DataFrame, currencies: dict[tuple[str, str], str]) -> tupl
     )
 
 
-def backtest(sheet: SheetData, source: str, settings: DecisionSettings | None = None) -> Backtest:
+def backtest(
+    sheet: SheetData, source: str, settings: DecisionSettings | None = None, acted: Sequence[ActedCall] = ()
+) -> Backtest:
+    """Every dated test replayed day by day; with `acted` (the Decisions tab's calls), what became of them."""
     settings = settings or DecisionSettings()
     result = replay(sheet, settings)
     currencies = {(spec.campaign, spec.test): spec.currency for spec in sheet.tests}
@@ -144,4 +156,58 @@ def backtest(sheet: SheetData, source: str, settings: DecisionSettings | None = 
     )
     method = settings.method()
     tests = _tests(result, currencies) if len(result) else ()
-    return Backtest(source=source, comparisons=comparisons, tests=tests, method=method)
+    replayed = Backtest(source=source, comparisons=comparisons, tests=tests, method=method)
+    return replayed.model_copy(update={"acted": acted_record(replayed, acted)}) if acted else replayed
+
+
+Outcome = Literal["confirmed", "contradicted", "open"]
+
+
+def _macro_outcome(call: ActedCall, macros: list[BacktestComparison]) -> tuple[Outcome, BacktestComparison | None]:
+    """Whether the macro metric's own calls agree with an acted-on call: budget moved to a variant is confirmed
+    when the macro metric called that variant better (or, moved back to the control, the others worse), and
+    contradicted when it called it worse or no different; a stopped test is confirmed by no difference."""
+    called = sorted((c for c in macros if c.call is not None), key=lambda c: c.first_call_date or dt.date.max)
+    if call.decision == "stopped":
+        agreeing = [c for c in called if c.call == "no_difference"]
+        against = [c for c in called if c.call in CALLED]
+    elif call.variant is not None and any(c.variant == call.variant for c in macros):
+        mine = [c for c in called if c.variant == call.variant]
+        agreeing = [c for c in mine if c.call == "better"]
+        against = [c for c in mine if c.call != "better"]
+    else:  # budget moved back to the control: the variants were worse
+        agreeing = [c for c in called if c.call == "worse"]
+        against = [c for c in called if c.call != "worse"]
+    if against:
+        return "contradicted", against[0]
+    if agreeing:
+        return "confirmed", agreeing[0]
+    return "open", None
+
+
+def acted_record(replayed: Backtest, calls: Sequence[ActedCall]) -> ActedRecord:
+    """What the macro metric later said of each call the team acted on, and the spend acting early saved: for a
+    confirmed or open call, the replay's spend between the test's first micro call and its first macro call
+    (or its last day), as `BacktestTest.spend_sooner` counts it."""
+    tests = {(t.campaign, t.test): t for t in replayed.tests}
+    outcomes = []
+    for call in calls:
+        test = tests.get((call.campaign, call.test))
+        if test is None:
+            outcomes.append(ActedOutcome(call=call, outcome="not_replayed"))
+            continue
+        macros = [
+            c for c in replayed.comparisons if (c.campaign, c.test) == (call.campaign, call.test) and c.kind == "macro"
+        ]
+        outcome, deciding = _macro_outcome(call, macros)
+        outcomes.append(
+            ActedOutcome(
+                call=call,
+                outcome=outcome,
+                macro_metric=deciding.metric if deciding else (macros[0].metric if macros else None),
+                macro_call_date=deciding.first_call_date if deciding else None,
+                spend_saved=test.spend_sooner if outcome != "contradicted" else None,
+                currency=test.currency,
+            )
+        )
+    return ActedRecord(outcomes=tuple(outcomes))

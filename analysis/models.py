@@ -396,8 +396,45 @@ class BacktestTest(Frozen):
     currency: str = "$"
 
 
+class ActedCall(Frozen):
+    """A call the team acted on, as the sheet's Decisions tab records it: budget moved to a variant on the strength
+    of a metric, or a test stopped."""
+
+    campaign: str
+    test: str
+    decision: Literal["moved", "stopped"]
+    variant: str | None
+    metric: str | None
+    decided_on: dt.date | None
+    cell: str  # the row's A1 reference, for problems about it
+
+
+class ActedOutcome(Frozen):
+    """What became of one acted-on call in the replay of its dated test: `confirmed` or `contradicted` by the
+    macro metric's own call, `open` while it has none, `not_replayed` for a test without dates; and the spend
+    between the early call and the macro metric's (or the last day), which acting early saved."""
+
+    call: ActedCall
+    outcome: Literal["confirmed", "contradicted", "open", "not_replayed"]
+    macro_metric: str | None = None
+    macro_call_date: dt.date | None = None
+    spend_saved: float | None = None
+    currency: str = "$"
+
+
+class ActedRecord(Frozen):
+    """The track record of the calls the team acted on (the Decisions tab), against what the macro metric said."""
+
+    outcomes: tuple[ActedOutcome, ...]
+
+    def count(self, outcome: str) -> int:
+        return sum(1 for o in self.outcomes if o.outcome == outcome)
+
+
 class Backtest(Frozen):
     source: str
     comparisons: tuple[BacktestComparison, ...]
     tests: tuple[BacktestTest, ...] = ()
     method: Method | None = None
+    # The calls acted on from Slack, read from the sheet's Decisions tab; None when the sheet has none.
+    acted: ActedRecord | None = None

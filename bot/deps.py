@@ -4,17 +4,18 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import cache, partial
 from typing import TYPE_CHECKING
 
 from analysis.models import Problem, Report, Tab
-from bot.errors import NoDatabase, NoSlackClient
+from bot.errors import NoDatabase, NoSlackClient, SheetUnavailable
 from bot.sentences import NO_DATABASE, NO_SLACK_CLIENT
 from bot.settings import Settings
 from bot.sources import read_tabs
 from bot.sources.cache import SheetCache
+from bot.sources.decisions_tab import DecisionsSheet, SheetEntry, WrittenCell
 from bot.sources.writeback import VerdictWriter
 
 if TYPE_CHECKING:
@@ -46,6 +47,10 @@ def no_verdict_writer(source: str, report: Report) -> Problem | None:
     return None
 
 
+def no_decisions_sheet(source: str, entries: Sequence[SheetEntry]) -> list[list[WrittenCell]]:
+    raise SheetUnavailable("microopt was started without a Google Sheets client to write the Decisions tab with.")
+
+
 @dataclass
 class Deps:
     settings: Settings
@@ -59,6 +64,9 @@ class Deps:
     # Rewrites the sheet's Verdicts tab after a status run (MICROOPT_WRITE_VERDICTS); returns a note for the
     # report when that failed.
     write_verdicts: Callable[[str, Report], Problem | None] = field(default=no_verdict_writer)
+    # Appends decisions taken from Slack to the sheet's Decisions tab, setting or restoring Status cells
+    # (bot.sources.decisions_tab); raises SheetUnavailable when the sheet did not take them.
+    write_decisions: Callable[[str, Sequence[SheetEntry]], list[list[WrittenCell]]] = field(default=no_decisions_sheet)
 
 
 def state_factory(settings: Settings) -> Callable[[], StateStore]:
@@ -103,6 +111,9 @@ def create_deps(settings: Settings, clock: Callable[[], dt.datetime] = utc_now) 
         partial(read_tabs, settings=settings, google=google), ttl_seconds=settings.sheet_cache_seconds, clock=clock
     )
     writer = VerdictWriter(google, clock=clock, min_interval_seconds=settings.sheet_cache_seconds)
+    # Reads stay read-only; the client that writes decisions signs in with the write scope on first use.
+    editor = google_sheets_factory(settings.model_copy(update={"write_verdicts": True}))
+    decisions = DecisionsSheet(editor, date_order=settings.date_order)
     return Deps(
         settings=settings,
         read_tabs=sheets.read,
@@ -111,4 +122,5 @@ def create_deps(settings: Settings, clock: Callable[[], dt.datetime] = utc_now) 
         state=state_factory(settings),
         slack_client=slack_client_factory(settings),
         write_verdicts=writer.write,
+        write_decisions=decisions.write,
     )

@@ -27,7 +27,7 @@ from bot.channel_sheets import SheetGroup, group_of, routes_of, sheet_groups, sy
 from bot.deps import Deps
 from bot.digest_notes import names_wait, sheet_unread
 from bot.digest_record import sheet_error_key
-from bot.digest_routing import Routing
+from bot.digest_routing import Routing, decisions_standing
 from bot.errors import UserFacingError
 from bot.routing import needs_names
 from bot.schedules_by_channel import SheetSchedule, renamed_keys, sheet_schedules
@@ -139,7 +139,7 @@ class RunSheets:
             return None
         report = full_report(self.deps, data, group.spec)  # the same as status: it also refreshes the Verdicts tab
         routed = replace(data, channels=routes_of(group, data.channels, names.ids))
-        return Routing(report, routed, names)
+        return Routing(report, routed, names, decisions_standing(self.deps, self.store, self.now, group.spec))
 
     # -- schedules from the Channels tabs ------------------------------------------------------------
     def due(self) -> list[SheetGroup]:

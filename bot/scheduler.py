@@ -1,4 +1,5 @@
-"""The scheduler: one APScheduler job that calls `post_digests(deps, now)` every minute. Nothing else.
+"""The scheduler: one APScheduler job that calls `post_digests(deps, now)` every minute, and one that writes what
+the sheet is owed for decisions taken from Slack (`bot.slack.decision_sheet`; nothing when nothing is owed).
 
 Why one minute tick instead of one APScheduler job per channel: the schedules live in the database
 (the Channels tab and `/microopt schedule` change them from other processes), each slot is claimed in the
@@ -24,6 +25,7 @@ from apscheduler.triggers.cron import CronTrigger
 from bot.deps import Deps
 from bot.digests import post_digests
 from bot.errors import SlackTokenRefused, UserFacingError
+from bot.slack.decision_sheet import add_decisions_job
 
 logger = logging.getLogger("microopt.scheduler")
 JOB_ID = "digests"
@@ -86,4 +88,5 @@ def create_scheduler(
         BackgroundScheduler(timezone=dt.UTC) if background else BlockingScheduler(timezone=dt.UTC)
     )
     add_digest_job(scheduler, deps, start_now=start_now, on_refused=on_refused)
+    add_decisions_job(scheduler, deps)
     return scheduler

@@ -15,6 +15,7 @@ from analysis.calls import reopened, same_calls
 from analysis.decision import DecisionSettings
 from analysis.models import Backtest, Problem, Report, SheetData, Tab, title_of
 from analysis.paths import COUNTS, HISTORY_COLUMNS, current_totals, reconcile
+from analysis.reading.decisions_tab import acted_calls
 from analysis.reading.workbook import parse_workbook
 from analysis.report import analyse
 from bot.deps import Deps
@@ -233,6 +234,9 @@ def undated_looks(report: Report) -> pd.DataFrame:
 
 
 def backtest_report(deps: Deps, sheet: str | None = None) -> Backtest:
-    """Every day of the dated tests replayed through the status decision rule."""
+    """Every day of the dated tests replayed through the status decision rule, and what became of the calls the
+    team acted on (the sheet's Decisions tab)."""
     settings = decision_settings(deps)
-    return backtest(load_sheet(deps, sheet), source=sheet or deps.settings.sheet, settings=settings)
+    source = sheet or deps.settings.sheet
+    acted = acted_calls(deps.read_tabs(source), deps.settings.date_order)
+    return backtest(load_sheet(deps, sheet), source=source, settings=settings, acted=acted)

@@ -40,6 +40,9 @@ class Settings(BaseSettings):
     sheets_reads_per_minute: int = Field(
         default=50, ge=1, le=10_000, validation_alias="MICROOPT_SHEETS_READS_PER_MINUTE"
     )
+    # Decisions taken from Slack go to the sheet's Decisions tab and Status cells (docs/slack.md); off: the
+    # database alone keeps them, and the sheet is never written for them.
+    write_decisions: bool = Field(default=True, validation_alias="MICROOPT_WRITE_DECISIONS")
 
     slack_bot_token: str | None = Field(default=None, validation_alias="SLACK_BOT_TOKEN", repr=False)
     slack_signing_secret: str | None = Field(default=None, validation_alias="SLACK_SIGNING_SECRET", repr=False)

@@ -9,7 +9,7 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-from analysis.models import Backtest, BacktestComparison, title_of
+from analysis.models import ActedRecord, Backtest, BacktestComparison, title_of
 from analysis.wording import money, plural
 from bot.render.text import DECISION_WORDS
 from bot.sentences import counted
@@ -56,6 +56,43 @@ def _backtest_summary(backtest: Backtest) -> list[Text]:
     return lines
 
 
+def acted_lines(record: ActedRecord | None) -> list[Text]:
+    """The calls acted on from Slack (the Decisions tab), against what the macro metric later said."""
+    if record is None or not record.outcomes:
+        return []
+    counts = {o: record.count(o) for o in ("confirmed", "contradicted", "open", "not_replayed")}
+    replayed = len(record.outcomes) - counts["not_replayed"]
+    lines = [
+        Text(
+            f"Acted on from Slack (the Decisions tab): {counted(len(record.outcomes), 'call')}"
+            + (
+                f"; of the {replayed} replayed, the macro metric later confirmed {counts['confirmed']}, "
+                f"contradicted {counts['contradicted']}, and has not called {counts['open']} yet"
+                if replayed
+                else ""
+            )
+            + (f" ({counts['not_replayed']} on tests without dates, not replayed)." if counts["not_replayed"] else "."),
+            style="bold",
+        )
+    ]
+    saved = [o for o in record.outcomes if o.outcome == "confirmed" and o.spend_saved is not None]
+    if saved and len({o.currency for o in saved}) == 1:
+        total = sum(o.spend_saved or 0.0 for o in saved)
+        lines.append(
+            Text(
+                f"Acting on the confirmed ones early saved {money(total, saved[0].currency)}: the spend between "
+                "each test's first micro call and its macro call."
+            )
+        )
+    for o in record.outcomes:
+        if o.outcome == "contradicted":
+            day = f" on {o.call.decided_on.isoformat()}" if o.call.decided_on else ""
+            metric = o.macro_metric or "the macro metric"
+            title = title_of(o.call.campaign, o.call.test)
+            lines.append(Text(f"{title}: {metric} later disagreed with the call acted on{day}."))
+    return lines
+
+
 def render_backtest(backtest: Backtest) -> RenderableType:
     parts: list[RenderableType] = [Text(f"microopt backtest · {backtest.source}", style="dim")]
     if backtest.method is not None:
@@ -69,6 +106,7 @@ def render_backtest(backtest: Backtest) -> RenderableType:
     parts.append(Text(""))
     if not backtest.comparisons:
         parts.append(Text("No dated tests to replay: add a Date column with one row per variant per day."))
+        parts.extend(acted_lines(backtest.acted))
         return Group(*parts)
     table = Table(show_edge=False, pad_edge=False, box=None, header_style="dim")
     for column in ("test", "variant", "metric", "first call"):
@@ -90,4 +128,5 @@ def render_backtest(backtest: Backtest) -> RenderableType:
             )
         )
     parts.extend(_backtest_summary(backtest))
+    parts.extend(acted_lines(backtest.acted))
     return Group(*parts)

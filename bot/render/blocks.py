@@ -18,6 +18,8 @@ from typing import Any
 from analysis.models import Comparison, Problem, Report, TabReading, TestResult
 from analysis.verdict_words import interval_words, when
 from analysis.wording import percent, signed_percent
+from bot.decided import Standing
+from bot.render.actions import action_block, decided_block, signature
 from bot.render.problems import beside_tabs, changes_verdicts, kind_line, problem_kinds
 from bot.render.problems import heading as problem_heading
 from bot.render.untested import unread, untested_sentences
@@ -118,7 +120,8 @@ def context(*parts: str) -> Block:
 def _block_chars(block: Block) -> int:
     if "text" in block:
         return len(block["text"]["text"])
-    return sum(len(element.get("text", "")) for element in block.get("elements", ()))
+    texts = (element.get("text", "") for element in block.get("elements", ()))
+    return sum(len(text if isinstance(text, str) else text.get("text", "")) for text in texts)
 
 
 @dataclass
@@ -238,12 +241,15 @@ def resting_text(tests: Sequence[TestResult]) -> str:
     return "\n".join(lines)
 
 
-def test_unit(test: TestResult) -> Unit:
-    return Unit(
-        blocks=sections(test_text(test)),
-        summary=f"{escape(test.title)}: {escape(test.headline)}",
-        charts=[test],
-    )
+def test_unit(test: TestResult, standing: Standing | None = None) -> Unit:
+    """One test's verdict and numbers, then its buttons, or what the team did about it (`bot.render.actions`)."""
+    blocks = sections(test_text(test))
+    decision = standing.speaking(test.campaign, test.test, signature(test), test.status) if standing else None
+    if decision is not None and standing is not None:
+        blocks.append(decided_block(decision, standing.now, sheet_pending=decision.sheet_error is not None))
+    elif (buttons := action_block(test)) is not None:
+        blocks.append(buttons)
+    return Unit(blocks=blocks, summary=f"{escape(test.title)}: {escape(test.headline)}", charts=[test])
 
 
 def problems_text(problems: Sequence[Problem], listed: bool = False) -> str:
@@ -309,11 +315,13 @@ def render_status_posts(
     heading: str = HEADING,
     note: str | None = None,
     read_at: dt.datetime | None = None,
+    standing: Standing | None = None,
 ) -> list[tuple[Payload, list[TestResult]]]:
     """The messages `/microopt status` posts, each with the tests it holds (their charts go beside it).
 
-    A message is a header, one section per test (verdict first, then the numbers) and a context line.
-    `note` is mrkdwn written by microopt: escape anything from the sheet before passing it.
+    A message is a header, one section per test (verdict first, then the numbers, then its buttons or what
+    the team decided, from `standing`) and a context line. `note` is mrkdwn written by microopt: escape
+    anything from the sheet before passing it.
     """
     units: list[Unit] = []
     if note:
@@ -324,7 +332,7 @@ def render_status_posts(
     problems_first = bool(problems) and (not report.tests or changes_verdicts(report))
     if problems_first:
         units.append(problems_unit(problems))
-    units.extend(test_unit(test) for test in report.tests if test.status == "running")
+    units.extend(test_unit(test, standing) for test in report.tests if test.status == "running")
     resting = [test for test in report.tests if test.status != "running"]
     if resting:
         units.append(note_unit(resting_text(resting)))

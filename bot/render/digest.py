@@ -2,7 +2,9 @@
 
 Order: the tests whose verdict changed since the channel's last digest ("New: B now beats A on
 purchases"), then one short line per test still running, then one line per test already called and
-unchanged. A digest with nothing new is one line (the channel's first digest shows every test).
+unchanged. A digest with nothing new is one line (the channel's first digest shows every test). A new
+verdict that asks for an action, and an unchanged one, has its buttons under it (`bot.render.actions`);
+tests the team marked done, and verdicts it snoozed, are left out before they get here.
 """
 
 from __future__ import annotations
@@ -12,7 +14,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from analysis.models import TestResult
-from bot.render.blocks import VERDICT_EMOJI, Payload, Unit, escape, pack, sections, to_payloads
+from bot.render.actions import action_block, signature, winning_metrics
+from bot.render.blocks import VERDICT_EMOJI, Block, Payload, Unit, escape, pack, sections, to_payloads
 from bot.said import SaidVerdict, VerdictRecord
 from bot.sentences import counted
 
@@ -38,18 +41,6 @@ def _plain_metric(name: str) -> str:
     return name.lower()
 
 
-def signature(test: TestResult) -> str:
-    """What a verdict says, comparable across digests: the call, the variant, the metrics it rests on."""
-    return "|".join([test.verdict, test.best_variant or "", ",".join(sorted(_winning_metrics(test)))])
-
-
-def _winning_metrics(test: TestResult) -> list[str]:
-    """The metric a move-budget verdict rests on, read from the verdict itself."""
-    if test.verdict != "move_budget" or test.rests_on is None:
-        return []
-    return [test.rests_on.metric]
-
-
 def _join(words: Sequence[str]) -> str:
     return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
 
@@ -57,7 +48,7 @@ def _join(words: Sequence[str]) -> str:
 def what_changed(test: TestResult, previous: SaidVerdict | None) -> str:
     """'B now beats A on purchases', 'no longer called: keep running', …"""
     if test.verdict == "move_budget" and test.best_variant and test.best_variant != test.control:
-        metrics = _winning_metrics(test)
+        metrics = winning_metrics(test)
         on = f" on {_join([_plain_metric(m) for m in metrics])}" if metrics else ""
         return f"{test.best_variant} now beats {test.control}{on}"
     if test.verdict == "move_budget":
@@ -95,7 +86,9 @@ def render_digest(
     previous: Mapping[tuple[str, str], SaidVerdict],
     last_digest_at: dt.datetime | None = None,
     timezone: dt.tzinfo = dt.UTC,
+    decided: int = 0,
 ) -> Digest:
+    """`decided`: how many of the channel's running tests were left out, done or snoozed from Slack."""
     label = escape(channel_label)
     since = f" since {_day(last_digest_at.astimezone(timezone))}" if last_digest_at else ""
     new: list[tuple[TestResult, SaidVerdict | None]] = []
@@ -123,6 +116,9 @@ def render_digest(
         else:
             unchanged.append(test)
 
+    if not tests and decided:
+        line = f"microopt digest · {label}: nothing to repeat ({counted(decided, 'test')} done or snoozed from Slack)."
+        return Digest(channel_label, [_one_line(line)], said, 0, True, 0, [line])
     if not tests:
         line = f"microopt digest · {label}: no tests are routed to this channel; add it to the Channels tab."
         return Digest(channel_label, [_one_line(line)], said, 0, True, 0, [line])
@@ -140,7 +136,8 @@ def render_digest(
         emoji = VERDICT_EMOJI.get(test.verdict, "")
         line = f"• *{escape(test.title)}* — {short}"
         lines.append(line)
-        units.append(Unit(sections(f"{emoji} *{escape(test.title)}* — {short}\n{escape(test.summary)}"), line))
+        blocks = sections(f"{emoji} *{escape(test.title)}* — {short}\n{escape(test.summary)}")
+        units.append(Unit(_with_buttons(blocks, test), line))
     if running:
         body = "\n".join(
             f"• {escape(t.title)}: keep running. {escape(_first_sentence(t.summary))}".rstrip() for t in running
@@ -148,11 +145,26 @@ def render_digest(
         lines.extend(["*Still running*", body])
         units.append(Unit(sections("*Still running*\n" + body), f"{len(running)} still running"))
     if unchanged:
-        body = "\n".join(f"• {escape(t.title)}: {escape(t.headline)}" for t in unchanged)
+        body = "\n".join(_unchanged_line(t) for t in unchanged)
         lines.extend(["*Unchanged*", body])
-        units.append(Unit(sections("*Unchanged*\n" + body), f"{len(unchanged)} unchanged"))
+        # Verdicts that ask for an action get their buttons, one test to a section; the rest stay one list.
+        acting = [(t, block) for t in unchanged if (block := action_block(t)) is not None]
+        plain = [t for t in unchanged if all(t is not other for other, _ in acting)]
+        listed = "\n".join(_unchanged_line(t) for t in plain)
+        heading_unit = Unit(sections("*Unchanged*" + (f"\n{listed}" if listed else "")), f"{len(unchanged)} unchanged")
+        units.append(heading_unit)
+        units.extend(Unit([*sections(_unchanged_line(t)), block], _unchanged_line(t)) for t, block in acting)
     messages = to_payloads(pack(units, heading), heading)
     return Digest(channel_label, messages, said, len(new), False, len(tests), lines)
+
+
+def _unchanged_line(test: TestResult) -> str:
+    return f"• {escape(test.title)}: {escape(test.headline)}"
+
+
+def _with_buttons(blocks: list[Block], test: TestResult) -> list[Block]:
+    block = action_block(test)
+    return [*blocks, block] if block is not None else blocks
 
 
 def _one_line(mrkdwn: str) -> Payload:

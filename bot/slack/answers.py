@@ -21,6 +21,7 @@ from typing import Any, Literal
 
 from analysis.models import ChannelRoute, Report, SheetData, Tab, TestResult
 from bot.channel_sheets import SheetChoice, SheetGroup, group_for, linked_routes, sheet_for
+from bot.decided import Standing
 from bot.deps import Deps
 from bot.digest_notes import trouble_sentences
 from bot.digest_record import read_trouble, sheet_error_key, trouble_of
@@ -46,6 +47,7 @@ from bot.slack.connect_command import (
     disconnect_channel,
     show_link,
 )
+from bot.slack.decision_notes import decision_notes, standing_for
 from bot.slack.schedule_command import ScheduleRequest, handle_schedule_command
 from bot.slack_api.directory import NO_SLACK, ChannelNames
 from bot.sources.cache import source_key
@@ -339,11 +341,11 @@ class Answers:
             return Answer(posts=(Post(render_notice(sentence)),), visibility="ephemeral")
         selected, note = select_tests(report, command, access)
         read_at = self.deps.last_read(spec) or self.deps.clock()
-        return status_answer(selected, note, read_at, self.draw_chart)
+        return status_answer(selected, note, read_at, self.draw_chart, standing_for(self.deps, read_at, spec))
 
     def sheet(self, command: SlashCommand, chosen: Chosen) -> Answer:
         spec = chosen.choice().spec
-        notes = delivery_notes(self.deps, group_for(self.deps, command.channel_id))
+        notes = [*delivery_notes(self.deps, group_for(self.deps, command.channel_id)), *decision_notes(self.deps, spec)]
         try:
             data, report = self.reports.get(self.deps, spec)
         except UserFacingError as error:
@@ -524,13 +526,20 @@ def chart_for(test: TestResult, draw_chart: DrawChart) -> Chart:
     )
 
 
-def status_answer(report: Report, note: str | None, read_at: dt.datetime, draw_chart: DrawChart | None) -> Answer:
-    """The status messages, each with (lazy) charts of its tests, the first `MAX_CHARTS` tests charted."""
+def status_answer(
+    report: Report,
+    note: str | None,
+    read_at: dt.datetime,
+    draw_chart: DrawChart | None,
+    standing: Standing | None = None,
+) -> Answer:
+    """The status messages, each with (lazy) charts of its tests, the first `MAX_CHARTS` tests charted; a test's
+    buttons, or what was decided about it (`standing`)."""
     drawable = [t for t in report.tests if t.comparisons] if draw_chart else []
     charted = {id(t) for t in drawable[:MAX_CHARTS]}
     posts = [
         Post(payload, tuple(chart_for(t, draw_chart) for t in tests if id(t) in charted and draw_chart))
-        for payload, tests in render_status_posts(report, note=note, read_at=read_at)
+        for payload, tests in render_status_posts(report, note=note, read_at=read_at, standing=standing)
     ]
     if len(drawable) > MAX_CHARTS:
         posts.append(Post(render_notice(CHARTS_CAPPED)))

@@ -33,7 +33,7 @@ from bot.settings import Settings
 from bot.slack.answering import AnswerWatch, CommandAnswers
 from bot.slack.answers import DrawChart
 from bot.slack.intake import Intake
-from bot.slack.listeners import commands
+from bot.slack.listeners import actions, commands
 from bot.slack.retries import Deliveries, drop_repeats
 from bot.slack_api.client import create_web_client
 
@@ -193,6 +193,7 @@ def create_slack(
     app.error(log_listener_error)
     charts = chart_executor or ThreadPoolExecutor(max_workers=CHART_WORKERS, thread_name_prefix="microopt-chart")
     answering = commands.register(app, deps, charts, answers, draw_chart)
+    actions.register(app, deps)
     return Slack(app, answering)
 
 

@@ -1,7 +1,7 @@
 """The tables of sheets linked to channels (`/microopt connect`): one link per channel, and every change made.
 
 A link holds the Google Sheet's key (never its URL), the workspace it was made in, who made it and when.
-Added in schema version 8 (`bot.state.tables`); they join `tables.metadata`, so `create_all` makes them.
+Added in schema version 9 (`bot.state.tables`); they join `tables.metadata`, so `create_all` makes them.
 """
 
 from __future__ import annotations

@@ -6,7 +6,10 @@ import logging
 
 from sqlalchemy import Connection, insert, inspect, select, text, update
 
-from bot.state import link_tables  # noqa: F401  # its tables join `t.metadata` before `create_all`
+from bot.state import (
+    decision_tables,  # noqa: F401  # its tables join `t.metadata` before `create_all`
+    link_tables,  # noqa: F401  # its tables join `t.metadata` before `create_all`
+)
 from bot.state import tables as t
 
 logger = logging.getLogger("microopt.state")

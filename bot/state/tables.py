@@ -13,7 +13,9 @@ of any earlier version is upgraded in place; 6 stores the conversion counts of `
 (`widened` in `bot.state.store`: PostgreSQL changes the column type, SQLite keeps any number as given);
 7 adds four nullable columns to `microopt_answers` (`status`, `lease_until`, `attempts`, `request`): a
 command's answer has a lease, and one whose process stopped is answered by another; 8 adds
-`microopt_sheet_links` and `microopt_sheet_link_changes` (`bot.state.link_tables`: a sheet per channel).
+`microopt_decisions` and `microopt_decision_writes` (bot.state.decision_tables: acting on verdicts from
+Slack); 9 adds `microopt_sheet_links` and `microopt_sheet_link_changes` (`bot.state.link_tables`: a sheet per
+channel).
 """
 
 from __future__ import annotations
@@ -38,7 +40,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
 
-SCHEMA_VERSION = 8
+SCHEMA_VERSION = 9
 
 # A digest's life: claimed → sending → posted | skipped, or → failed (Slack refused it: retried with backoff)
 # or → unknown (Slack's answer never came: it may have arrived, so Slack's history is asked before anything is

@@ -17,7 +17,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("rendering", ("bot.render",)),
     ("sources and clients", ("bot.sources", "bot.slack_api")),
     ("analysis", ("analysis",)),
-    ("base", ("bot.settings", "bot.errors", "bot.sentences", "bot.said")),
+    ("base", ("bot.settings", "bot.errors", "bot.sentences", "bot.said", "bot.decided")),
 )
 
 

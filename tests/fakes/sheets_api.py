@@ -9,7 +9,9 @@ a real JWT-bearer exchange (the assertion's RS256 signature is checked against t
                                                   whole tabs or their rows `'Tab'!1:N` (a range past the grid
                                                   is refused, as the API does)
 - `GET  /v4/spreadsheets/{key}/values/{range}`    one tab's values (gspread's per-worksheet reads)
-- `POST /v4/spreadsheets/{key}:batchUpdate`       addSheet, appendDimension, updateCells (atomic)
+- `POST /v4/spreadsheets/{key}:batchUpdate`       addSheet, appendDimension, updateCells (a whole tab, or from a
+                                                  `start` cell), appendCells (after the last row with data,
+                                                  adding rows as needed); all or nothing
 
 with Google's error bodies for 401/403/404/429, sharing per service-account email (reader or writer), scope
 checks, scripted failures and delays, Google's per-minute read quota (`read_quota`, counted on an injectable
@@ -482,19 +484,44 @@ class SheetsStandIn:
             replies.append({})
             return ""
         if kind == "updateCells":
-            grid_range = spec.get("range") or {}
-            sheet = by_id.get(grid_range.get("sheetId"))
+            where = spec.get("start") or spec.get("range") or {}
+            sheet = by_id.get(where.get("sheetId"))
             if sheet is None:
-                return f"No grid with id: {grid_range.get('sheetId')}"
+                return f"No grid with id: {where.get('sheetId')}"
             rows = [
                 [_entered(cell.get("userEnteredValue", {})) for cell in row.get("values", [])]
                 for row in spec.get("rows", [])
             ]
-            if len(rows) > sheet.row_count or any(len(r) > sheet.column_count for r in rows):
-                return "Range exceeds grid limits."
             if spec.get("fields") not in ("userEnteredValue", "*"):
                 return "Unsupported field mask."
+            if "start" in spec:  # the given cells from one corner: other cells keep their values
+                top, left = int(where.get("rowIndex", 0)), int(where.get("columnIndex", 0))
+                if top + len(rows) > sheet.row_count or any(left + len(r) > sheet.column_count for r in rows):
+                    return "Range exceeds grid limits."
+                _write(sheet.rows, top, left, rows)
+                replies.append({})
+                return ""
+            if len(rows) > sheet.row_count or any(len(r) > sheet.column_count for r in rows):
+                return "Range exceeds grid limits."
             sheet.rows = rows  # the whole tab is the range: cells not given are cleared
+            replies.append({})
+            return ""
+        if kind == "appendCells":
+            sheet = by_id.get(spec.get("sheetId"))
+            if sheet is None:
+                return f"No grid with id: {spec.get('sheetId')}"
+            if spec.get("fields") not in ("userEnteredValue", "*"):
+                return "Unsupported field mask."
+            rows = [
+                [_entered(cell.get("userEnteredValue", {})) for cell in row.get("values", [])]
+                for row in spec.get("rows", [])
+            ]
+            if any(len(r) > sheet.column_count for r in rows):
+                return "Range exceeds grid limits."
+            filled = [i for i, row in enumerate(sheet.rows) if any(c not in (None, "") for c in row)]
+            top = filled[-1] + 1 if filled else 0
+            sheet.row_count = max(sheet.row_count, top + len(rows))  # the API inserts rows as needed
+            _write(sheet.rows, top, 0, rows)
             replies.append({})
             return ""
         return f"Unsupported request {kind}."
@@ -620,6 +647,17 @@ def _grid_formats(formats: dict[tuple[int, int], dict[str, str]], which: str) ->
         ]
         row_data.append({"values": values})
     return {"rowData": row_data}
+
+
+def _write(grid: list[list[Any]], top: int, left: int, rows: list[list[Any]]) -> None:
+    """`rows` written into `grid` from (top, left), growing it as needed."""
+    while len(grid) < top + len(rows):
+        grid.append([])
+    for offset, values in enumerate(rows):
+        target = grid[top + offset]
+        while len(target) < left + len(values):
+            target.append(None)
+        target[left : left + len(values)] = values
 
 
 def _entered(value: dict[str, Any]) -> Any:

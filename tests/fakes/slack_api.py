@@ -3,10 +3,12 @@
 It answers the methods microopt calls, checks the bot token, records every call, can be scripted to
 fail (`fail_next`), and can rate-limit chat.postMessage per channel the way Slack does.
 
-It also keeps every message it accepted, per channel, and returns them from `conversations.history` the way
-Slack does (newest first, by channel ID only, `metadata` only with `include_all_metadata`, `missing_scope`
-without `channels:history` / `groups:history`). Its post faults (`PostFaults`) are the ones that make a
-sender guess: store a message and then answer 500, store it and answer only after the client gave up, or
+It also keeps every message it accepted, per channel, replaces one in place on `chat.update` (by channel
+ID and `ts`; `message_not_found` for any other, `cant_update_message` for one another app posted), and
+returns them from `conversations.history` the way Slack does (newest first, by channel ID only,
+`metadata` only with `include_all_metadata`, `missing_scope` without `channels:history` /
+`groups:history`). Its post faults (`PostFaults`) are the ones that make a sender guess: store a message
+and then answer 500, store it and answer only after the client gave up, or
 fail a channel (500, nothing stored) until it recovers.
 """
 
@@ -214,6 +216,36 @@ class SlackStandIn:
         if channel in self.members and str(params.get("user", "")) not in self.members[channel]:
             return Scripted(200, {"ok": False, "error": "user_not_in_channel"})
         return Scripted(200, {"ok": True, "message_ts": f"{time.time():.6f}"})
+
+    def _chat_update(self, params: dict[str, Any]) -> Scripted:
+        channel = str(params.get("channel", ""))
+        ts = str(params.get("ts", ""))
+        with self._lock:
+            message = next((m for m in self.stored.get(channel, []) if m["ts"] == ts), None)
+            if message is None:
+                return Scripted(200, {"ok": False, "error": "message_not_found"})
+            if message.get("app_id") != "A0APP":
+                return Scripted(200, {"ok": False, "error": "cant_update_message"})
+            for key in ("text", "blocks"):
+                if key in params:
+                    value = params[key]
+                    message[key] = json.loads(value) if key == "blocks" and isinstance(value, str) else value
+            message["edited"] = {"user": "U0BOT", "ts": f"{time.time():.6f}"}
+            updated = dict(message)
+        return Scripted(
+            200, {"ok": True, "channel": channel, "ts": ts, "text": updated.get("text", ""), "message": updated}
+        )
+
+    def message(self, channel: str, ts: str) -> dict[str, Any] | None:
+        """The stored message `ts` of `channel` as it is now (after any chat.update), blocks decoded."""
+        with self._lock:
+            found = next((m for m in self.stored.get(channel, []) if m["ts"] == ts), None)
+            if found is None:
+                return None
+            message = dict(found)
+        if isinstance(message.get("blocks"), str):
+            message["blocks"] = json.loads(message["blocks"])
+        return message
 
     def _conversations_list(self, params: dict[str, Any]) -> Scripted:
         types = set(str(params.get("types", "public_channel")).split(","))

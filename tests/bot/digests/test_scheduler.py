@@ -9,6 +9,8 @@ import sys
 from dataclasses import replace
 
 from bot.scheduler import JOB_ID, create_scheduler, run_due_digests
+from bot.slack.decision_sheet import JOB_ID as DECISIONS_JOB
+from bot.slack.decision_sheet import run_owed_writes
 from tests.bot.digests.conftest import World
 
 UTC = dt.UTC
@@ -16,7 +18,8 @@ UTC = dt.UTC
 
 def test_the_digest_job_fires_a_few_seconds_past_every_minute(world: World):
     scheduler = create_scheduler(world.deps, background=True, start_now=False)
-    (job,) = scheduler.get_jobs()
+    assert sorted(j.id for j in scheduler.get_jobs()) == sorted([JOB_ID, DECISIONS_JOB])
+    job = scheduler.get_job(JOB_ID)
     assert job.id == JOB_ID and job.func is run_due_digests and job.args == (world.deps,)
     assert job.max_instances == 1 and job.coalesce
     trigger = job.trigger
@@ -32,9 +35,18 @@ def test_the_digest_job_fires_a_few_seconds_past_every_minute(world: World):
     assert [b - a for a, b in itertools.pairwise(fires)] == [dt.timedelta(minutes=1)] * 2
 
 
+def test_the_decisions_job_writes_what_the_sheet_is_owed_every_minute_between_digest_ticks(world: World):
+    scheduler = create_scheduler(world.deps, background=True, start_now=False)
+    job = scheduler.get_job(DECISIONS_JOB)
+    assert job.func is run_owed_writes and job.args == (world.deps,) and job.max_instances == 1
+    first = job.trigger.get_next_fire_time(None, dt.datetime(2026, 3, 2, 8, 59, 30, tzinfo=UTC))
+    assert first == dt.datetime(2026, 3, 2, 8, 59, 35, tzinfo=UTC)
+    run_owed_writes(world.deps)  # a local sheet owes nothing; never raises
+
+
 def test_a_started_scheduler_runs_a_first_catch_up_at_once(world: World):
     scheduler = create_scheduler(world.deps, background=True)
-    (job,) = scheduler.get_jobs()
+    job = scheduler.get_job(JOB_ID)
     assert job.next_run_time is not None
     assert abs(job.next_run_time - dt.datetime.now(UTC)) < dt.timedelta(seconds=5)
 

@@ -32,14 +32,16 @@ def within_limits(payload: dict) -> None:
             assert 0 < len(block["text"]["text"]) <= MAX_SECTION_TEXT
 
 
-def test_a_status_message_is_header_sections_context_with_a_fallback() -> None:
+def test_a_status_message_is_header_sections_buttons_context_with_a_fallback() -> None:
     [payload] = render_status_messages(report(result()), read_at=dt.datetime(2026, 3, 11, 9, 30, tzinfo=dt.UTC))
     kinds = [b["type"] for b in payload["blocks"]]
-    assert kinds == ["header", "section", "context"]
+    assert kinds == ["header", "section", "actions", "context"]
     section = payload["blocks"][1]["text"]["text"]
     assert section.startswith("*Spring Sale · Audience test* — :large_green_circle: *Move budget to B.*")
     assert "• *B* vs A, Cart views (micro): 8.1% vs 5.0% (161/2,000 vs 100/2,000)" in section
-    footer = payload["blocks"][2]["elements"][0]["text"]
+    labels = [button["text"]["text"] for button in payload["blocks"][2]["elements"]]
+    assert labels == ["Budget moved", "Snooze 1 day", "Snooze 1 week"]
+    footer = payload["blocks"][3]["elements"][0]["text"]
     assert "<https://docs.google.com/spreadsheets/d/1AbCdEfGhIjKlMnOpQrStUvWxYz012345|Google Sheet>" in footer
     assert "<!date^1773221400^{date_short_pretty} at {time}|2026-03-11 09:30 UTC>" in footer
     assert payload["text"] == "Test verdicts\nSpring Sale · Audience test: Move budget to B."

@@ -40,6 +40,14 @@ def test_manifest_declares_the_command_least_privilege_scopes_and_event_url() ->
     ]
 
 
+def test_interactivity_sends_button_presses_to_the_same_url() -> None:
+    data = manifest()
+    interactivity = data["settings"]["interactivity"]
+    assert interactivity["is_enabled"] is True
+    assert interactivity["request_url"] == data["features"]["slash_commands"][0]["url"]
+    assert "chat.update" in (ROOT / "manifest.yml").read_text()  # chat:write's why names it
+
+
 def test_procfile_runs_the_web_and_worker_processes() -> None:
     lines = dict(line.split(":", 1) for line in (ROOT / "Procfile").read_text().splitlines() if line.strip())
     assert lines["web"].strip() == "microopt serve"

@@ -232,7 +232,7 @@ def test_a_version_6_answers_table_gets_the_lease_columns(database_url: str):
     engine.dispose()
     store = StateStore.open(database_url, worker="upgrader")
     try:
-        assert store.schema_version() == SCHEMA_VERSION == 8
+        assert store.schema_version() == SCHEMA_VERSION == 9
         columns = {c["name"] for c in inspect(store.engine).get_columns("microopt_answers")}
         assert {"status", "lease_until", "attempts", "request"} <= columns
         claim = store.claim_answer("trigger_id:new", NOW, dt.timedelta(days=1), dt.timedelta(seconds=30), "{}")
@@ -253,10 +253,17 @@ def test_a_version_1_database_is_upgraded_in_place(database_url: str):
     engine.dispose()
     store = StateStore.open(database_url, worker="upgrader")
     try:
-        assert store.schema_version() == SCHEMA_VERSION == 8
-        assert {"microopt_answers", "microopt_looks", "microopt_calls", "microopt_schedule_changes"} <= set(
-            inspect(store.engine).get_table_names()
-        )
+        assert store.schema_version() == SCHEMA_VERSION == 9
+        assert {
+            "microopt_answers",
+            "microopt_looks",
+            "microopt_calls",
+            "microopt_schedule_changes",
+            "microopt_decisions",
+            "microopt_decision_writes",
+            "microopt_sheet_links",
+            "microopt_sheet_link_changes",
+        } <= set(inspect(store.engine).get_table_names())
         assert store.sheet_synced_at() == NOW  # what was there stays
         assert store.claim_answer("trigger_id:after-upgrade", NOW, dt.timedelta(days=1))
     finally:
@@ -299,7 +306,7 @@ def test_a_version_3_or_4_database_gets_the_digest_columns_of_version_5(database
     engine.dispose()
     store = StateStore.open(database_url, worker="upgrader")
     try:
-        assert store.schema_version() == SCHEMA_VERSION == 8
+        assert store.schema_version() == SCHEMA_VERSION == 9
         columns = {c["name"] for c in inspect(store.engine).get_columns("microopt_digests")}
         assert set(tables.ADDED_COLUMNS) <= columns
         (old,) = store.digest_rows()
