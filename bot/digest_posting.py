@@ -23,8 +23,9 @@ from slack_sdk.errors import SlackApiError
 from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential, wait_random
 
 from bot.digest_pacing import ChannelPacer
-from bot.digest_recovery import ChannelIds, LeaseKeeper, LookupFailed, find_parts, metadata
+from bot.digest_recovery import ChannelIds, LeaseKeeper, find_parts, metadata
 from bot.slack_api.client import posting_client
+from bot.slack_api.history import LookupFailed
 from bot.state.digest_rows import Claim
 from bot.state.store import StateStore
 from bot.state.tables import ARRIVED, FAILED, NOT_ARRIVED, NOT_KNOWN, POSTED, UNKNOWN

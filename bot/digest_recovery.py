@@ -19,18 +19,18 @@ import logging
 import random
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
 
 from bot.errors import CONNECTION
 from bot.routing import parse_channel
 from bot.schedules import due_slot
 from bot.schedules_by_channel import ChannelSchedule
 from bot.slack_api.directory import list_channel_names
+from bot.slack_api.history import LookupFailed, matching_payloads
 from bot.state.digest_rows import Claim, DigestRow
 from bot.state.store import StateStore
 from bot.state.tables import CLAIMED, FORCED, SENDING, UNKNOWN
@@ -38,21 +38,10 @@ from bot.state.tables import CLAIMED, FORCED, SENDING, UNKNOWN
 logger = logging.getLogger("microopt.digests")
 
 EVENT_TYPE = "microopt_digest"
-HISTORY_PAGE = 200
-HISTORY_PAGES = 10  # 2,000 messages since the slot: far more than a campaign channel gets in a day
-HISTORY_MARGIN = dt.timedelta(minutes=5)  # clocks differ: look a little before the slot
 # A slot whose run stopped (or whose answer never came) is finished by a later run for this long after its
 # owner last held it, even when its window closed meanwhile (a crash just before midnight).
 RECOVERY_GRACE = dt.timedelta(minutes=10)
 RETRY_CAP = 4  # a failed slot waits retry_seconds, then twice, then four times that, then four times again
-
-
-class LookupFailed(Exception):
-    """Slack's history could not be read; `code` says why (missing_scope, channel_not_found, not_checked…)."""
-
-    def __init__(self, code: str) -> None:
-        super().__init__(code)
-        self.code = code
 
 
 def identity(claim: Claim) -> dict[str, Any]:
@@ -77,44 +66,14 @@ class Found:
         return self.of is not None and all(part in self.parts for part in range(self.of))
 
 
-def _matches(message: Mapping[str, Any], wanted: Mapping[str, Any]) -> dict[str, Any] | None:
-    meta = message.get("metadata") or {}
-    payload = meta.get("event_payload") or {}
-    if meta.get("event_type") != EVENT_TYPE:
-        return None
-    if any(str(payload.get(key)) != str(value) for key, value in wanted.items()):
-        return None
-    return dict(payload)
-
-
 def find_parts(client: WebClient, channel_id: str, claim: Claim) -> Found:
     """The parts of `claim`'s digest already in the channel (raises LookupFailed when history cannot be read)."""
-    wanted = identity(claim)
-    oldest = f"{(claim.slot_at - HISTORY_MARGIN).timestamp():.6f}"
     parts: dict[int, str] = {}
     of: int | None = None
-    cursor: str | None = None
-    for _page in range(HISTORY_PAGES):
-        try:
-            response = client.conversations_history(
-                channel=channel_id, oldest=oldest, include_all_metadata=True, limit=HISTORY_PAGE, cursor=cursor
-            )
-        except SlackApiError as error:
-            code = str(error.response.get("error") or "slack_error") if error.response is not None else "slack_error"
-            raise LookupFailed(code) from error
-        except OSError as error:  # timeouts, refused and reset connections (URLError is an OSError)
-            raise LookupFailed("not_checked") from error
-        for message in response.get("messages") or []:
-            payload = _matches(message, wanted)
-            if payload is None:
-                continue
-            part = int(payload.get("part", 0))
-            parts.setdefault(part, str(message.get("ts")))
-            if "parts" in payload:
-                of = int(payload["parts"])
-        cursor = (response.get("response_metadata") or {}).get("next_cursor") or None
-        if not response.get("has_more") or not cursor:
-            break
+    for payload, ts in matching_payloads(client, channel_id, EVENT_TYPE, identity(claim), claim.slot_at):
+        parts.setdefault(int(payload.get("part", 0)), ts)
+        if "parts" in payload:
+            of = int(payload["parts"])
     return Found(parts, of)
 
 

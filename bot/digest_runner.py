@@ -16,10 +16,11 @@ from bot.digest_outcomes import Outcome
 from bot.digest_pacing import ChannelPacer
 from bot.digest_planning import Job
 from bot.digest_posting import TAKEN, Delivery, Poster
-from bot.digest_recovery import LeaseKeeper, LookupFailed, RunClock, find_parts, retry_delay
+from bot.digest_recovery import LeaseKeeper, RunClock, find_parts, retry_delay
 from bot.digest_routing import Routing, channel_digest
 from bot.errors import SlackTokenRefused
 from bot.render.digest import Digest
+from bot.slack_api.history import LookupFailed
 from bot.state.digest_rows import Claim, DigestRow
 from bot.state.engine import NOT_ANSWERING
 from bot.state.store import StateStore

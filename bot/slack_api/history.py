@@ -10,7 +10,7 @@ so nothing is posted twice.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from slack_sdk import WebClient
@@ -29,12 +29,12 @@ class LookupFailed(Exception):
         self.code = code
 
 
-def find_parts(
+def matching_payloads(
     client: WebClient, channel_id: str, event_type: str, wanted: Mapping[str, Any], since: dt.datetime
-) -> dict[int, str]:
-    """part → ts of the messages in `channel_id` since `since` whose metadata is `event_type` with `wanted`."""
+) -> Iterator[tuple[dict[str, Any], str]]:
+    """(payload, ts) of each message in `channel_id` since `since` whose metadata is `event_type` with `wanted`,
+    newest first, page by page (raises LookupFailed when the history cannot be read)."""
     oldest = f"{(since - HISTORY_MARGIN).timestamp():.6f}"
-    parts: dict[int, str] = {}
     cursor: str | None = None
     for _page in range(HISTORY_PAGES):
         try:
@@ -53,8 +53,17 @@ def find_parts(
                 continue
             if any(str(payload.get(key)) != str(value) for key, value in wanted.items()):
                 continue
-            parts.setdefault(int(payload.get("part", 0)), str(message.get("ts")))
+            yield dict(payload), str(message.get("ts"))
         cursor = (response.get("response_metadata") or {}).get("next_cursor") or None
         if not response.get("has_more") or not cursor:
             break
+
+
+def find_parts(
+    client: WebClient, channel_id: str, event_type: str, wanted: Mapping[str, Any], since: dt.datetime
+) -> dict[int, str]:
+    """part → ts of the messages in `channel_id` since `since` whose metadata is `event_type` with `wanted`."""
+    parts: dict[int, str] = {}
+    for payload, ts in matching_payloads(client, channel_id, event_type, wanted, since):
+        parts.setdefault(int(payload.get("part", 0)), ts)
     return parts
