@@ -79,11 +79,6 @@ class Looks:
         opened = pd.Series(np.where(first, known > 1, False)).groupby(np.cumsum(first)).transform("max")
         return cls(information, step, first, opened.to_numpy(dtype=bool))
 
-    @classmethod
-    def single(cls, information: FloatArray) -> Looks:
-        """Every row a path of its own, looked at once."""
-        return cls.along(np.arange(len(information)), information)
-
 
 def information_fractions(nc: FloatArray, nv: FloatArray, planned: FloatArray) -> FloatArray:
     """Visitors so far as a share of the planned visitors per arm (harmonic mean of the two arms, which
@@ -159,18 +154,25 @@ def _late_p_values(w: FloatArray) -> FloatArray:
     return np.exp(np.interp(-w, -constants, np.log(levels)))
 
 
+def _stretches(looks: Looks) -> tuple[FloatArray, BoolArray, BoolArray, BoolArray]:
+    """t (infinite without a plan), and which looks are up to the plan, between it and the horizon on a path
+    that opened inside it, and a path's first look past the plan."""
+    t = np.nan_to_num(looks.information, nan=np.inf)
+    inside = t <= 1
+    late = (t > 1) & (t <= HORIZON) & ~looks.first & ~looks.opened_late
+    late_first = looks.first & ~inside & np.isfinite(t)
+    return t, inside, late, late_first
+
+
 def obf_p_values(z: FloatArray, looks: Looks) -> FloatArray:
     """The plan's part's p-value at each look: 4 * (1 - Phi(w)) / (1 - LATE_SHARE) up to the plan and the late
     boundary's level on to the horizon, with w = |z| * sqrt(t) + DISCRETE_SHIFT * sqrt(step); the
     fixed-horizon 2 * (1 - Phi(|z|)) for a path's first look when it is already past the plan; 1 otherwise
     (past the horizon, without a plan, or any later look of a path that opened past the plan)."""
-    t = np.nan_to_num(looks.information, nan=np.inf)
-    inside = t <= 1
-    late = (t > 1) & (t <= HORIZON) & ~looks.first & ~looks.opened_late
+    t, inside, late, late_first = _stretches(looks)
     covered = inside | late
     w = np.abs(z) * np.sqrt(np.where(covered, t, 0.0)) + DISCRETE_SHIFT * np.sqrt(np.where(covered, looks.step, 0.0))
     sequential = np.minimum(4 * special.ndtr(-w) / (1 - LATE_SHARE), 1.0)
-    late_first = looks.first & ~inside & np.isfinite(t)
     p: FloatArray = np.select(
         [inside, late, late_first], [sequential, _late_p_values(w), 2 * special.ndtr(-np.abs(z))], 1.0
     )
@@ -181,10 +183,8 @@ def obf_multipliers(looks: Looks, alpha: float) -> FloatArray:
     """The |z| the plan's part asks for at each look: (c - shift) / sqrt(t) up to the plan, (c_late - shift) /
     sqrt(t) on to the horizon, the fixed-horizon Phi^-1(1 - alpha / 2) at a first look past the plan, infinite
     otherwise."""
-    t = np.nan_to_num(looks.information, nan=np.inf)
-    inside = (t <= 1) & (t > _TINY_FRACTION)
-    late = (t > 1) & (t <= HORIZON) & ~looks.first & ~looks.opened_late
-    late_first = looks.first & (t > 1) & np.isfinite(t)
+    t, up_to_plan, late, late_first = _stretches(looks)
+    inside = up_to_plan & (t > _TINY_FRACTION)
     root = np.sqrt(np.where(inside | late, t, 1.0))
     shift = DISCRETE_SHIFT * np.sqrt(np.where(inside | late, looks.step, 0.0))
     multiplier: FloatArray = np.select(
