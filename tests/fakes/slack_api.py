@@ -158,6 +158,10 @@ class SlackStandIn:
     def __exit__(self, *exc: object) -> None:
         self.stop()
 
+    def scope_header(self) -> dict[str, str]:
+        """What Slack says of a token's scopes on every Web API answer."""
+        return {"X-OAuth-Scopes": ",".join(sorted(self.scopes))}
+
     # -- scripting and inspection ----------------------------------------------------------------
     def fail_next(self, method: str, status: int, body: dict[str, Any] | None = None, **headers: str) -> None:
         """The next call of `method` gets this answer instead of the normal one."""
@@ -414,7 +418,7 @@ class SlackStandIn:
                 else:
                     params = {k: v[0] for k, v in parse_qs(raw.decode()).items()}
                 answer = stand_in._answer(method, params, headers)
-                self._send(answer.status, answer.body, answer.headers)
+                self._send(answer.status, answer.body, {**stand_in.scope_header(), **answer.headers})
 
             def do_GET(self) -> None:
                 parsed = urlparse(self.path)

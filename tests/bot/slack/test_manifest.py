@@ -40,6 +40,12 @@ def test_manifest_declares_the_command_least_privilege_scopes_and_event_url() ->
     ]
 
 
+def test_the_scopes_doctor_checks_are_the_manifests() -> None:
+    from bot.slack_api.scopes import OPTIONAL, REQUIRED
+
+    assert sorted(manifest()["oauth_config"]["scopes"]["bot"]) == sorted([*REQUIRED, *OPTIONAL])
+
+
 def test_interactivity_sends_button_presses_to_the_same_url() -> None:
     data = manifest()
     interactivity = data["settings"]["interactivity"]
