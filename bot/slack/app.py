@@ -214,8 +214,7 @@ def create_slack(
     workspaces = SlackWorkspaces(app, deps, oauth=settings.oauth)
     answering = commands.register(app, deps, charts, answers, draw_chart, workspaces)
     actions.register(app, deps, workspaces)
-    if settings.oauth:
-        installs.register(app, Uninstalls(app, deps))
+    installs.register(app, Uninstalls(app, deps))  # the manifest subscribes to them whatever the mode
     return Slack(app, answering)
 
 
