@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from bot.state.store import StateStore
 
 Status = Literal["ok", "warn", "FAIL"]
+MAX_WORKSPACES = 200  # installed workspaces whose token is checked, one auth.test each
 
 
 @dataclass(frozen=True)
@@ -55,8 +56,9 @@ class Checkup:
     links: list[SheetLink] = field(default_factory=list)
     client: WebClient | None = None  # when Slack took the token
     sheets: dict[str, SheetData] = field(default_factory=dict)  # spec → what was read
+    clients: dict[str, WebClient] = field(default_factory=dict)  # with installs: each workspace's, when it answered
     _deps: Deps | None = None
-    _names: ChannelNames | None = None
+    _names: dict[str | None, ChannelNames] = field(default_factory=dict)
 
     @property
     def deps(self) -> Deps:
@@ -73,14 +75,20 @@ class Checkup:
 
         return sheet_groups(self.deps, self.links)
 
-    @property
-    def names(self) -> ChannelNames:
-        """The workspace's channels, asked of Slack once (nothing when it did not take the token)."""
-        from bot.slack_api.directory import ChannelNames, list_channel_names
+    def client_of(self, team: str | None) -> WebClient | None:
+        """The client of `team` (None: SLACK_BOT_TOKEN's) when Slack took its token, else None."""
+        return self.client if team is None else self.clients.get(team)
 
-        if self._names is None:
-            self._names = list_channel_names(self.client) if self.client is not None else ChannelNames()
-        return self._names
+    def names_of(self, team: str | None) -> ChannelNames | None:
+        """`team`'s channels, asked of Slack once; None when its token did not answer."""
+        from bot.slack_api.directory import list_channel_names
+
+        client = self.client_of(team)
+        if client is None:
+            return None
+        if team not in self._names:
+            self._names[team] = list_channel_names(client)
+        return self._names[team]
 
 
 def check_settings() -> tuple[Line, Settings | None]:
@@ -153,6 +161,14 @@ def check_slack(checkup: Checkup) -> Iterator[Line]:
     from bot.slack_api.scopes import OPTIONAL, REQUIRED, granted
 
     settings = checkup.settings
+    if settings.oauth and not settings.slack_bot_token:
+        yield Line(
+            "ok",
+            "Slack",
+            "installs in many workspaces, no SLACK_BOT_TOKEN: each workspace's token is in the database, and "
+            "MICROOPT_SHEET serves no workspace (each reads the sheets linked in its channels).",
+        )
+        return
     try:
         check_bot_token(settings)
     except UserFacingError as error:
@@ -232,22 +248,23 @@ def check_google(settings: Settings) -> Line:
 
 
 def check_channels(checkup: Checkup) -> Iterator[Line]:
-    """Every channel a Channels tab names, and every linked channel, visible to microopt; and a member of it."""
+    """Every channel a Channels tab names, and every linked channel, visible to microopt; and a member of it. Each
+    sheet's channels are asked of the workspace that reads it (with installs in many workspaces, its link's)."""
     from slack_sdk.errors import SlackApiError
 
     from bot.routing import channel_id_of, channel_problems
 
-    client = checkup.client
-    if client is None:
-        yield Line("warn", "Channels", "not checked: Slack did not take the token (above).")
-        return
-    names = checkup.names
-    wanted: dict[str, str] = {}  # channel ID → where it is named
-    bad = 0
+    wanted: dict[tuple[str | None, str], str] = {}  # (workspace, channel ID) → where it is named
+    bad = checked = 0
     for group in checkup.groups:
+        team = group.team_id if checkup.settings.oauth else None
+        names = checkup.names_of(team)
+        if names is None:
+            continue
+        checked += 1
         data = checkup.sheets.get(group.spec)
         for channel in sorted(group.channels):
-            wanted.setdefault(channel, "a link (/microopt connect)")
+            wanted.setdefault((team, channel), "a link (/microopt connect)")
         if data is None:
             continue
         for problem in channel_problems(data.channels, names.ids, names.error):
@@ -256,10 +273,16 @@ def check_channels(checkup: Checkup) -> Iterator[Line]:
         for route in data.channels:
             channel_id = channel_id_of(route.channel, names.ids)
             if channel_id is not None:
-                wanted.setdefault(channel_id, route.cell or "the Channels tab")
-    visible = set(names.ids.values())
-    for channel_id, where in sorted(wanted.items()):
-        if channel_id not in visible:
+                wanted.setdefault((team, channel_id), route.cell or "the Channels tab")
+    if not checked:
+        yield Line("warn", "Channels", "not checked: Slack did not take the token (above).")
+        return
+    for (team, channel_id), where in sorted(wanted.items(), key=lambda item: (item[0][1], item[0][0] or "")):
+        names = checkup.names_of(team)
+        client = checkup.client_of(team)
+        if names is None or client is None:
+            continue
+        if channel_id not in set(names.ids.values()):
             try:
                 client.conversations_info(channel=channel_id)
             except SlackApiError as error:
@@ -285,20 +308,57 @@ def check_channels(checkup: Checkup) -> Iterator[Line]:
         yield Line("ok", "Channels", f"{named} named by the sheets and links, each visible to microopt and joined.")
 
 
+def check_installs(checkup: Checkup) -> Iterator[Line]:
+    """With installs in many workspaces: each installed workspace's token, asked of Slack (`auth.test`)."""
+    from slack_sdk.errors import SlackApiError
+    from sqlalchemy import select
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from bot.state.installs import installation_store
+
+    if not checkup.settings.oauth:
+        return
+    if checkup.store is None:
+        yield Line("warn", "Slack installs", "not checked: the database did not answer (above).")
+        return
+    try:
+        installs = installation_store(checkup.store, checkup.settings.slack_client_id or "")
+        with checkup.store.engine.connect() as conn:
+            teams = sorted({str(t) for (t,) in conn.execute(select(installs.bots.c.team_id).distinct()) if t})
+    except SQLAlchemyError:
+        yield Line("FAIL", "Slack installs", "the installations could not be read from the database.")
+        return
+    if not teams:
+        yield Line("warn", "Slack installs", "no workspace has installed microopt yet: open /slack/install.")
+        return
+    yield Line("ok", "Slack installs", f"{counted(len(teams), 'workspace')} installed microopt.")
+    for team in teams[:MAX_WORKSPACES]:
+        try:
+            client = checkup.deps.slack_client_for(team)
+            answer = client.auth_test()
+        except (SlackApiError, UserFacingError) as error:
+            why = error.response.get("error", "") if isinstance(error, SlackApiError) else str(error)
+            yield Line("FAIL", f"Workspace {team}", f"its token does not work ({why}): reinstall from /slack/install.")
+            continue
+        checkup.clients[team] = client
+        yield Line("ok", f"Workspace {team}", f"the bot of {answer.get('team') or team} answers.")
+
+
 def check_digests(checkup: Checkup) -> Iterator[Line]:
     """The next digest of every channel, from the Channels tabs as read now and the schedules set in Slack."""
     from bot.channel_sheets import routes_of
     from bot.schedules import next_slot
     from bot.schedules_by_channel import ScheduleRow, effective_schedules, sheet_schedules
+    from bot.slack_api.directory import ChannelNames
 
     now = dt.datetime.now(dt.UTC)
     settings = checkup.settings
-    names = checkup.names
     rows: list[ScheduleRow] = []
     for group in checkup.groups:
         data = checkup.sheets.get(group.spec)
         if data is None:
             continue
+        names = checkup.names_of(group.team_id if settings.oauth else None) or ChannelNames()
         routes = routes_of(group, data.channels, names.ids)
         for wanted in sheet_schedules(routes, settings.timezone, names.ids):
             rows.append(
@@ -346,7 +406,7 @@ def doctor() -> bool:
     checkup = Checkup(settings)
     say(check_serving(settings))
     say(check_database(checkup))
-    for check in (check_slack, check_sheets, check_channels, check_digests):
+    for check in (check_slack, check_installs, check_sheets, check_channels, check_digests):
         for line in check(checkup):
             say(line)
     failed = sum(1 for line in lines if line.status == "FAIL")

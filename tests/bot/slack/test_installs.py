@@ -250,3 +250,41 @@ def test_a_workspace_microopt_is_not_installed_in_gets_one_sentence_and_nothing_
     assert posted_messages(world.slack) == []
     [(_, said)] = world.slack.responses
     assert said["text"].startswith(":warning: microopt is not installed in this workspace (any more)")
+
+
+def test_doctor_checks_every_installed_workspaces_token(world: Clients, monkeypatch) -> None:
+    import os
+
+    from typer.testing import CliRunner
+
+    from bot.cli import app
+
+    install(world, ALPHA, "Alpha Agency")
+    install(world, BRAVO, "Bravo Brand")
+    world.ask(f"connect {world.keys['alphaone']}", "C1ALPHA01", team_id=ALPHA)
+    world.slack.oauth.uninstall(BRAVO)  # the app removed, and its event not (yet) received
+    for name in list(os.environ):
+        if name.startswith(("MICROOPT_", "GOOGLE_", "SLACK_", "DATABASE_")):
+            monkeypatch.delenv(name)
+    s = world.settings
+    env = {
+        "SLACK_CLIENT_ID": s.slack_client_id,
+        "SLACK_CLIENT_SECRET": s.slack_client_secret,
+        "SLACK_STATE_SECRET": s.slack_state_secret,
+        "SLACK_SIGNING_SECRET": s.slack_signing_secret,
+        "SLACK_API_URL": s.slack_api_url,
+        "MICROOPT_SHEET": s.sheet,
+        "MICROOPT_SHEETS_ENDPOINT": s.sheets_endpoint,
+        "GOOGLE_APPLICATION_CREDENTIALS": str(s.google_credentials_file),
+        "DATABASE_URL": s.database_url,
+    }
+
+    result = CliRunner().invoke(app, ["doctor"], env=env)
+
+    lines = result.stdout.splitlines()
+    assert result.exit_code == 1, result.stdout
+    assert "ok    Slack installs: 2 workspaces installed microopt." in lines
+    assert "ok    Workspace T0ALPHA: the bot of Alpha Agency answers." in lines
+    assert "FAIL  Workspace T0BRAVO: its token does not work (token_revoked): reinstall from /slack/install." in lines
+    assert any(line.startswith("ok    Sheet of C1ALPHA01: read") for line in lines)
+    assert any(line.startswith("ok    Channels: 1 channel named by the sheets and links") for line in lines)
