@@ -69,7 +69,8 @@ def served_app() -> Any:
         token_verification_enabled=False,
         logger=quiet,
     )
-    presses = Presses(deps, home_team_of(app.client), ChannelDirectory(lambda: app.client, deps.clock).names)
+    home, names = home_team_of(app.client), ChannelDirectory(lambda: app.client, deps.clock).names
+    presses = Presses(deps, lambda team: home(), lambda team: names())
     presses.sheet = WritesInline(deps)  # type: ignore[assignment]  # each press writes its own row, and waits
 
     @app.action(re.compile(r"^microopt\."))

@@ -49,9 +49,14 @@ class SheetGroup:
     linked: bool = True
     elsewhere: frozenset[str] = frozenset()
     team_id: str | None = None  # the workspace its links were made in (the first, when several)
+    teams: frozenset[tuple[str, str | None]] = frozenset()  # (channel, the workspace its link was made in)
 
     def reads(self, channel_id: str) -> bool:
         return channel_id in self.channels if self.linked else channel_id not in self.elsewhere
+
+    def team_of(self, channel_id: str) -> str | None:
+        """The workspace `channel_id` was linked in (None for MICROOPT_SHEET's channels: the bot token's)."""
+        return next((team for channel, team in self.teams if channel == channel_id), None)
 
 
 def links_unavailable(deps: Deps) -> DatabaseUnavailable:
@@ -98,7 +103,8 @@ def sheet_groups(deps: Deps, links: Iterable[SheetLink] | None = None) -> list[S
     groups = [SheetGroup(deps.settings.sheet, linked=False, elsewhere=linked)]
     for sheet, group in sorted(by_sheet.items()):
         channels = frozenset(link.channel for link in group)
-        groups.append(SheetGroup(spec_of(deps, sheet), channels, team_id=group[0].team_id))
+        teams = frozenset((link.channel, link.team_id) for link in group)
+        groups.append(SheetGroup(spec_of(deps, sheet), channels, team_id=group[0].team_id, teams=teams))
     return groups
 
 

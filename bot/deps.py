@@ -16,6 +16,7 @@ from bot.settings import Settings
 from bot.sources import read_tabs
 from bot.sources.cache import SheetCache
 from bot.sources.decisions_tab import DecisionsSheet, SheetEntry, WrittenCell
+from bot.sources.quota import ReadQuota
 from bot.sources.writeback import VerdictWriter
 
 if TYPE_CHECKING:
@@ -67,6 +68,12 @@ class Deps:
     # Appends decisions taken from Slack to the sheet's Decisions tab, setting or restoring Status cells
     # (bot.sources.decisions_tab); raises SheetUnavailable when the sheet did not take them.
     write_decisions: Callable[[str, Sequence[SheetEntry]], list[list[WrittenCell]]] = field(default=no_decisions_sheet)
+    # The client of one workspace, with installs in many (`bot.workspaces`); None: `slack_client` speaks for all.
+    team_client: Callable[[str | None], WebClient] | None = None
+
+    def slack_client_for(self, team_id: str | None) -> WebClient:
+        """The client that posts in `team_id`'s channels: its own installation's, or the one SLACK_BOT_TOKEN's."""
+        return self.team_client(team_id) if self.team_client is not None else self.slack_client()
 
 
 def state_factory(settings: Settings) -> Callable[[], StateStore]:
@@ -95,32 +102,41 @@ def slack_client_factory(settings: Settings) -> Callable[[], WebClient]:
     return client
 
 
-def google_sheets_factory(settings: Settings) -> Callable[[], GoogleSheets]:
+def google_sheets_factory(settings: Settings, quota: ReadQuota | None = None) -> Callable[[], GoogleSheets]:
     @cache
     def sheets() -> GoogleSheets:
         from bot.sources.google import GoogleSheets  # gspread is imported only when a Google Sheet is used
 
-        return GoogleSheets(settings)
+        return GoogleSheets(settings, quota=quota)
 
     return sheets
 
 
 def create_deps(settings: Settings, clock: Callable[[], dt.datetime] = utc_now) -> Deps:
-    google = google_sheets_factory(settings)
+    quota = ReadQuota(settings.sheets_reads_per_minute)  # one per process: the reading and the writing client
+    google = google_sheets_factory(settings, quota)
     sheets = SheetCache(
         partial(read_tabs, settings=settings, google=google), ttl_seconds=settings.sheet_cache_seconds, clock=clock
     )
     writer = VerdictWriter(google, clock=clock, min_interval_seconds=settings.sheet_cache_seconds)
     # Reads stay read-only; the client that writes decisions signs in with the write scope on first use.
-    editor = google_sheets_factory(settings.model_copy(update={"write_verdicts": True}))
+    editor = google_sheets_factory(settings.model_copy(update={"write_verdicts": True}), quota)
     decisions = DecisionsSheet(editor, date_order=settings.date_order)
+    state = state_factory(settings)
+    slack_client = slack_client_factory(settings)
+    team_client = None
+    if settings.oauth:  # installs in many workspaces: each workspace's token from the database
+        from bot.workspaces import Workspaces
+
+        team_client = Workspaces(settings, state, slack_client).client
     return Deps(
         settings=settings,
         read_tabs=sheets.read,
         clock=clock,
         last_read=sheets.last_read,
-        state=state_factory(settings),
-        slack_client=slack_client_factory(settings),
+        state=state,
+        slack_client=slack_client,
         write_verdicts=writer.write,
         write_decisions=decisions.write,
+        team_client=team_client,
     )

@@ -113,26 +113,39 @@ class RunSheets:
             self.store.set_meta(key, "")
         return data
 
+    def note(self, sentence: str) -> None:
+        """Something else that cost channels their digest this run (a workspace microopt left)."""
+        self._problems[sentence] = sentence
+
     def _fail(self, group: SheetGroup, sentence: str) -> None:
         self._problems[group.spec] = sentence
         self.store.set_meta(sheet_error_key(group), sentence)
 
-    def names(self, data: SheetData) -> ChannelNames:
-        """The Channels tab's names resolved to IDs: asked of Slack once per run, only when a sheet names a channel."""
+    def names(self, data: SheetData, team: str | None = None) -> ChannelNames:
+        """The Channels tab's names resolved to IDs in `team`'s workspace: asked of Slack once per run and workspace,
+        only when a sheet names a channel."""
         if not needs_names(data.channels):
             return ChannelNames()
-        return self._names.get("", lambda: list_channel_names(self.deps.slack_client()))
+        return self._names.get(team, lambda: list_channel_names(self.deps.slack_client_for(team)))
 
     def routing(self, group: SheetGroup) -> Routing | None:
         """Which running tests of the group's sheet go to which of its channels; None when its channels get no
         digest this run (the sheet was not read, or the channel names it gives could not be looked up)."""
         return self._routings.get(group.spec, lambda: self._routing(group))
 
+    def served(self, group: SheetGroup) -> bool:
+        """With installs in many workspaces and no SLACK_BOT_TOKEN, MICROOPT_SHEET belongs to no workspace: its
+        channels get no digest (each workspace reads only the sheets linked in its own channels)."""
+        settings = self.deps.settings
+        return group.linked or not settings.oauth or bool(settings.slack_bot_token)
+
     def _routing(self, group: SheetGroup) -> Routing | None:
+        if not self.served(group):
+            return None
         data = self.data(group)
         if data is None:
             return None
-        names = self.names(data)
+        names = self.names(data, group.team_id)
         if names.error is not None:
             # Not claimed: a digest now would miss the campaigns of every row named by name.
             self._fail(group, names_wait(names.error))
@@ -169,10 +182,12 @@ class RunSheets:
         wanted: list[SheetSchedule] = []
         synced: list[SheetGroup] = []
         for group in groups:
+            if not self.served(group):
+                continue
             data = self.data(group)
             if data is None:
                 continue
-            names = self.names(data)
+            names = self.names(data, group.team_id)
             if names.error is not None:
                 continue
             routes = routes_of(group, data.channels, names.ids)

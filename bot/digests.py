@@ -16,6 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Callable
+from dataclasses import replace
 from functools import partial
 
 from bot.deps import Deps
@@ -27,6 +28,7 @@ from bot.digest_record import label
 from bot.digest_routing import channel_digest
 from bot.digest_runner import Runner, in_threads, make_runner
 from bot.digest_sheets import RunSheets
+from bot.digest_workspaces import TeamRunners
 from bot.errors import DatabaseUnavailable, UserFacingError
 from bot.routing import channel_id_of, parse_channel
 from bot.schedules_by_channel import schedule_for
@@ -91,18 +93,28 @@ def _post_digests(
     if dry_run:
         plan.closing = []
     if plan.jobs or plan.closing:
-        runner = make_runner(deps, store, now, pacer, settings.digest_skip_empty, sleep)
-        tasks: list[Callable[[], Outcome | None]] = [partial(runner.close, row) for row in plan.closing]
         if dry_run:
             run.outcomes.extend(o for job in plan.jobs if (o := _preview(store, sheets, job)) is not None)
             run.sheet_read, run.problem = sheets.read_any, sheets.problem
             return run
+        runners = TeamRunners(
+            deps, sheets, lambda team_deps: make_runner(team_deps, store, now, pacer, settings.digest_skip_empty, sleep)
+        )
+        tasks: list[Callable[[], Outcome | None]] = [
+            partial(runner.close, row) for row in plan.closing if (runner := runners.of(row.channel)) is not None
+        ]
         # Each job reads its sheet (once per run, within Google's quota) on the posting threads, so the digests
         # of the first sheets go out while later ones wait for the quota; a job whose sheet could not be used
-        # is not claimed, and the next run tries again.
-        tasks.extend(partial(_post_job, runner, sheets, job) for job in plan.jobs)
-        with runner.poster.keeper:
-            run.outcomes.extend(in_threads(runner, tasks))
+        # is not claimed, and the next run tries again. Each posts with its own workspace's client.
+        tasks.extend(
+            partial(_post_job, runner, sheets, job)
+            for job in plan.jobs
+            if (runner := runners.of(job.found.channel)) is not None
+        )
+        with runners.keeping():
+            run.outcomes.extend(in_threads(runners.first, tasks) if runners.first is not None else [])
+        for sentence in runners.problems:
+            sheets.note(sentence)
     run.sheet_read, run.problem = sheets.read_any, sheets.problem
     for outcome in run.outcomes:
         logger.info("digest %s for %s (slot %s)", outcome.status, outcome.target, outcome.slot_at.isoformat())
@@ -176,7 +188,9 @@ def _post_channel_digest(
     if dry_run:
         run.outcomes.append(Outcome(key, key, now, "preview", new=digest.new, digest=digest, kind=FORCED))
         return run
-    runner = make_runner(deps, store, now, pacer, False, sleep)
+    team = group.team_of(key) if deps.settings.oauth else None
+    team_deps = deps if team is None else replace(deps, slack_client=partial(deps.slack_client_for, team))
+    runner = make_runner(team_deps, store, now, pacer, False, sleep)
     claim = store.claim(key, key, now, now, runner.lease, FORCED)
     if claim is None:
         run.problem = already_posting(label(key, name))

@@ -48,6 +48,14 @@ class Settings(BaseSettings):
     slack_signing_secret: str | None = Field(default=None, validation_alias="SLACK_SIGNING_SECRET", repr=False)
     slack_app_token: str | None = Field(default=None, validation_alias="SLACK_APP_TOKEN", repr=False)
     slack_api_url: str = Field(default="https://slack.com/api/", validation_alias="SLACK_API_URL")
+    # Installs in many workspaces (docs/slack.md, Installs in many workspaces): with all three set, `serve` offers
+    # Slack's OAuth v2 install and keeps each workspace's token in the database.
+    slack_client_id: str | None = Field(default=None, validation_alias="SLACK_CLIENT_ID")
+    slack_client_secret: str | None = Field(default=None, validation_alias="SLACK_CLIENT_SECRET", repr=False)
+    slack_state_secret: str | None = Field(default=None, validation_alias="SLACK_STATE_SECRET", repr=False)
+    # Where Slack sends the browser back after an install (`https://HOST/slack/oauth_redirect`); unset, the app's
+    # only Redirect URL is used.
+    slack_redirect_uri: str | None = Field(default=None, validation_alias="SLACK_REDIRECT_URI")
     slack_timeout_seconds: int = Field(default=10, ge=1, le=120, validation_alias="MICROOPT_SLACK_TIMEOUT")
     port: int = Field(default=3000, validation_alias="PORT")
     # Serving (docs/slack.md): a request body past this is refused unread (413); a command's answer stays its
@@ -81,6 +89,11 @@ class Settings(BaseSettings):
     open_status: bool = Field(default=False, validation_alias="MICROOPT_OPEN_STATUS")
     # Slack user IDs, comma-separated: when set, only they change digest schedules with /microopt schedule.
     admins_list: str = Field(default="", validation_alias="MICROOPT_ADMINS")
+
+    @property
+    def oauth(self) -> bool:
+        """Installs in many workspaces: the OAuth client and the state secret are all set."""
+        return bool(self.slack_client_id and self.slack_client_secret and self.slack_state_secret)
 
     @property
     def admins(self) -> frozenset[str]:

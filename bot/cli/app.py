@@ -6,7 +6,7 @@ import gc
 
 import typer
 
-from bot.cli import backtest, digest, slack, status
+from bot.cli import backtest, digest, doctor, slack, status
 from bot.cli.options import terminal_logs
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Honest verdicts on your campaign tests.")
@@ -17,7 +17,7 @@ def root() -> None:
     """Honest verdicts on your campaign tests, in the terminal and in Slack."""
 
 
-for command_module in (status, slack, digest, backtest):
+for command_module in (status, slack, digest, backtest, doctor):
     command_module.register(app)
 
 

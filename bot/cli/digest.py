@@ -56,6 +56,8 @@ def check_slack(settings: Settings) -> None:
     from bot.slack_api.auth import check_token
     from bot.slack_api.client import create_worker_client
 
+    if settings.oauth and not settings.slack_bot_token:
+        return  # installs in many workspaces: each workspace's token is in the database, and used per channel
     check_bot_token(settings)
     check_token(create_worker_client(settings), settings)
 

@@ -38,7 +38,8 @@ def serve_http(port: int | None = None, workers: int = 1, threads: int = 8) -> N
     settings = load_deps().settings
     full_tracebacks()
     check_settings(settings, "http")
-    verify_bot_token(settings)
+    if settings.slack_bot_token:  # with installs in many workspaces there may be none
+        verify_bot_token(settings)
     options = gunicorn_options(settings, port, workers)
 
     class WebServer(BaseApplication):  # type: ignore[misc]  # gunicorn ships no type hints

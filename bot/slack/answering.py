@@ -17,7 +17,7 @@ import datetime as dt
 import json
 import logging
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from concurrent.futures import Executor
 from typing import Any
 
@@ -60,14 +60,14 @@ class CommandAnswers:
         self,
         answers: Answers,
         claims: AnswerClaims,
-        client: WebClient,
+        client_for: Callable[[str | None], WebClient],
         charts: Executor,
         executor: Executor,
     ) -> None:
         self.answers = answers
         self.claims = claims
-        self.client = client
-        self.post_client = posting_client(client)
+        # The client of a workspace, for answers taken over from a stopped process (no request to give one).
+        self.client_for = client_for
         self.charts = charts
         self.executor = executor
 
@@ -89,7 +89,7 @@ class CommandAnswers:
             reply = self.answers.answer(command)
             self.claims.sending(claim)
             poster = OncePoster(
-                self.post_client,
+                posting_client(client),
                 command.channel_id,
                 answer_tag(claim.key) if claim.key else None,
                 claim.received_at,
@@ -136,13 +136,14 @@ class CommandAnswers:
                 command.verb,
                 command.channel_id,
             )
-            self.give(command, claim, self.client, respond)
+            self.give(command, claim, self.client_for(command.team_id), respond)
         except Exception:
             logger.exception("could not take over an answer in channel %s", command.channel_id)
 
     def tell_lost(self, command: SlashCommand, claim: AnswerClaim, respond: Respond) -> None:
         payload = render_notice(lost_sentence(command))
-        poster = OncePoster(self.post_client, command.channel_id, answer_tag(claim.key), claim.received_at)
+        client = posting_client(self.client_for(command.team_id))
+        poster = OncePoster(client, command.channel_id, answer_tag(claim.key), claim.received_at)
         try:
             if command.channel_id and poster.post(LOST_PART, 0, payload):
                 return

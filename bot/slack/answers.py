@@ -267,20 +267,38 @@ class Answers:
         self,
         deps: Deps,
         draw_chart: DrawChart | None = render_chart,
-        home_team: Callable[[], str | None] = lambda: None,
-        channel_names: Callable[[], ChannelNames] = lambda: NO_SLACK,
+        home_team: Callable[[str | None], str | None] = lambda team: None,
+        channel_names: Callable[[str | None], ChannelNames] = lambda team: NO_SLACK,
+        default_team: Callable[[], str | None] | None = None,
     ) -> None:
         self.deps = deps
         self.draw_chart = DrawnCharts(draw_chart) if draw_chart is not None else None
         self.reports = SharedReports()
-        # The workspace the bot token belongs to (auth.test); None when unknown: every request is then foreign.
+        # The workspace a request from a given workspace counts as its own (`bot.slack.installs.SlackWorkspaces`):
+        # the bot token's (auth.test; None when unknown: every request is then foreign), or with installs in many
+        # workspaces the request's own.
         self.home_team = home_team
-        # The installing workspace's channel names → IDs (conversations.list), for Channels-tab rows by name.
+        # A workspace's channel names → IDs (conversations.list), for Channels-tab rows by name.
         self.channel_names = channel_names
+        # With installs in many workspaces, MICROOPT_SHEET serves this workspace alone (SLACK_BOT_TOKEN's; None: none).
+        self.default_team = default_team
         self.alerts = AdminAlerts(deps.settings.admins, deps.clock)
 
-    def names(self, routes: Sequence[ChannelRoute]) -> ChannelNames:
-        return self.channel_names() if needs_names(routes) else ChannelNames()
+    def names(self, routes: Sequence[ChannelRoute], team: str | None = None) -> ChannelNames:
+        return self.channel_names(team) if needs_names(routes) else ChannelNames()
+
+    def home_of(self, command: SlashCommand, choice: SheetChoice) -> str | None:
+        """The workspace the channel's sheet belongs to: the one its link was made in, else the installing one."""
+        link = choice.link
+        return link.team_id if link is not None and link.team_id else self.home_team(command.team_id)
+
+    def unserved(self, command: SlashCommand, choice: SheetChoice) -> bool:
+        """With installs in many workspaces, a channel not linked to a sheet of its own reads MICROOPT_SHEET only in
+        MICROOPT_SHEET's workspace: a workspace sees only the sheets linked in its own channels."""
+        if not self.deps.settings.oauth or choice.linked:
+            return False
+        default = self.default_team() if self.default_team is not None else None
+        return default is None or command.team_id != default
 
     def access(
         self, command: SlashCommand, routes: Sequence[ChannelRoute], names: ChannelNames, home_team: str | None
@@ -328,11 +346,13 @@ class Answers:
 
     def status(self, command: SlashCommand, chosen: Chosen) -> Answer:
         choice = chosen.choice()
+        if self.unserved(command, choice):
+            return no_sheet_answer(command)
         spec = choice.spec
         data, report = self.reports.get(self.deps, spec)
         routes = linked_routes(data.channels, [command.channel_id]) if choice.linked else data.channels
-        names = self.names(routes)
-        home = choice.link.team_id if choice.link is not None and choice.link.team_id else self.home_team()
+        home = self.home_of(command, choice)
+        names = self.names(routes, home)
         access = self.access(command, routes, names, home)
         if access.reach in ("foreign", "unrouted"):
             sentence = FOREIGN if access.reach == "foreign" else unrouted_sentence(command.where, choice.linked)
@@ -344,6 +364,8 @@ class Answers:
         return status_answer(selected, note, read_at, self.draw_chart, standing_for(self.deps, read_at, spec))
 
     def sheet(self, command: SlashCommand, chosen: Chosen) -> Answer:
+        if self.unserved(command, chosen.choice()):
+            return no_sheet_answer(command)
         spec = chosen.choice().spec
         notes = [*delivery_notes(self.deps, group_for(self.deps, command.channel_id)), *decision_notes(self.deps, spec)]
         try:
@@ -357,7 +379,7 @@ class Answers:
                 notes=[f":warning: {escape(error)}", *notes],
             )
             return Answer(posts=tuple(Post(p) for p in payloads), visibility="ephemeral")
-        names = self.names(data.channels)
+        names = self.names(data.channels, self.home_of(command, chosen.choice()))
         payloads = render_sheet_messages(
             source=spec,
             last_read=self.deps.last_read(spec) or self.deps.clock(),
@@ -368,9 +390,10 @@ class Answers:
         )
         return Answer(posts=tuple(Post(p) for p in payloads), visibility="ephemeral")
 
-    def foreign(self, command: SlashCommand) -> bool:
-        """Whether the asker is of another workspace or organisation than the installing one."""
-        return command.team_id is not None and command.team_id != self.home_team()
+    def foreign(self, command: SlashCommand, choice: SheetChoice) -> bool:
+        """Whether the asker is of another workspace or organisation than the one the channel's sheet belongs to
+        (the installing one; with installs in many workspaces, the one its link was made in)."""
+        return command.team_id is not None and command.team_id != self.home_of(command, choice)
 
     def schedule(self, command: SlashCommand, chosen: Chosen) -> Answer:
         request = ScheduleRequest(
@@ -378,23 +401,23 @@ class Answers:
             channel_name=command.channel_name or "",
             text=command.argument,
             user_id=command.user_id,
-            foreign=self.foreign(command),
+            foreign=self.foreign(command, chosen.choice()),
         )
         reply = handle_schedule_command(self.deps, request)
         return Answer(posts=(Post(render_notice(reply)),), visibility="in_channel")
 
-    def connect_request(self, command: SlashCommand) -> ConnectRequest:
+    def connect_request(self, command: SlashCommand, chosen: Chosen) -> ConnectRequest:
         return ConnectRequest(
             channel_id=command.channel_id,
             channel_name=command.channel_name or "",
             user_id=command.user_id,
             text=command.argument,
             team_id=command.team_id,
-            foreign=self.foreign(command),
+            foreign=self.foreign(command, chosen.choice()),
         )
 
     def connect(self, command: SlashCommand, chosen: Chosen) -> Answer:
-        request = self.connect_request(command)
+        request = self.connect_request(command, chosen)
         if not command.argument:
             reply = show_link(self.deps, request)
         else:
@@ -402,15 +425,16 @@ class Answers:
         return connect_answer(reply)
 
     def disconnect(self, command: SlashCommand, chosen: Chosen) -> Answer:
-        return connect_answer(disconnect_channel(self.deps, self.connect_request(command)))
+        return connect_answer(disconnect_channel(self.deps, self.connect_request(command, chosen)))
 
     def see(self, routes: tuple[ChannelRoute, ...], where: Where, home_team: str | None) -> Access:
         """What `where` sees of a sheet it was just connected to (the asker is of the installing workspace)."""
+        home = home_team or self.home_team(where.team_id)
         return access_for(
             routes,
             where,
-            names=self.names(routes).ids,
-            home_team=home_team or self.home_team(),
+            names=self.names(routes, home).ids,
+            home_team=home,
             open_status=self.deps.settings.open_status,
         )
 
@@ -432,6 +456,11 @@ class Chosen:
     @property
     def spec(self) -> str:
         return self._choice.spec if self._choice is not None else self._deps.settings.sheet
+
+
+def no_sheet_answer(command: SlashCommand) -> Answer:
+    sentence = f"No sheet is connected to {command.where} yet: {CONNECT} reads one here."
+    return Answer(posts=(Post(render_notice(sentence)),), visibility="ephemeral")
 
 
 def connect_answer(reply: ConnectReply) -> Answer:

@@ -32,8 +32,9 @@ from bot.render.chart import render_chart
 from bot.settings import Settings
 from bot.slack.answering import AnswerWatch, CommandAnswers
 from bot.slack.answers import DrawChart
+from bot.slack.installs import SlackWorkspaces, Uninstalls
 from bot.slack.intake import Intake
-from bot.slack.listeners import actions, commands
+from bot.slack.listeners import actions, commands, installs
 from bot.slack.retries import Deliveries, drop_repeats
 from bot.slack_api.client import create_web_client
 
@@ -95,8 +96,15 @@ def check_app_token(settings: Settings) -> None:
 
 
 def check_settings(settings: Settings, mode: Mode) -> None:
-    """Fail at start, with one sentence naming the variable, when a Slack setting is missing or malformed."""
-    check_bot_token(settings)
+    """Fail at start, with one sentence naming the variable, when a Slack setting is missing or malformed. With
+    installs in many workspaces, SLACK_BOT_TOKEN is optional (each workspace's token is in the database)."""
+    if not settings.oauth or settings.slack_bot_token:
+        check_bot_token(settings)
+    if settings.oauth and mode != "http":
+        raise ConfigurationError(
+            "Installs in many workspaces (SLACK_CLIENT_ID) need HTTP mode, where Slack sends the browser back "
+            "after an install: run microopt serve, or unset SLACK_CLIENT_ID for Socket Mode."
+        )
     if mode == "http":
         check_signing_secret(settings)
     else:
@@ -175,9 +183,19 @@ def create_slack(
     """
     check_settings(settings, mode)
     answers = executor or ThreadPoolExecutor(max_workers=ANSWER_WORKERS, thread_name_prefix="microopt-answer")
+    client = create_web_client(settings)
+    install: dict[str, Any] = {}
+    if settings.oauth:  # each request authorized with its workspace's installation (bot.slack.installs)
+        from bot.slack.installs import NOT_INSTALLED, oauth_settings
+
+        client.token = None
+        install = {
+            "oauth_settings": oauth_settings(settings, deps),
+            "user_facing_authorize_error_message": NOT_INSTALLED,
+        }
     try:
         app = App(
-            client=create_web_client(settings),
+            client=client,
             signing_secret=settings.slack_signing_secret or "",
             # Socket Mode requests are authenticated by the app-level token's connection, not signed.
             request_verification_enabled=mode == "http",
@@ -186,14 +204,17 @@ def create_slack(
             listener_executor=answers,
             logger=bolt_logger(),
             name="microopt",
+            **install,
         )
     except BoltError as error:
         raise ConfigurationError(f"The Slack app could not be built ({error}): check the SLACK_ settings.") from error
     app.use(drop_repeats(deliveries or Deliveries()))
     app.error(log_listener_error)
     charts = chart_executor or ThreadPoolExecutor(max_workers=CHART_WORKERS, thread_name_prefix="microopt-chart")
-    answering = commands.register(app, deps, charts, answers, draw_chart)
-    actions.register(app, deps)
+    workspaces = SlackWorkspaces(app, deps, oauth=settings.oauth)
+    answering = commands.register(app, deps, charts, answers, draw_chart, workspaces)
+    actions.register(app, deps, workspaces)
+    installs.register(app, Uninstalls(app, deps))  # the manifest subscribes to them whatever the mode
     return Slack(app, answering)
 
 
@@ -254,6 +275,13 @@ def wsgi_app(intake: Intake) -> WsgiApp:
         if environ.get("CONTENT_TYPE"):
             headers["content-type"] = str(environ["CONTENT_TYPE"])
         method, where = str(environ.get("REQUEST_METHOD", "GET")), str(environ.get("PATH_INFO", ""))
+        if intake.installs(method, where):
+            page = intake.install(where, str(environ.get("QUERY_STRING", "")), headers)
+            start_response(
+                f"{page.status} {HTTPStatus(page.status).phrase}",
+                [*page.headers, ("content-length", str(len(page.body)))],
+            )
+            return [page.body]
         reply = intake.before_body(method, where, headers)
         if reply is None:
             raw = environ["wsgi.input"].read(min(int(headers.get("content-length") or 0), max_body + 1))

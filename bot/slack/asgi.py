@@ -67,6 +67,12 @@ class SlackAsgi:
         for name, value in scope["headers"]:
             headers.setdefault(name.decode("latin-1").lower(), []).append(value.decode("latin-1"))
         method, path = scope["method"], scope["path"]
+        loop = asyncio.get_running_loop()
+        if self.intake.installs(method, path):  # a browser's step of an install: bolt's OAuth flow, on a thread
+            query = scope.get("query_string", b"").decode("latin-1")
+            page = await loop.run_in_executor(self._threads, self.intake.install, path, query, headers)
+            await _respond(send, page)
+            return
         reply = self.intake.before_body(method, path, headers)
         if reply is None:
             raw = await self._body(receive)
@@ -76,7 +82,6 @@ class SlackAsgi:
                 reply = self.intake.too_large(path)
             else:
                 query = scope.get("query_string", b"").decode("latin-1")
-                loop = asyncio.get_running_loop()
                 reply = await loop.run_in_executor(self._threads, self.intake.dispatch, raw, query, headers)
         try:
             await _respond(send, reply, with_body=method != "HEAD")

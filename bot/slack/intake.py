@@ -8,6 +8,9 @@ In order, each step cheap and each refusal one log line without the body, a toke
    secret (401), a form or JSON object bolt can parse (400);
 3. only then bolt (`App.dispatch`), which acknowledges.
 
+With installs in many workspaces, two unsigned GETs are a browser's steps of an install, not Slack's requests:
+the install page and Slack's redirect back (`installs`, `install`: bolt's OAuth flow, which checks its own state).
+
 The fronts (`bot.slack.asgi` for `microopt serve`, `wsgi_app` in `bot.slack.app` for WSGI servers and the
 tests' in-process server) differ only in how they read; the rules are here.
 """
@@ -107,6 +110,22 @@ class Intake:
         if abs(time.time() - int(stamp)) > SIGNATURE_AGE_SECONDS:
             return refusal(401, "its signature is more than five minutes old", path)
         return None
+
+    def installs(self, method: str, path: str) -> bool:
+        """Whether this is a browser's step of an install (installs in many workspaces): the install page or
+        Slack's redirect back, unsigned GETs that bolt's OAuth flow answers (`install`)."""
+        flow = self.app.oauth_flow
+        return flow is not None and method == "GET" and path in (flow.install_path, flow.redirect_uri_path)
+
+    def install(self, path: str, query: str, headers: Mapping[str, str | Sequence[str]]) -> Reply:
+        """The install page, or the end of an install (the code exchanged, the installation kept): bolt's OAuth
+        flow, which checks the state it issued (in the database, signed, and in the browser's cookie)."""
+        flow = self.app.oauth_flow
+        assert flow is not None
+        request = BoltRequest(body="", query=query, headers=dict(headers))
+        if path == flow.install_path:
+            return Reply.of(flow.handle_installation(request))
+        return Reply.of(flow.handle_callback(request))
 
     def too_large(self, path: str) -> Reply:
         return refusal(413, f"its body is over the {self.max_body:,}-byte limit", path)

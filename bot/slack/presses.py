@@ -163,10 +163,11 @@ class Presses:
     def __init__(
         self,
         deps: Deps,
-        home_team: Callable[[], str | None],
-        channel_names: Callable[[], ChannelNames],
+        home_team: Callable[[str | None], str | None],
+        channel_names: Callable[[str | None], ChannelNames],
     ) -> None:
         self.deps = deps
+        # A presser's workspace → the one counted as the installing one; a workspace → its channel names.
         self.home_team = home_team
         self.channel_names = channel_names
         # What the sheet is owed, written by one thread at a time: a burst of presses is one request or a few.
@@ -268,7 +269,7 @@ class Presses:
     def refusal(self, press: Press, shown: VerdictShown, chosen: SheetChoice) -> str | None:
         """The sentence for a press that may not act on `shown` here (the channel reads `chosen`); None when it may."""
         link = chosen.link
-        home = link.team_id if link is not None and link.team_id else self.home_team()
+        home = link.team_id if link is not None and link.team_id else self.home_team(press.user_team)
         if home is None:
             return HOME_UNKNOWN
         if press.user_team != home:
@@ -285,7 +286,7 @@ class Presses:
                 logger.info("the sheet could not be read: the press in %s rests on the message", press.channel_id)
                 return None
             return not_routed(shown.campaign)
-        names = self.channel_names() if needs_names(routes) else ChannelNames()
+        names = self.channel_names(home) if needs_names(routes) else ChannelNames()
         access = access_for(
             routes,
             Where(press.channel_id, None, press.user_team),

@@ -37,6 +37,7 @@ class ChannelNames:
 
     ids: Mapping[str, str] = field(default_factory=lambda: _NO_NAMES)
     error: str | None = None
+    joined: frozenset[str] = frozenset()  # the IDs of the channels microopt is a member of (it posts there)
 
 
 NO_SLACK = ChannelNames(error="no Slack client is configured")
@@ -49,7 +50,7 @@ def _error(error: Exception) -> str:
     return CONNECTION if isinstance(error, OSError) else type(error).__name__
 
 
-def _pages(client: WebClient, types: str) -> dict[str, str]:
+def _pages(client: WebClient, types: str, joined: set[str] | None = None) -> dict[str, str]:
     ids: dict[str, str] = {}
     cursor: str | None = None
     for _ in range(MAX_PAGES):
@@ -61,6 +62,8 @@ def _pages(client: WebClient, types: str) -> dict[str, str]:
             name, channel_id = channel.get("name"), channel.get("id")
             if name and channel_id:
                 ids.setdefault(str(name).lower(), str(channel_id))
+                if joined is not None and channel.get("is_member"):
+                    joined.add(str(channel_id))
         cursor = (page.get("response_metadata") or {}).get("next_cursor") or None
         if not cursor:
             break
@@ -71,19 +74,20 @@ def _pages(client: WebClient, types: str) -> dict[str, str]:
 
 def list_channel_names(client: WebClient) -> ChannelNames:
     """Every channel name microopt can see, once: public and, when `groups:read` is granted, private ones."""
+    joined: set[str] = set()
     try:
-        ids = _pages(client, "public_channel")
+        ids = _pages(client, "public_channel", joined)
     except (SlackClientError, OSError) as error:
         code = _error(error)
         logger.warning("could not list Slack channels: %s", UNREACHABLE if code == CONNECTION else code)
         return ChannelNames(error=code)
     try:
-        for name, channel_id in _pages(client, "private_channel").items():
+        for name, channel_id in _pages(client, "private_channel", joined).items():
             ids.setdefault(name, channel_id)
     except (SlackClientError, OSError) as error:
         # Without groups:read, private channels must be written as IDs; public names still resolve.
         logger.info("private channel names do not resolve: %s", _error(error))
-    return ChannelNames(MappingProxyType(ids))
+    return ChannelNames(MappingProxyType(ids), joined=frozenset(joined))
 
 
 class ChannelDirectory:

@@ -25,7 +25,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager, nullcontext
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, Engine, delete, func, insert, select, text, update
+from sqlalchemy import ColumnElement, Connection, Engine, MetaData, delete, func, insert, select, text, update
 
 from bot.said import SaidVerdict, VerdictRecord
 from bot.schedules_by_channel import ScheduleRow, SheetSchedule
@@ -97,6 +97,16 @@ class StateStore:
                 conn.exec_driver_sql("BEGIN IMMEDIATE")
             upgrade_schema(conn)
         self._schema_ready = True
+
+    def ensure_tables(self, tables: MetaData) -> None:
+        """Create another library's tables in this database (slack_sdk's installation stores), under the same lock
+        as microopt's schema, so that processes starting at once do not race to make them."""
+        with self._writing() as conn:
+            if conn.dialect.name == "postgresql":
+                conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": SCHEMA_LOCK})
+            else:
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
+            tables.create_all(conn, checkfirst=True)
 
     def schema_version(self) -> int:
         value = self.get_meta("schema_version")

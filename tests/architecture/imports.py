@@ -13,7 +13,18 @@ ROOT = Path(__file__).resolve().parents[2]
 LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("entry points", ("bot.__main__", "bot.cli", "bot.wsgi", "bot.asgi", "bot.scheduler")),
     ("surfaces", ("bot.slack", "bot.digest")),
-    ("services", ("bot.service", "bot.channel_sheets", "bot.routing", "bot.schedules", "bot.state", "bot.deps")),
+    (
+        "services",
+        (
+            "bot.service",
+            "bot.channel_sheets",
+            "bot.workspaces",
+            "bot.routing",
+            "bot.schedules",
+            "bot.state",
+            "bot.deps",
+        ),
+    ),
     ("rendering", ("bot.render",)),
     ("sources and clients", ("bot.sources", "bot.slack_api")),
     ("analysis", ("analysis",)),

@@ -14,6 +14,7 @@ fail a channel (500, nothing stored) until it recovers.
 
 from __future__ import annotations
 
+import base64
 import itertools
 import json
 import threading
@@ -104,6 +105,12 @@ class SlackStandIn:
         page_size: int | None = None,
     ) -> None:
         self.token = token
+        # Workspaces and their bot tokens: `token` is T0TEAM's; installs (`oauth.v2.access`) add others.
+        self.tokens: dict[str, str] = {token: "T0TEAM"}
+        self.team_names: dict[str, str] = {"T0TEAM": "Team"}
+        # A channel listed here belongs to that workspace alone: only its token lists it or posts there.
+        self.channel_teams: dict[str, str] = {}
+        self.oauth = OAuthStandIn(self)
         self.channels = channels or {"C0SPRING": "spring-sale", "C0SEARCH": "search-team"}
         # Private channels the bot was invited to: listed only with groups:read, like Slack.
         self.private = private or {}
@@ -158,6 +165,10 @@ class SlackStandIn:
     def __exit__(self, *exc: object) -> None:
         self.stop()
 
+    def scope_header(self) -> dict[str, str]:
+        """What Slack says of a token's scopes on every Web API answer."""
+        return {"X-OAuth-Scopes": ",".join(sorted(self.scopes))}
+
     # -- scripting and inspection ----------------------------------------------------------------
     def fail_next(self, method: str, status: int, body: dict[str, Any] | None = None, **headers: str) -> None:
         """The next call of `method` gets this answer instead of the normal one."""
@@ -177,13 +188,28 @@ class SlackStandIn:
             self.calls.append(Call(method, params, headers, time.monotonic()))
             if self._script[method]:
                 return self._script[method].popleft()
-        if headers.get("authorization", "") != f"Bearer {self.token}":
-            return Scripted(200, {"ok": False, "error": "invalid_auth"})
+        if method == "oauth.v2.access":
+            return self.oauth.access(params, headers.get("authorization", ""))
+        auth = headers.get("authorization", "")
+        team = self.tokens.get(auth.removeprefix("Bearer ")) if auth.startswith("Bearer ") else None
+        if team is None:
+            revoked = auth.removeprefix("Bearer ") in self.oauth.revoked
+            return Scripted(200, {"ok": False, "error": "token_revoked" if revoked else "invalid_auth"})
+        channel = str(params.get("channel", ""))
+        if channel in self.channel_teams and self.channel_teams[channel] != team:
+            return Scripted(200, {"ok": False, "error": "channel_not_found"})
         handler = getattr(self, "_" + method.replace(".", "_"), None)
+        if method == "auth.test":
+            return self._auth_test_of(team)
+        if method == "conversations.list":
+            return self._conversations_list(params, team)
         return handler(params) if handler else Scripted(200, {"ok": True})
 
-    def _auth_test(self, params: dict[str, Any]) -> Scripted:
-        return Scripted(200, {"ok": True, "user_id": "U0BOT", "bot_id": "B0BOT", "team_id": "T0TEAM", "team": "Team"})
+    def _auth_test_of(self, team: str) -> Scripted:
+        bot = "B0BOT" if team == "T0TEAM" else f"B{team[1:]}"
+        user = "U0BOT" if team == "T0TEAM" else f"U{team[1:]}BOT"
+        name = self.team_names.get(team, team)
+        return Scripted(200, {"ok": True, "user_id": user, "bot_id": bot, "team_id": team, "team": name})
 
     def _channel_id(self, channel: str) -> str | None:
         name = channel.lstrip("#")
@@ -247,7 +273,7 @@ class SlackStandIn:
             message["blocks"] = json.loads(message["blocks"])
         return message
 
-    def _conversations_list(self, params: dict[str, Any]) -> Scripted:
+    def _conversations_list(self, params: dict[str, Any], team: str = "T0TEAM") -> Scripted:
         types = set(str(params.get("types", "public_channel")).split(","))
         needed = {"public_channel": "channels:read", "private_channel": "groups:read"}
         missing = [needed[kind] for kind in sorted(types) if kind in needed and needed[kind] not in self.scopes]
@@ -257,6 +283,7 @@ class SlackStandIn:
             {"id": cid, "name": name, "is_private": cid in self.private, "is_member": True}
             for cid, name in self.channels.items()
             if ("private_channel" if cid in self.private else "public_channel") in types
+            and self.channel_teams.get(cid, team) == team
         ]
         limit = min(int(params.get("limit", 100)), self.page_size or 1000)
         start = int(str(params.get("cursor") or "0").removeprefix("page:"))
@@ -414,7 +441,7 @@ class SlackStandIn:
                 else:
                     params = {k: v[0] for k, v in parse_qs(raw.decode()).items()}
                 answer = stand_in._answer(method, params, headers)
-                self._send(answer.status, answer.body, answer.headers)
+                self._send(answer.status, answer.body, {**stand_in.scope_header(), **answer.headers})
 
             def do_GET(self) -> None:
                 parsed = urlparse(self.path)
@@ -425,3 +452,80 @@ class SlackStandIn:
                 self._send(answer.status, answer.body, answer.headers)
 
         return Handler
+
+
+class OAuthStandIn:
+    """Slack's side of OAuth v2 for the stand-in: the app's client ID and secret, the codes Slack hands a browser
+    when someone approves an install (`approve`), `oauth.v2.access` exchanging a code for the workspace's bot
+    token (rotating tokens, with a refresh token, when `rotation` is on) or a refresh token for a new one, and
+    `uninstall`, which revokes a workspace's tokens the way removing the app does."""
+
+    def __init__(self, stand_in: SlackStandIn) -> None:
+        self.stand_in = stand_in
+        self.client_id = "1111.2222"
+        self.client_secret = "0123456789abcdef0123456789abcdef"
+        self.rotation = False
+        self.expires_in = 43_200  # a rotating token lives twelve hours
+        self._codes: dict[str, tuple[str, str]] = {}  # code -> (team, scopes)
+        self._refresh: dict[str, str] = {}  # refresh token -> team
+        self.revoked: set[str] = set()
+        self._ids = itertools.count(1)
+
+    def approve(self, team: str, name: str, scopes: Iterable[str] = ALL_SCOPES) -> str:
+        """Someone of `team` pressed Allow on Slack's install page: the code Slack puts in the redirect."""
+        code = f"code-{team}-{next(self._ids)}"
+        self._codes[code] = (team, ",".join(scopes))
+        self.stand_in.team_names[team] = name
+        return code
+
+    def access(self, params: dict[str, Any], authorization: str) -> Scripted:
+        expected = "Basic " + base64.b64encode(f"{self.client_id}:{self.client_secret}".encode()).decode()
+        if authorization != expected:
+            return Scripted(200, {"ok": False, "error": "invalid_client_id"})
+        if params.get("grant_type") == "refresh_token":
+            team = self._refresh.pop(str(params.get("refresh_token", "")), None)
+            if team is None:
+                return Scripted(200, {"ok": False, "error": "invalid_refresh_token"})
+            return Scripted(200, self._grant(team, self._scopes_of(team)))
+        found = self._codes.pop(str(params.get("code", "")), None)
+        if found is None:
+            return Scripted(200, {"ok": False, "error": "invalid_code"})
+        team, scopes = found
+        return Scripted(200, self._grant(team, scopes))
+
+    def _scopes_of(self, team: str) -> str:
+        return ",".join(sorted(self.stand_in.scopes))
+
+    def _grant(self, team: str, scopes: str) -> dict[str, Any]:
+        with self.stand_in._lock:
+            for token, owner in list(self.stand_in.tokens.items()):
+                if owner == team and token != self.stand_in.token:
+                    del self.stand_in.tokens[token]  # a new token replaces the workspace's old one
+            number = next(self._ids)
+            token = f"xoxe.xoxb-{team}-{number}" if self.rotation else f"xoxb-{team}-{number}"
+            self.stand_in.tokens[token] = team
+        grant: dict[str, Any] = {
+            "ok": True,
+            "app_id": "A0APP",
+            "authed_user": {"id": f"U{team[1:]}ADMIN"},
+            "scope": scopes,
+            "token_type": "bot",
+            "access_token": token,
+            "bot_user_id": f"U{team[1:]}BOT",
+            "team": {"id": team, "name": self.stand_in.team_names.get(team, team)},
+            "enterprise": None,
+            "is_enterprise_install": False,
+        }
+        if self.rotation:
+            refresh = f"xoxe-1-{team}-{number}"
+            self._refresh[refresh] = team
+            grant.update(refresh_token=refresh, expires_in=self.expires_in)
+        return grant
+
+    def uninstall(self, team: str) -> None:
+        """The workspace removed the app: its tokens stop working (`token_revoked`)."""
+        with self.stand_in._lock:
+            for token, owner in list(self.stand_in.tokens.items()):
+                if owner == team:
+                    del self.stand_in.tokens[token]
+                    self.revoked.add(token)

@@ -15,16 +15,15 @@ from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 
 from bot.deps import Deps
-from bot.slack.listeners.commands import home_team_of
+from bot.slack.installs import SlackWorkspaces
 from bot.slack.presses import Press, Presses
-from bot.slack_api.directory import ChannelDirectory
 
 ACTION = re.compile(r"^microopt\.")
 
 
-def register(app: App, deps: Deps) -> None:
-    directory = ChannelDirectory(lambda: app.client, deps.clock)
-    presses = Presses(deps, home_team_of(app.client), directory.names)
+def register(app: App, deps: Deps, workspaces: SlackWorkspaces | None = None) -> None:
+    workspaces = workspaces or SlackWorkspaces.single(app, deps)
+    presses = Presses(deps, workspaces.home_team, workspaces.names)
 
     def acknowledge(ack: Ack) -> None:
         ack()

@@ -16,47 +16,24 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import re
-import threading
-from collections.abc import Callable
 from concurrent.futures import Executor
 from typing import Any
 
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackClientError
 
 from bot.deps import Deps
 from bot.render.chart import render_chart
 from bot.slack.answering import CommandAnswers
 from bot.slack.answers import Answers, DrawChart, SlashCommand, first_reply
+from bot.slack.installs import SlackWorkspaces, home_team_of
 from bot.slack.retries import AnswerClaims
-from bot.slack_api.directory import ChannelDirectory
+
+__all__ = ["COMMAND", "home_team_of", "register"]
 
 # `/microopt`, and renamed copies such as `/microopt-staging` for a second app in the same workspace.
 COMMAND = re.compile(r"^/microopt(?:-[a-z0-9_-]+)?$")
 logger = logging.getLogger("microopt.slack")
-
-
-def home_team_of(client: WebClient) -> Callable[[], str | None]:
-    """The workspace the bot token belongs to (`auth.test`), asked once; None (all requests foreign) until
-    Slack has answered, so an outage never widens what a channel sees."""
-    lock = threading.Lock()
-    known: list[str] = []
-
-    def home_team() -> str | None:
-        with lock:
-            if known:
-                return known[0]
-            try:
-                team = client.auth_test().get("team_id")
-            except SlackClientError:
-                logger.warning("auth.test failed: every request is treated as from another workspace for now")
-                return None
-            if team:
-                known.append(str(team))
-            return str(team) if team else None
-
-    return home_team
 
 
 def register(
@@ -65,12 +42,14 @@ def register(
     charts: Executor,
     executor: Executor,
     draw_chart: DrawChart | None = render_chart,
+    workspaces: SlackWorkspaces | None = None,
 ) -> CommandAnswers:
-    """`/microopt` on `app`; the answering service it uses (for `AnswerWatch`) is returned."""
-    directory = ChannelDirectory(lambda: app.client, deps.clock)
-    answers = Answers(deps, draw_chart, home_team_of(app.client), directory.names)
+    """`/microopt` on `app`; the answering service it uses (for `AnswerWatch`) is returned. `workspaces` gives each
+    workspace's client, channel names and home (one bot token for all unless installs are on)."""
+    workspaces = workspaces or SlackWorkspaces.single(app, deps)
+    answers = Answers(deps, draw_chart, workspaces.home_team, workspaces.names, workspaces.default_team)
     claims = AnswerClaims(deps.state, deps.clock, lease=dt.timedelta(seconds=deps.settings.answer_lease_seconds))
-    answering = CommandAnswers(answers, claims, app.client, charts, executor)
+    answering = CommandAnswers(answers, claims, workspaces.client, charts, executor)
 
     def acknowledge(ack: Ack, command: dict[str, Any]) -> None:
         ack(**first_reply(SlashCommand.from_body(command)))

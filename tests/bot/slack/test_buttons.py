@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -434,3 +435,58 @@ def test_a_burst_past_one_request_is_written_whole_in_requests_of_fifty(
     assert len(done.written) == 60 and done.failed == []
     assert len(decisions_rows(spreadsheet)) == 61
     assert len(sheets_api.calls_to("batchUpdate")) == 2
+
+
+def test_a_press_in_a_channel_with_its_own_sheet_decides_and_writes_in_that_sheet(
+    slack, spreadsheet, sheets_api: SheetsStandIn, settings
+) -> None:
+    from bot.state.links import link_channel
+
+    client_key = "Client" + KEY[6:]
+    client_sheet = sheets_api.add_spreadsheet(
+        client_key,
+        {"Results": [RESULTS[0], *[["Acme Boots", *row[1:]] for row in RESULTS[1:3]]]},
+        shared_with={EMAIL: "writer"},
+    )
+    deps = create_deps(settings(), clock=Clock())
+    link_channel(deps.state(), "C0SUMMER", "T0TEAM", client_key, "U0ANA", NOW)
+    with serve(settings(), deps, draw_chart=tiny_chart) as served:
+        message = status_message(served, slack, "C0SUMMER")
+        assert "Acme Boots · Audience test" in all_text(message) and "Spring Sale" not in all_text(message)
+        send(served, press_body(slack, message, "C0SUMMER", "microopt.moved", title="Acme Boots · Audience test"))
+        wait_for(lambda: decisions_rows(client_sheet))
+        served.drain()
+
+    [_, row] = decisions_rows(client_sheet)
+    assert row[1:4] == ["Acme Boots", "Audience", "Budget moved"]
+    assert [r[7] for r in client_sheet.rows_of("Results")[1:]] == ["done", "done"]
+    assert decisions_rows(spreadsheet) == []  # the agency's own sheet is not touched
+    assert set(recorded(deps, client_key)) == {("Acme Boots", "Audience")}
+    assert recorded(deps) == {}
+
+
+def test_the_schedulers_job_writes_what_a_linked_sheet_is_owed(slack, spreadsheet, sheets_api, settings) -> None:
+    from bot.slack.decision_sheet import run_owed_writes
+    from bot.state.links import link_channel
+
+    client_key = "Client" + KEY[6:]
+    client_sheet = sheets_api.add_spreadsheet(
+        client_key,
+        {"Results": [RESULTS[0], *[["Acme Boots", *row[1:]] for row in RESULTS[1:3]]]},
+        shared_with={EMAIL: "reader"},  # readable, not writable yet
+    )
+    deps = create_deps(settings(), clock=Clock())
+    link_channel(deps.state(), "C0SUMMER", "T0TEAM", client_key, "U0ANA", NOW)
+    with serve(settings(), deps, draw_chart=tiny_chart) as served:
+        message = status_message(served, slack, "C0SUMMER")
+        send(served, press_body(slack, message, "C0SUMMER", "microopt.moved", title="Acme Boots · Audience test"))
+        wait_for(lambda: owed_rows(deps.state(), source_id(client_key)))
+        served.drain()
+    assert decisions_rows(client_sheet) == []
+
+    client_sheet.shared_with[EMAIL] = "writer"
+    later = replace(deps, clock=lambda: NOW + dt.timedelta(hours=1))
+    run_owed_writes(later)
+
+    assert [row[1:4] for row in decisions_rows(client_sheet)[1:]] == [["Acme Boots", "Audience", "Budget moved"]]
+    assert owed_rows(deps.state(), source_id(client_key)) == []

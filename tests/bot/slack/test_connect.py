@@ -216,3 +216,26 @@ def test_a_channel_linked_to_the_default_sheet_shares_its_record(
             # the connect's read recorded two looks; the status's saw the same totals, which add none
             assert len(read_looks(world.deps.state(), sheet_url(key))) == 2
             assert read_looks(world.deps.state(), key).empty
+
+
+def test_with_one_bot_token_an_uninstall_removes_the_workspaces_links(clients: Clients) -> None:
+    import json
+
+    from tests.bot.slack.harness import post, signed_headers
+
+    clients.ask(f"connect {clients.keys['acme']}", "C0ACME")
+    body = json.dumps(
+        {
+            "team_id": "T0TEAM",
+            "api_app_id": "A0APP",
+            "type": "event_callback",
+            "event_id": "Ev1",
+            "event_time": 1773221400,
+            "event": {"type": "app_uninstalled"},
+        }
+    )
+    assert clients.served is not None
+    reply = post(clients.served.url, body, {**signed_headers(body), "Content-Type": "application/json"})
+
+    assert reply.status == 200
+    assert clients.link("C0ACME") is None

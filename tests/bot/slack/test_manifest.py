@@ -40,6 +40,20 @@ def test_manifest_declares_the_command_least_privilege_scopes_and_event_url() ->
     ]
 
 
+def test_the_scopes_doctor_checks_are_the_manifests() -> None:
+    from bot.slack_api.scopes import OPTIONAL, REQUIRED
+
+    assert sorted(manifest()["oauth_config"]["scopes"]["bot"]) == sorted([*REQUIRED, *OPTIONAL])
+
+
+def test_uninstalls_come_to_the_same_url_and_installs_come_back_to_the_redirect() -> None:
+    data = manifest()
+    events = data["settings"]["event_subscriptions"]
+    assert events["request_url"] == data["features"]["slash_commands"][0]["url"]
+    assert sorted(events["bot_events"]) == ["app_uninstalled", "tokens_revoked"]
+    assert data["oauth_config"]["redirect_urls"] == ["https://YOUR-HOST/slack/oauth_redirect"]
+
+
 def test_interactivity_sends_button_presses_to_the_same_url() -> None:
     data = manifest()
     interactivity = data["settings"]["interactivity"]
