@@ -4,7 +4,7 @@ Exactly-once posting rests on `claim`: inserting the (channel, slot, kind) row i
 PostgreSQL alike, so of any number of processes exactly one wins a slot. The owner renews a short lease
 while it works (`renew_leases`, `hold`); a claim whose lease ran out (the process stopped) is taken over by
 the next run. One taken over while it was sending keeps `arrival = not_known`, and the new owner asks
-Slack's history what arrived before it sends anything (bot.digest_recovery), so nothing is posted twice.
+Slack's history what arrived before it sends anything (bot.digests.recovery), so nothing is posted twice.
 
 `claim_answer` does the same for Slack requests: the process that inserts a request's delivery key
 answers it, and a retry of that request served by any other process answers nothing, unless the owner's
@@ -28,7 +28,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Connection, Engine, MetaData, delete, func, insert, select, text, update
 
 from bot.said import SaidVerdict, VerdictRecord
-from bot.schedules_by_channel import ScheduleRow, SheetSchedule
+from bot.schedules.by_channel import ScheduleRow, SheetSchedule
 from bot.state import tables as t
 from bot.state.answer_rows import AnswerClaim, stored_answer_key
 from bot.state.digest_rows import Claim, DigestRow, needs_check, takeable
