@@ -1,2 +1,2 @@
-"""Digest schedules: the words of a schedule and its DST-safe slots (`slots`), and which schedule each channel
-follows (`by_channel`)."""
+"""Digest schedules: `slots` turns what people type (`weekdays 09:00`, cron) into DST-safe slots;
+`by_channel` says which schedule each channel follows (its Channels-tab row, or `/microopt schedule`)."""
