@@ -30,6 +30,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from analysis.arrays import FloatArray
 from analysis.bayes import PRIOR
 from analysis.dispersion import adjusted_z, dispersion, raw_multipliers
 from analysis.models import Method
@@ -43,7 +44,7 @@ from analysis.sequential import (
     planned_per_arm,
     visitors_to_call,
 )
-from analysis.stats import FloatArray, rates, risk_ratio_interval_at, z_statistics
+from analysis.stats import rates, risk_ratio_interval_at, z_statistics
 
 INPUT_COLUMNS = ("family", "visitors_control", "conversions_control", "visitors", "conversions", "dated", "days")
 CALLS = ("better", "worse", "no_difference")
