@@ -23,8 +23,8 @@ import numpy as np
 import numpy.typing as npt
 from scipy import special
 
-from analysis.arrays import BoolArray, FloatArray, as_float
-from analysis.score_interval import score_ratio_limits
+from analysis.stats.arrays import BoolArray, FloatArray, as_float
+from analysis.stats.score_interval import score_ratio_limits
 
 FISHER_BELOW = 5.0
 

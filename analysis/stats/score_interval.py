@@ -1,6 +1,6 @@
 """The Miettinen-Nurminen score limits of a rate ratio, solved for every comparison at once.
 
-The lift's interval everywhere in microopt (analysis.stats, the conventions there) is these limits: the
+The lift's interval everywhere in microopt (analysis.stats.proportions, the conventions there) is these limits: the
 ratios whose score test is not rejected, as statsmodels' confint_proportions_2indep(method="score",
 compare="ratio", correction=True). They have no closed form, so each is found by a safeguarded Newton
 iteration on the log ratio; this module is that solver and nothing else.
@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from analysis.arrays import BoolArray, FloatArray, as_float
+from analysis.stats.arrays import BoolArray, FloatArray, as_float
 
 # The score limits are solved on u = log(ratio) inside |u| <= LOG_RATIO_LIMIT (a limit beyond it is a ratio
 # of 0 or inf), until a Newton step is below SCORE_STEP times the limit's distance to the estimate or to
