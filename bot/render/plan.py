@@ -128,7 +128,7 @@ def render_plan_message(plan: TestPlan) -> dict[str, Any]:
             "type": "context",
             "elements": [{"type": "mrkdwn", "text": _footnote(plan)}],
         },
-        {"type": "actions", "elements": [plan_button(plan.campaign)]},
+        {"type": "actions", "block_id": "microopt_plan.next", "elements": [plan_button(plan.campaign)]},
     ]
     return {"text": f"{title}: {why(plan)}"[:3000], "blocks": blocks}
 

@@ -160,7 +160,7 @@ class Planner:
         chosen = sheet_for(self.deps, form.channel_id)
         refusal = self.access.access_refusal(user_id, form.team_id, form.channel_id, form.campaign, chosen, shown_here)
         if refusal is not None:
-            return render_message_view(TITLE, refusal)
+            return render_message_view(TITLE, refusal, form)
         data, plan = self.plan(chosen.spec, form.campaign, form.lift)
         if plan is None:
             return render_message_view(TITLE, no_plan(form.campaign))
