@@ -40,7 +40,7 @@ from bot.render.chart import chart_filename, render_chart
 from bot.render.plan import render_plan_message
 from bot.routing import Access, Where, access_for, channel_problems, names_unavailable, needs_names, same_campaign
 from bot.sentences import mention, no_match
-from bot.service import analysed, campaigns, decision_settings, narrow
+from bot.service import acted_record_of, analysed, campaigns, decision_settings, narrow
 from bot.slack.connect_command import (
     CONNECT,
     ConnectReply,
@@ -49,7 +49,7 @@ from bot.slack.connect_command import (
     disconnect_channel,
     show_link,
 )
-from bot.slack.decision_notes import decision_notes, standing_for
+from bot.slack.decision_notes import acted_note, decision_notes, standing_for
 from bot.slack.schedule_command import ScheduleRequest, handle_schedule_command
 from bot.slack_api.directory import NO_SLACK, ChannelNames
 from bot.sources.cache import source_key
@@ -371,9 +371,11 @@ class Answers:
         seen = self.seen(command, chosen)
         if isinstance(seen, Answer):
             return seen
-        _, selected, note = seen
+        data, selected, note = seen
         spec = chosen.spec
         read_at = self.deps.last_read(spec) or self.deps.clock()
+        acted = acted_note(acted_record_of(self.deps, spec, data)) if selected.tests else None
+        note = "\n".join(n for n in (note, acted) if n) or None
         return status_answer(selected, note, read_at, self.draw_chart, standing_for(self.deps, read_at, spec))
 
     def plan(self, command: SlashCommand, chosen: Chosen) -> Answer:

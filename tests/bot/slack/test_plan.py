@@ -300,3 +300,36 @@ def test_names_left_blank_are_refused_in_the_acknowledgement(slack, spreadsheet,
         "errors": {"plan_test": "Give it a name."},
     }
     assert len(spring_rows(spreadsheet)) == 2
+
+
+def test_status_shows_what_the_macro_metric_later_said_of_the_calls_acted_on(slack, sheets_api, settings) -> None:
+    """The proxy check reads the Decisions tab too (deliverable 6): a budget moved on demo requests, which sign-ups
+    later confirmed, and the spend acting early saved, as `microopt backtest` counts it."""
+    from analysis.backtest import backtest
+    from analysis.reading.decisions_tab import acted_calls
+    from analysis.reading.workbook import parse_workbook
+    from tests.analysis.test_acted_record import decisions, row
+    from tests.analysis.test_backtest import HEADER, dated_rows
+
+    daily = [HEADER, *dated_rows(28, (0.0, 0.4), seed=9, traffic=3000)]
+    routes = [*ROUTES, ["Summer", "#spring-sale", "", ""]]
+    decided = decisions(row("Budget moved"))
+    sheets_api.add_spreadsheet(
+        KEY, {"Daily": daily, "Channels": routes, "Decisions": decided.rows}, shared_with={EMAIL: "writer"}
+    )
+    deps = create_deps(settings(), clock=Clock())
+    with serve(settings(), deps, draw_chart=tiny_chart) as served:
+        message = plan_message(served, slack, text="status summer")
+        served.drain()
+
+    from analysis.models import Tab
+
+    expected = backtest(parse_workbook([Tab("Daily", daily)]), source="t", acted=acted_calls([decided])).acted
+    assert expected is not None
+    [outcome] = expected.outcomes
+    assert outcome.outcome == "confirmed" and outcome.spend_saved
+    text = all_text(message)
+    assert "*Calls acted on from Slack*: 1 call; the macro metric later confirmed 1 of 1, contradicted 0" in text
+    from analysis.wording import money
+
+    assert f"Acting on the confirmed ones early saved {money(outcome.spend_saved)}" in text
