@@ -41,8 +41,8 @@ def test_the_plan_is_statsmodels_power_at_the_rules_own_boundary(lift):
     for p, n in zip(RATES, planned, strict=True):
         one_tail = samplesize_proportions_2indep_onetail(p * lift, p, SETTINGS.power, alpha=BOUNDARY_ALPHA)
         # The plan uses both rates' variance on both sides; statsmodels the pooled one under no difference: within
-        # 0.2% for lifts up to +20%, 1.5% at +50% on a 30% rate (benchmarks/plan_figures.py prints them side by side).
-        assert n == pytest.approx(one_tail, rel=0.002 if lift <= 0.2 else 0.015)
+        # 0.5% for lifts up to +20%, 1.5% at +50% on a 30% rate (benchmarks/plan_figures.py prints them side by side).
+        assert n == pytest.approx(one_tail, rel=0.005 if lift <= 0.2 else 0.015)
         h = proportion_effectsize(p * (1 + lift), p)
         arcsine = NormalIndPower().solve_power(effect_size=h, alpha=BOUNDARY_ALPHA, power=SETTINGS.power)
         # Cohen's h (arcsine) is another approximation of the same test: within 1% up to +20%, 3% at +50%.
