@@ -16,6 +16,7 @@ from bot.settings import Settings
 from bot.sources import read_tabs
 from bot.sources.cache import SheetCache
 from bot.sources.decisions_tab import DecisionsSheet, SheetEntry, WrittenCell
+from bot.sources.planned_tests import Added, NewTest, PlannedTests, no_test_writer
 from bot.sources.quota import ReadQuota
 from bot.sources.writeback import VerdictWriter
 
@@ -68,6 +69,9 @@ class Deps:
     # Appends decisions taken from Slack to the sheet's Decisions tab, setting or restoring Status cells
     # (bot.sources.decisions_tab); raises SheetUnavailable when the sheet did not take them.
     write_decisions: Callable[[str, Sequence[SheetEntry]], list[list[WrittenCell]]] = field(default=no_decisions_sheet)
+    # Adds a planned test's rows to the campaign's tab (`/microopt plan`, bot.sources.planned_tests), with the same
+    # read-write client; raises SheetUnavailable when the sheet did not take them.
+    add_test: Callable[[str, NewTest], Added] = field(default=no_test_writer)
     # The client of one workspace, with installs in many (`bot.workspaces`); None: `slack_client` speaks for all.
     team_client: Callable[[str | None], WebClient] | None = None
 
@@ -138,5 +142,6 @@ def create_deps(settings: Settings, clock: Callable[[], dt.datetime] = utc_now) 
         slack_client=slack_client,
         write_verdicts=writer.write,
         write_decisions=decisions.write,
+        add_test=PlannedTests(editor).add,
         team_client=team_client,
     )

@@ -13,7 +13,7 @@ import pandas as pd
 from analysis.backtest import backtest
 from analysis.calls import reopened, same_calls
 from analysis.decision import DecisionSettings
-from analysis.models import Backtest, Problem, Report, SheetData, Tab, title_of
+from analysis.models import ActedRecord, Backtest, Problem, Report, SheetData, Tab, title_of
 from analysis.paths import COUNTS, HISTORY_COLUMNS, current_totals, reconcile
 from analysis.reading.decisions_tab import acted_calls
 from analysis.reading.workbook import parse_workbook
@@ -231,6 +231,23 @@ def undated_looks(report: Report) -> pd.DataFrame:
         "decision_p_value": [c.decision_p_value for _, c in pairs],
     }
     return pd.DataFrame(columns, columns=[*HISTORY_COLUMNS[:4], *COUNTS, "decision", "decision_p_value"])
+
+
+def acted_record_of(deps: Deps, spec: str, data: SheetData) -> ActedRecord | None:
+    """What the macro metric later said of the calls the team acted on (the sheet's Decisions tab), for the proxy
+    check status shows: only the tests acted on are replayed (`analysis.backtest.acted_record`). None without any."""
+    calls = acted_calls(deps.read_tabs(spec), deps.settings.date_order)
+    if not calls:
+        return None
+    keys = {(c.campaign, c.test) for c in calls}
+    tests = tuple(t for t in data.tests if (t.campaign, t.test) in keys)
+
+    def acted_on(frame: pd.DataFrame) -> pd.DataFrame:
+        wanted = pd.Series(list(zip(frame["campaign"], frame["test"], strict=True)), index=frame.index).isin(keys)
+        return frame[wanted].reset_index(drop=True)
+
+    narrowed = replace(data, tests=tests, traffic=acted_on(data.traffic), conversions=acted_on(data.conversions))
+    return backtest(narrowed, source=spec, settings=decision_settings(deps), acted=calls).acted
 
 
 def backtest_report(deps: Deps, sheet: str | None = None) -> Backtest:

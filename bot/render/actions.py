@@ -45,6 +45,11 @@ PRIMARY: dict[str, Choice] = {
     "keep_running": "kept",
 }
 ASKS_FOR_ACTION = frozenset({*PRIMARY, "check_tracking"})
+ENDS_A_TEST = frozenset({"move_budget", "no_difference"})
+# The button that plans the next test (bot.render.plan, bot.slack.planning): its own prefix, so a press of it is
+# never taken for a decision.
+PLAN_PREFIX = "microopt_plan."
+OPEN = PLAN_PREFIX + "open"
 SHEET_PENDING = (
     "_Not in the sheet's Decisions tab yet: the sheet did not answer. microopt keeps the decision and writes "
     "it there as soon as the sheet answers._"
@@ -146,18 +151,22 @@ def _buttons(offered: tuple[Choice, ...], value: str) -> list[Block]:
     return [_button(choice, value if index == 0 else None) for index, choice in enumerate(offered)]
 
 
+def plan_button(campaign: str) -> Block:
+    return {
+        "type": "button",
+        "action_id": OPEN,
+        "text": {"type": "plain_text", "text": "Plan next test", "emoji": True},
+        "value": campaign[:MAX_VALUE],
+    }
+
+
 def action_block(test: TestResult) -> Block | None:
     """The buttons under one test's verdict; None when the verdict asks for no action."""
     offered = choices(test.verdict)
     shown = verdict_shown(test) if offered else None
     if shown is None:
         return None
-    value = shown.to_value()
-    return {
-        "type": "actions",
-        "block_id": block_id(test.campaign, test.test),
-        "elements": _buttons(offered, value),
-    }
+    return buttons_for(shown)
 
 
 def buttons_for(shown: VerdictShown) -> Block | None:
@@ -166,10 +175,12 @@ def buttons_for(shown: VerdictShown) -> Block | None:
     if not offered:
         return None
     value = shown.to_value()
+    # A verdict that ends a test also offers to plan the next one (bot.render.plan).
+    planning = [plan_button(shown.campaign)] if shown.verdict in ENDS_A_TEST else []
     return {
         "type": "actions",
         "block_id": block_id(shown.campaign, shown.test),
-        "elements": _buttons(offered, value),
+        "elements": [*_buttons(offered, value), *planning],
     }
 
 
@@ -217,6 +228,8 @@ def decided_block(decision: Decision, now: dt.datetime, sheet_pending: bool = Fa
             "text": {"type": "plain_text", "text": "Undo", "emoji": True},
             "value": str(decision.id),
         }
+    elif decision.done:  # budget moved or stopped: the test is over, and the next one can be planned
+        block["accessory"] = plan_button(decision.campaign)
     return block
 
 

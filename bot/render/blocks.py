@@ -364,6 +364,7 @@ def render_notice(mrkdwn: str, heading: str | None = None) -> Payload:
 HELP_LINES = (
     (f"`{COMMAND} status`", "verdicts for the campaigns routed to this channel by the sheet's Channels tab"),
     (f"`{COMMAND} status spring sale`", "verdicts for the campaigns or tests whose name matches"),
+    (f"`{COMMAND} plan spring sale`", "plan the campaign's next test: which micro metric, visitors, days and money"),
     (f"`{COMMAND} sheet`", "which sheet is linked, when it was last read, and the cells that need a look"),
     (START_DIGESTS, "post a digest here on a schedule"),
     (f"`{COMMAND} schedule off`", "stop this channel's digest"),

@@ -20,6 +20,7 @@ from functools import partial
 from typing import Any, Literal
 
 from analysis.models import ChannelRoute, Report, SheetData, Tab, TestResult
+from analysis.plan import plan_test
 from bot.channel_sheets import SheetChoice, SheetGroup, group_for, linked_routes, sheet_for
 from bot.decided import Standing
 from bot.deps import Deps
@@ -36,9 +37,10 @@ from bot.render.blocks import (
     render_status_posts,
 )
 from bot.render.chart import chart_filename, render_chart
+from bot.render.plan import render_plan_message
 from bot.routing import Access, Where, access_for, channel_problems, names_unavailable, needs_names, same_campaign
 from bot.sentences import mention, no_match
-from bot.service import analysed, campaigns, narrow
+from bot.service import acted_record_of, analysed, campaigns, decision_settings, narrow
 from bot.slack.connect_command import (
     CONNECT,
     ConnectReply,
@@ -47,7 +49,7 @@ from bot.slack.connect_command import (
     disconnect_channel,
     show_link,
 )
-from bot.slack.decision_notes import decision_notes, standing_for
+from bot.slack.decision_notes import acted_note, decision_notes, standing_for
 from bot.slack.schedule_command import ScheduleRequest, handle_schedule_command
 from bot.slack_api.directory import NO_SLACK, ChannelNames
 from bot.sources.cache import source_key
@@ -55,7 +57,7 @@ from bot.sources.cache import source_key
 logger = logging.getLogger("microopt.slack")
 
 Visibility = Literal["in_channel", "ephemeral"]
-Verb = Literal["status", "sheet", "schedule", "connect", "disconnect", "help", "unknown"]
+Verb = Literal["status", "plan", "sheet", "schedule", "connect", "disconnect", "help", "unknown"]
 
 
 @dataclass(frozen=True)
@@ -92,13 +94,13 @@ class SlashCommand:
     @property
     def verb(self) -> Verb:
         word = self.text.split(" ", 1)[0].lower() if self.text else "status"
-        known: tuple[Verb, ...] = ("status", "sheet", "schedule", "connect", "disconnect", "help")
+        known: tuple[Verb, ...] = ("status", "plan", "sheet", "schedule", "connect", "disconnect", "help")
         return next((verb for verb in known if verb == word), "unknown")
 
     @property
     def answered_later(self) -> bool:
         """Whether the answer comes after the acknowledgement (help is the acknowledgement itself)."""
-        return self.verb in ("status", "sheet", "schedule", "connect", "disconnect")
+        return self.verb in ("status", "plan", "sheet", "schedule", "connect", "disconnect")
 
     @property
     def argument(self) -> str:
@@ -145,6 +147,7 @@ CHARTS_CAPPED = (
     f"Charts are shown for the first {MAX_CHARTS} tests only: ask `{COMMAND} status <campaign>` for the others'."
 )
 READING = "Reading the sheet…"
+NOTHING_TO_PLAN = f"No test here to plan the next one from: `{COMMAND} status` shows what this channel sees."
 # Longer command text is refused whole, in one sentence, and never echoed.
 MAX_ARGUMENT = 500
 TOO_LONG = (
@@ -192,7 +195,7 @@ def first_reply(command: SlashCommand) -> Payload:
         return {**render_help(), "response_type": "ephemeral"}
     if command.verb == "unknown":
         return {**render_help(unknown=command.text), "response_type": "ephemeral"}
-    if command.verb in ("status", "sheet") or (command.verb == "connect" and command.argument):
+    if command.verb in ("status", "plan", "sheet") or (command.verb == "connect" and command.argument):
         return {"text": READING, "response_type": "ephemeral"}
     return {}
 
@@ -317,6 +320,7 @@ class Answers:
         """Never raises: failures become a short message for the channel, the traceback goes to the log."""
         handlers: dict[Verb, Callable[[SlashCommand, Chosen], Answer]] = {
             "status": self.status,
+            "plan": self.plan,
             "sheet": self.sheet,
             "schedule": self.schedule,
             "connect": self.connect,
@@ -344,12 +348,13 @@ class Answers:
                 chosen.spec,
             )
 
-    def status(self, command: SlashCommand, chosen: Chosen) -> Answer:
+    def seen(self, command: SlashCommand, chosen: Chosen) -> tuple[SheetData, Report, str | None] | Answer:
+        """The sheet's data and the tests this channel may see and asked for (with status's note), or the answer
+        that says why it sees none."""
         choice = chosen.choice()
         if self.unserved(command, choice):
             return no_sheet_answer(command)
-        spec = choice.spec
-        data, report = self.reports.get(self.deps, spec)
+        data, report = self.reports.get(self.deps, choice.spec)
         routes = linked_routes(data.channels, [command.channel_id]) if choice.linked else data.channels
         home = self.home_of(command, choice)
         names = self.names(routes, home)
@@ -360,8 +365,33 @@ class Answers:
                 sentence += f" (Also: {escape(names_unavailable(names.error))}.)"
             return Answer(posts=(Post(render_notice(sentence)),), visibility="ephemeral")
         selected, note = select_tests(report, command, access)
+        return data, selected, note
+
+    def status(self, command: SlashCommand, chosen: Chosen) -> Answer:
+        seen = self.seen(command, chosen)
+        if isinstance(seen, Answer):
+            return seen
+        data, selected, note = seen
+        spec = chosen.spec
         read_at = self.deps.last_read(spec) or self.deps.clock()
+        acted = acted_note(acted_record_of(self.deps, spec, data)) if selected.tests else None
+        note = "\n".join(n for n in (note, acted) if n) or None
         return status_answer(selected, note, read_at, self.draw_chart, standing_for(self.deps, read_at, spec))
+
+    def plan(self, command: SlashCommand, chosen: Chosen) -> Answer:
+        """The next test of the first campaign this channel sees (or the one asked for), at the minimum effect."""
+        seen = self.seen(command, chosen)
+        if isinstance(seen, Answer):
+            return seen
+        data, selected, note = seen
+        if not selected.tests:
+            return Answer(posts=(Post(render_notice(note or NOTHING_TO_PLAN)),), visibility="ephemeral")
+        _, report = self.reports.get(self.deps, chosen.spec)
+        campaign = selected.tests[0].campaign
+        plan = plan_test(data, report, campaign, self.deps.settings.minimum_effect, decision_settings(self.deps))
+        if plan is None:
+            return Answer(posts=(Post(render_notice(NOTHING_TO_PLAN)),), visibility="ephemeral")
+        return Answer(posts=(Post(render_plan_message(plan)),))
 
     def sheet(self, command: SlashCommand, chosen: Chosen) -> Answer:
         if self.unserved(command, chosen.choice()):

@@ -34,7 +34,7 @@ from bot.slack.answering import AnswerWatch, CommandAnswers
 from bot.slack.answers import DrawChart
 from bot.slack.installs import SlackWorkspaces, Uninstalls
 from bot.slack.intake import Intake
-from bot.slack.listeners import actions, commands, installs
+from bot.slack.listeners import actions, commands, installs, plan
 from bot.slack.retries import Deliveries, drop_repeats
 from bot.slack_api.client import create_web_client
 
@@ -214,6 +214,7 @@ def create_slack(
     workspaces = SlackWorkspaces(app, deps, oauth=settings.oauth)
     answering = commands.register(app, deps, charts, answers, draw_chart, workspaces)
     actions.register(app, deps, workspaces)
+    plan.register(app, deps, workspaces)
     installs.register(app, Uninstalls(app, deps))  # the manifest subscribes to them whatever the mode
     return Slack(app, answering)
 

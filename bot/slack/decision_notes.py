@@ -6,7 +6,8 @@ from __future__ import annotations
 import datetime as dt
 import logging
 
-from analysis.models import title_of
+from analysis.models import ActedRecord, title_of
+from analysis.wording import money
 from bot.decided import Standing, no_standing
 from bot.deps import Deps
 from bot.errors import NoDatabase
@@ -30,6 +31,25 @@ def standing_for(deps: Deps, read_at: dt.datetime | None, spec: str) -> Standing
     except Exception:
         logger.warning("could not read the decisions standing; verdicts are shown with their buttons", exc_info=True)
         return no_standing(now)
+
+
+def acted_note(record: ActedRecord | None) -> str | None:
+    """The proxy check's record of calls acted on from Slack, in mrkdwn: how many the macro metric later confirmed,
+    and the spend acting early saved (`analysis.backtest.acted_record`)."""
+    if record is None or not record.outcomes:
+        return None
+    replayed = len(record.outcomes) - record.count("not_replayed")
+    text = f"*Calls acted on from Slack*: {counted(len(record.outcomes), 'call')}"
+    if replayed:
+        text += (
+            f"; the macro metric later confirmed {record.count('confirmed')} of {replayed}, contradicted "
+            f"{record.count('contradicted')}, and has not called {record.count('open')} yet"
+        )
+    saved = [o for o in record.outcomes if o.outcome == "confirmed" and o.spend_saved is not None]
+    if saved and len({o.currency for o in saved}) == 1:
+        total = sum(o.spend_saved or 0.0 for o in saved)
+        text += f". Acting on the confirmed ones early saved {money(total, saved[0].currency)}"
+    return text + "."
 
 
 def decision_notes(deps: Deps, spec: str) -> list[str]:

@@ -268,34 +268,50 @@ class Presses:
     # -- who may press ------------------------------------------------------------------------------
     def refusal(self, press: Press, shown: VerdictShown, chosen: SheetChoice) -> str | None:
         """The sentence for a press that may not act on `shown` here (the channel reads `chosen`); None when it may."""
+        return self.access_refusal(
+            press.user_id, press.user_team, press.channel_id, shown.campaign, chosen, press.shows(shown)
+        )
+
+    def access_refusal(
+        self,
+        user_id: str,
+        user_team: str | None,
+        channel_id: str | None,
+        campaign: str,
+        chosen: SheetChoice,
+        shown_here: bool = False,
+    ) -> str | None:
+        """Whether `user_id` of `user_team` may act on `campaign` in `channel_id` (which reads `chosen`): the sentence
+        that refuses, or None. `shown_here`: microopt itself showed that campaign there (trusted when the sheet
+        cannot be read)."""
         link = chosen.link
-        home = link.team_id if link is not None and link.team_id else self.home_team(press.user_team)
+        home = link.team_id if link is not None and link.team_id else self.home_team(user_team)
         if home is None:
             return HOME_UNKNOWN
-        if press.user_team != home:
+        if user_team != home:
             return FOREIGN
         admins = self.deps.settings.admins
-        if admins and press.user_id not in admins:
+        if admins and user_id not in admins:
             return not_admin(admins)
         routes = self.routes(chosen.spec)
         if routes is not None and link is not None:
-            routes = list(linked_routes(routes, [press.channel_id or ""]))
+            routes = list(linked_routes(routes, [channel_id or ""]))
         if routes is None:
             # The sheet did not answer: microopt itself put this test in this message, in this channel.
-            if press.shows(shown):
-                logger.info("the sheet could not be read: the press in %s rests on the message", press.channel_id)
+            if shown_here:
+                logger.info("the sheet could not be read: the press in %s rests on the message", channel_id)
                 return None
-            return not_routed(shown.campaign)
+            return not_routed(campaign)
         names = self.channel_names(home) if needs_names(routes) else ChannelNames()
         access = access_for(
             routes,
-            Where(press.channel_id, None, press.user_team),
+            Where(channel_id, None, user_team),
             names=names.ids,
             home_team=home,
             open_status=self.deps.settings.open_status,
             fallback_to_all=True,
         )
-        return None if access.allows(shown.campaign) else not_routed(shown.campaign)
+        return None if access.allows(campaign) else not_routed(campaign)
 
     def routes(self, spec: str) -> list[ChannelRoute] | None:
         """The Channels tab's rows of the sheet `spec` (the shared, cached read); None when it cannot be read."""

@@ -4,8 +4,10 @@ It answers the methods microopt calls, checks the bot token, records every call,
 fail (`fail_next`), and can rate-limit chat.postMessage per channel the way Slack does.
 
 It also keeps every message it accepted, per channel, replaces one in place on `chat.update` (by channel
-ID and `ts`; `message_not_found` for any other, `cant_update_message` for one another app posted), and
-returns them from `conversations.history` the way Slack does (newest first, by channel ID only,
+ID and `ts`; `message_not_found` for any other, `cant_update_message` for one another app posted),
+keeps the modals it opened (`views.open` with a trigger ID, `views.update` by view ID with Slack's `hash`
+check: `hash_conflict` for a stale one), and returns messages from `conversations.history` the way Slack
+does (newest first, by channel ID only,
 `metadata` only with `include_all_metadata`, `missing_scope` without `channels:history` /
 `groups:history`). Its post faults (`PostFaults`) are the ones that make a sender guess: store a message
 and then answer 500, store it and answer only after the client gave up, or
@@ -132,6 +134,9 @@ class SlackStandIn:
         self._ids = itertools.count(1)
         self.faults = PostFaults()
         self.stored: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        # Open modals by view ID (`views.open`, `views.update`), and the trigger IDs already used.
+        self.views: dict[str, dict[str, Any]] = {}
+        self._triggers_used: set[str] = set()
         self._stored_changed = threading.Condition(self._lock)
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self._server.daemon_threads = True
@@ -261,6 +266,41 @@ class SlackStandIn:
         return Scripted(
             200, {"ok": True, "channel": channel, "ts": ts, "text": updated.get("text", ""), "message": updated}
         )
+
+    def _views_open(self, params: dict[str, Any]) -> Scripted:
+        trigger = str(params.get("trigger_id", ""))
+        view = params.get("view")
+        if not trigger or trigger in self._triggers_used:
+            return Scripted(200, {"ok": False, "error": "invalid_trigger_id" if not trigger else "expired_trigger_id"})
+        if view is None:
+            return Scripted(200, {"ok": False, "error": "invalid_arguments"})
+        with self._lock:
+            self._triggers_used.add(trigger)
+            view_id = f"V{next(self._ids):08d}"
+            self.views[view_id] = self._view(view_id, view)
+            return Scripted(200, {"ok": True, "view": dict(self.views[view_id])})
+
+    def _views_update(self, params: dict[str, Any]) -> Scripted:
+        view_id = str(params.get("view_id", ""))
+        view = params.get("view")
+        with self._lock:
+            current = self.views.get(view_id)
+            if current is None or view is None:
+                return Scripted(200, {"ok": False, "error": "not_found" if current is None else "invalid_arguments"})
+            if params.get("hash") and params["hash"] != current["hash"]:
+                return Scripted(200, {"ok": False, "error": "hash_conflict"})
+            self.views[view_id] = self._view(view_id, view)
+            return Scripted(200, {"ok": True, "view": dict(self.views[view_id])})
+
+    def _view(self, view_id: str, view: Any) -> dict[str, Any]:
+        decoded = json.loads(view) if isinstance(view, str) else dict(view)
+        return {**decoded, "id": view_id, "hash": f"{time.time():.6f}.{next(self._ids)}"}
+
+    def view(self, view_id: str) -> dict[str, Any] | None:
+        """The modal `view_id` as it is now (after any views.update)."""
+        with self._lock:
+            found = self.views.get(view_id)
+            return dict(found) if found is not None else None
 
     def message(self, channel: str, ts: str) -> dict[str, Any] | None:
         """The stored message `ts` of `channel` as it is now (after any chat.update), blocks decoded."""

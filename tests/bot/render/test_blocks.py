@@ -40,7 +40,7 @@ def test_a_status_message_is_header_sections_buttons_context_with_a_fallback() -
     assert section.startswith("*Spring Sale · Audience test* — :large_green_circle: *Move budget to B.*")
     assert "• *B* vs A, Cart views (micro): 8.1% vs 5.0% (161/2,000 vs 100/2,000)" in section
     labels = [button["text"]["text"] for button in payload["blocks"][2]["elements"]]
-    assert labels == ["Budget moved", "Snooze 1 day", "Snooze 1 week"]
+    assert labels == ["Budget moved", "Snooze 1 day", "Snooze 1 week", "Plan next test"]
     footer = payload["blocks"][3]["elements"][0]["text"]
     assert "<https://docs.google.com/spreadsheets/d/1AbCdEfGhIjKlMnOpQrStUvWxYz012345|Google Sheet>" in footer
     assert "<!date^1773221400^{date_short_pretty} at {time}|2026-03-11 09:30 UTC>" in footer
