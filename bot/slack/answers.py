@@ -270,10 +270,11 @@ class Answers:
         home_team: Callable[[str | None], str | None] = lambda team: None,
         channel_names: Callable[[str | None], ChannelNames] = lambda team: NO_SLACK,
         default_team: Callable[[], str | None] | None = None,
+        reports: SharedReports | None = None,
     ) -> None:
         self.deps = deps
         self.draw_chart = DrawnCharts(draw_chart) if draw_chart is not None else None
-        self.reports = SharedReports()
+        self.reports = reports or SharedReports()
         # The workspace a request from a given workspace counts as its own (`bot.slack.installs.SlackWorkspaces`):
         # the bot token's (auth.test; None when unknown: every request is then foreign), or with installs in many
         # workspaces the request's own.
