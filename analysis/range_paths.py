@@ -25,7 +25,8 @@ from analysis.stats import FloatArray
 @dataclass(frozen=True)
 class RangePath:
     """One comparison's looks: where each is (`at`: day of the test, or read number), the decision's range of the
-    lift at each (`low`, `high`; NaN where unbounded), the lift itself, and the call (its look's index)."""
+    lift at each (`low`, `high`; NaN where unbounded, and at looks too early for a call, where no range is
+    meaningful yet), the lift itself, and the call (its look's index)."""
 
     campaign: str
     test: str
@@ -94,6 +95,8 @@ def range_paths(decided: pd.DataFrame, minimum_effect: float) -> list[RangePath]
         if call_index is not None:  # the call's own look shows the range that made it
             low.iloc[call_index] = looks["decision_low"].iloc[call_index]
             high.iloc[call_index] = looks["decision_high"].iloc[call_index]
+        early = (looks["decision"] == "too_early").to_numpy() & ~called
+        low, high = low.where(~early), high.where(~early)
         out.append(
             RangePath(
                 campaign=str(first["campaign"]),
