@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import math
 import textwrap
+from collections.abc import Mapping
 
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -189,6 +190,15 @@ def render_chart(test: TestResult, path: RangePath | None = None) -> bytes:
 def chart_filename(test: TestResult) -> str:
     safe = "".join(ch if ch.isalnum() else "-" for ch in test.title.lower())
     return "-".join(part for part in safe.split("-") if part)[:80] + ".png"
+
+
+def resting_path(test: TestResult, paths: Mapping[tuple[str, str, str, str], RangePath]) -> RangePath | None:
+    """The path of the comparison the verdict rests on (or is waiting to confirm; else its best variant's first)."""
+    ref = test.rests_on or test.to_confirm
+    keys = [(ref.variant, ref.metric)] if ref is not None else []
+    keys += [(c.variant, c.metric) for c in test.comparisons if c.variant == test.best_variant]
+    keys += [(c.variant, c.metric) for c in test.comparisons]
+    return next((paths[k] for v, m in keys if (k := (test.campaign, test.test, v, m)) in paths), None)
 
 
 def path_words(path: RangePath, control: str) -> str:

@@ -32,7 +32,7 @@ from bot.render.chart import render_chart
 from bot.settings import Settings
 from bot.slack.answering import AnswerWatch, CommandAnswers
 from bot.slack.answers import DrawChart, SharedReports
-from bot.slack.home import HomeTab
+from bot.slack.home import HomePaths, HomeTab
 from bot.slack.installs import SlackWorkspaces, Uninstalls
 from bot.slack.intake import Intake
 from bot.slack.listeners import actions, commands, installs
@@ -233,6 +233,7 @@ def home_tab(deps: Deps, workspaces: SlackWorkspaces, reports: SharedReports) ->
         workspaces.home_team,
         workspaces.names,
         workspaces.default_team,
+        HomePaths(deps),
     )
 
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import threading
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -30,8 +31,11 @@ from bot.channel_sheets import SheetGroup, group_of, linked_routes, sheet_groups
 from bot.deps import Deps
 from bot.errors import NoDatabase, UserFacingError
 from bot.render.blocks import escape
-from bot.render.home import HomeTest, View, render_home, standing_decision, view_digest
+from bot.render.chart import path_words, resting_path
+from bot.render.home import HomeTest, View, month_start, render_home, standing_decision, view_digest
+from bot.render.home import group_of as home_group
 from bot.routing import Where, access_for, needs_names
+from bot.service import decision_paths
 from bot.slack.decision_notes import standing_for
 from bot.slack_api.directory import ChannelNames
 from bot.slack_api.members import Member, Members
@@ -201,8 +205,13 @@ class HomeTab:
                     continue
                 seen.add(key)
                 found.append(HomeTest(test, channel, standing_decision(test, standing)))
-        if found and self.path_words is not None:
-            words = self.path_words(spec, data, report, [(e.test.campaign, e.test.test) for e in found])
+        asking = [
+            (e.test.campaign, e.test.test)
+            for e in found
+            if home_group(e, month_start(self.deps.clock())) == "needs_action"
+        ]
+        if asking and self.path_words is not None:
+            words = self.path_words(spec, data, report, asking)
             found = [replace(e, path_words=words.get((e.test.campaign, e.test.test))) for e in found]
         content.tests.extend(found)
         content.read_at = min(content.read_at or read_at, read_at)
@@ -272,3 +281,39 @@ class HomeNotes:
         with self._lock:
             self._later = later
             return list(self.sentences)
+
+
+class HomePaths:
+    """The decision's range over time in words, for the tests that need action in Home tabs: computed once per
+    sheet read and set of tests (the last few kept), since every open of every member would otherwise decide them
+    again."""
+
+    def __init__(self, deps: Deps, keep: int = 16) -> None:
+        self.deps = deps
+        self._keep = keep
+        self._lock = threading.Lock()
+        self._known: OrderedDict[tuple[str, int, tuple[tuple[str, str], ...]], dict[tuple[str, str], str]] = (
+            OrderedDict()
+        )
+
+    def __call__(
+        self, spec: str, data: SheetData, report: Report, tests: Sequence[tuple[str, str]]
+    ) -> dict[tuple[str, str], str]:
+        key = (spec, id(report), tuple(tests))
+        with self._lock:
+            if key in self._known:
+                return self._known[key]
+        try:
+            paths = decision_paths(self.deps, data, spec, tests)
+        except Exception:
+            logger.warning("could not compute the decision's range over time for a Home tab", exc_info=True)
+            return {}
+        words: dict[tuple[str, str], str] = {}
+        for test in report.tests:
+            if (test.campaign, test.test) in key[2] and (path := resting_path(test, paths)) is not None:
+                words[(test.campaign, test.test)] = path_words(path, test.control)
+        with self._lock:
+            self._known[key] = words
+            while len(self._known) > self._keep:
+                self._known.popitem(last=False)
+        return words

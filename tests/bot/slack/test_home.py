@@ -140,6 +140,7 @@ def test_opening_the_home_tab_publishes_the_tests_of_the_members_channels_only(s
     View(type="home", blocks=view["blocks"]).validate_json()
     words = texts(view)
     assert "Needs action (1)" in words and f"*{AUDIENCE}* · <#C0SPRING>" in words
+    assert "_Decision range of B vs A on cart views: " in words  # the path chart's words: no image in a Home tab
     assert "Running (1)" in words and "Spring Sale · Ad copy test" in words
     assert "Brand Search" not in words  # routed to #search-team, where Dana is not
     [publish] = slack.calls_to("views.publish")
