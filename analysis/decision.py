@@ -4,7 +4,7 @@ digests and `backtest` all apply.
 A comparison's *path* is its looks in order: the days of a dated test (cumulative counts at the end of each
 day), or the reads microopt recorded of an undated one. At each look:
 
-- the rule's p-value is the smaller of the plan's and the mixture's (analysis.sequential), and the
+- the rule's p-value is the smaller of the plan's and the mixture's (analysis.stats.sequential), and the
   comparison's decision p-value is the smallest over its looks so far (an always-valid p-value);
 - the p-values are Holm-adjusted within each family: one test's comparisons of one kind (micro or macro)
   at one look;
@@ -13,7 +13,7 @@ day), or the reads microopt recorded of an undated one. At each look:
   [1 / (1 + minimum_effect), 1 + minimum_effect]; reaching the plan without a call is not a call
   (`plan_reached`): the comparison stays open, and a later look may still call it;
 - z, the mixture's variance and the interval allow for how much the path's periods vary beyond what
-  independent clicks explain (analysis.dispersion: phi and its degrees of freedom, `dispersion` and
+  independent clicks explain (analysis.stats.dispersion: phi and its degrees of freedom, `dispersion` and
   `dispersion_df`);
 - nothing is called before `min_days` dated days (or, undated, `min_days` recorded reads with new figures:
   one total cannot show how much rates swing), nor with fewer than `min_conversions` conversions in an arm.
@@ -30,10 +30,12 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from analysis.bayes import PRIOR
-from analysis.dispersion import adjusted_z, dispersion, raw_multipliers
 from analysis.models import Method
-from analysis.sequential import (
+from analysis.stats.arrays import FloatArray
+from analysis.stats.bayes import PRIOR
+from analysis.stats.dispersion import adjusted_z, dispersion, raw_multipliers
+from analysis.stats.proportions import rates, risk_ratio_interval_at, z_statistics
+from analysis.stats.sequential import (
     HORIZON,
     Looks,
     information_fractions,
@@ -43,7 +45,6 @@ from analysis.sequential import (
     planned_per_arm,
     visitors_to_call,
 )
-from analysis.stats import FloatArray, rates, risk_ratio_interval_at, z_statistics
 
 INPUT_COLUMNS = ("family", "visitors_control", "conversions_control", "visitors", "conversions", "dated", "days")
 CALLS = ("better", "worse", "no_difference")
@@ -130,7 +131,7 @@ def decide_comparisons(table: pd.DataFrame, settings: DecisionSettings) -> pd.Da
     pooled = rates(nc + nv, xc + xv)
     planned = np.where(np.isnan(given), planned_per_arm(pooled, effect, alpha, settings.power), given)
     information = information_fractions(nc, nv, planned)
-    # The periods' own variation widens the test where rates swing from day to day (analysis.dispersion).
+    # The periods' own variation widens the test where rates swing from day to day (analysis.stats.dispersion).
     spread = dispersion(path, nc, xc, nv, xv)
     z = adjusted_z(z_statistics(nc, xc, nv, xv), spread)
     variance = null_log_lift_variances(nc, xc, nv, xv) * spread.phi

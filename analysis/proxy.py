@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.models import ProxyRecord
-from analysis.stats import log_lifts, z_test_p_values
+from analysis.stats.proportions import log_lifts, z_test_p_values
 
 MIN_CORRELATION_TESTS = 3
 PAIR_KEYS = ["test_index", "variant"]

@@ -8,7 +8,6 @@ from functools import cache
 import numpy as np
 import pandas as pd
 
-from analysis.bayes import chance_to_beat, shrunk_lifts
 from analysis.comparison_models import comparisons, ints, optional_floats
 from analysis.decision import DecisionSettings, decide_comparisons
 from analysis.models import (
@@ -27,7 +26,8 @@ from analysis.pace import test_pace
 from analysis.paths import KEYS, comparison_paths, rows_as_of, spec_frame
 from analysis.proxy import micro_macro_pairs, proxy_records
 from analysis.splits import split_p_values
-from analysis.stats import compare_proportions
+from analysis.stats.bayes import chance_to_beat, shrunk_lifts
+from analysis.stats.proportions import compare_proportions
 from analysis.verdict import CALLED, SRM_ALPHA, FunnelPair, TestContext, confirm_visitors, decide
 from analysis.verdict_words import headline, not_randomised_note, one_look_note, summary, variation_note
 

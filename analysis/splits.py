@@ -20,7 +20,7 @@ from scipy.special import gammaln
 
 from analysis.models import SheetData
 from analysis.paths import KEYS, rows_as_of, spec_frame
-from analysis.stats import FloatArray
+from analysis.stats.arrays import FloatArray
 
 # The Dirichlet prior's concentration around the planned shares (prior parameters = 100 x shares), as in
 # Lindon & Malek's examples: sensitive to mismatches of a few points of share in thousands of visitors.

@@ -26,8 +26,8 @@ import numpy as np
 
 from analysis.decision import DecisionSettings
 from analysis.models import ArmTotals, Comparison, ProxyRecord, TestSpec, VerdictCode
-from analysis.sequential import visitors_to_call
-from analysis.stats import FloatArray
+from analysis.stats.arrays import FloatArray
+from analysis.stats.sequential import visitors_to_call
 
 # The split check's alpha: a correctly split test sees the alarm at most this often, however often it is
 # looked at (analysis.splits).

@@ -105,6 +105,7 @@ def percentile(values: list[float], q: float) -> float:
 
 
 def run(mode: str, args: argparse.Namespace, sheet: Path) -> dict[str, float]:
+    from benchmarks.timing import wait_for_port
     from tests.bot.slack.harness import BOT_TOKEN, SIGNING_SECRET, command_body, post, signed_headers
     from tests.fakes.slack_api import SlackStandIn
 
@@ -130,15 +131,7 @@ def run(mode: str, args: argparse.Namespace, sheet: Path) -> dict[str, float]:
             start_new_session=True,
         )  # fmt: skip
         try:
-            deadline = time.monotonic() + 30
-            while True:
-                try:
-                    socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-                    break
-                except OSError:
-                    if time.monotonic() > deadline or web.poll() is not None:
-                        raise RuntimeError(f"gunicorn did not start for {mode}") from None
-                    time.sleep(0.05)
+            wait_for_port(port, web, 30, f"gunicorn for {mode}")
             url = f"http://127.0.0.1:{port}/slack/events"
             # Warm-up (imports, auth.test) with `help`, which leaves the sheet unread: the burst meets a cold sheet.
             warm = command_body(slack, "help", channel_id="C0BENCH000", channel_name="bench-000")

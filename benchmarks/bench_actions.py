@@ -140,6 +140,7 @@ def status_messages(presses: int) -> dict[str, dict[str, Any]]:
 def run(mode: str, args: argparse.Namespace) -> dict[str, float]:
     from slack_sdk import WebClient
 
+    from benchmarks.timing import wait_for_port
     from tests.bot.slack.buttons import press_body
     from tests.bot.slack.harness import BOT_TOKEN, SIGNING_SECRET, post, signed_headers
     from tests.fakes.sheets_api import SheetsStandIn, new_rsa_key, service_account_info
@@ -187,15 +188,7 @@ def run(mode: str, args: argparse.Namespace) -> dict[str, float]:
             start_new_session=True,
         )  # fmt: skip
         try:
-            deadline = time.monotonic() + 30
-            while True:
-                try:
-                    socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-                    break
-                except OSError:
-                    if time.monotonic() > deadline or web.poll() is not None:
-                        raise RuntimeError(f"gunicorn did not start for {mode}") from None
-                    time.sleep(0.05)
+            wait_for_port(port, web, 30, f"gunicorn for {mode}")
             url = f"http://127.0.0.1:{port}/slack/events"
             # Warm-up: one accepted press on the extra test, so imports, the Google sign-in, auth.test and the
             # first sheet read are behind us, as in a process that has served before; the sheet cache (60 s)

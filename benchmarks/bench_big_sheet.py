@@ -31,7 +31,7 @@ from pathlib import Path
 
 from benchmarks.bench_digest import extract
 from benchmarks.sheets import write_undated_sheet
-from benchmarks.timing import Run, child_env, run
+from benchmarks.timing import Run, child_env, run, wait_for_port
 
 REPO = Path(__file__).resolve().parents[1]
 QUERY = "Campaign 7 Test 1"
@@ -125,15 +125,7 @@ def web_answers(code: Path, sheet: Path, work: Path, figures: Figures) -> None:
             start_new_session=True,
         )
         try:
-            deadline = time.monotonic() + 60
-            while True:
-                try:
-                    socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-                    break
-                except OSError:
-                    if time.monotonic() > deadline or web.poll() is not None:
-                        raise RuntimeError("microopt serve did not start") from None
-                    time.sleep(0.05)
+            wait_for_port(port, web, 60, "microopt serve")
             for answer in (1, 2):
                 body = command_body(slack, f"status {QUERY}")
                 sent = time.monotonic()

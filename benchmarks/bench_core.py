@@ -11,7 +11,7 @@ import time
 import numpy as np
 from statsmodels.stats.proportion import confint_proportions_2indep, proportions_ztest
 
-from analysis.stats import compare_proportions
+from analysis.stats.proportions import compare_proportions
 
 COMPARISONS = 100_000
 LOOP_SAMPLE = 5_000

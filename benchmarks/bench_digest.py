@@ -35,7 +35,7 @@ from slack_sdk.errors import SlackApiError
 
 from analysis.models import Tab
 from bot.deps import Deps
-from bot.digests import ChannelPacer, post_digests
+from bot.digests.run import ChannelPacer, post_digests
 from bot.settings import Settings
 from bot.slack_api.client import create_web_client
 from bot.state.store import StateStore

@@ -30,7 +30,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bot.deps import Deps
-from bot.digests import ChannelPacer, post_digests
+from bot.digests.run import ChannelPacer, post_digests
 from bot.settings import Settings
 from bot.slack_api.client import create_web_client
 from bot.sources import read_tabs

@@ -37,8 +37,8 @@ from analysis.backtest import daily_comparisons, replay
 from analysis.decision import DecisionSettings, decide_comparisons
 from analysis.models import Cell, Tab
 from analysis.reading.workbook import parse_workbook
-from analysis.sequential import information_fractions, mixture_p_values, null_log_lift_variances, planned_per_arm
-from analysis.stats import z_statistics
+from analysis.stats.proportions import z_statistics
+from analysis.stats.sequential import information_fractions, mixture_p_values, null_log_lift_variances, planned_per_arm
 from benchmarks import swing
 
 DAILY = 1000

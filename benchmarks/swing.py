@@ -30,8 +30,8 @@ import pandas as pd
 from scipy import special
 
 from analysis.decision import DecisionSettings, decide_comparisons
-from analysis.sequential import information_fractions, planned_per_arm
-from analysis.stats import z_statistics
+from analysis.stats.proportions import z_statistics
+from analysis.stats.sequential import information_fractions, planned_per_arm
 
 DAILY = 1000
 BASE = 0.05

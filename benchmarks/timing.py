@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import socket
 import statistics
 import subprocess
 import tempfile
@@ -87,3 +88,16 @@ def median_run(
         runs.append(run(command, cwd, keep_output=False, check=check))
     middle = statistics.median_low([r.seconds for r in runs])
     return next(r for r in runs if r.seconds == middle)
+
+
+def wait_for_port(port: int, process: subprocess.Popen[bytes], seconds: float, what: str) -> None:
+    """Until something listens on 127.0.0.1:`port`; RuntimeError naming `what` if `process` ends or time runs out."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return
+        except OSError:
+            if time.monotonic() > deadline or process.poll() is not None:
+                raise RuntimeError(f"{what} did not start") from None
+            time.sleep(0.05)

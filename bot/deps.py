@@ -59,7 +59,7 @@ class Deps:
     clock: Callable[[], dt.datetime] = field(default=utc_now)
     last_read: Callable[[str], dt.datetime | None] = field(default=never_read)
     # Shared state (schedules, digest records, verdict history) and the Slack client digests post with;
-    # both built on first use (bot/state, bot/digests.py).
+    # both built on first use (bot/state, bot/digests/run.py).
     state: Callable[[], StateStore] = field(default=no_state)
     slack_client: Callable[[], WebClient] = field(default=no_slack_client)
     # Rewrites the sheet's Verdicts tab after a status run (MICROOPT_WRITE_VERDICTS); returns a note for the

@@ -6,7 +6,7 @@ Why one minute tick instead of one APScheduler job per channel: the schedules li
 database before it is posted, and a slot missed while no scheduler ran is caught up on the next tick.
 So any number of scheduler processes may run, a restart loses nothing, and APScheduler keeps no state of
 its own (its in-memory job store is all it needs). The channels' own triggers (`CronTrigger` in each
-channel's timezone) decide which slots are due; see `bot.schedules`.
+channel's timezone) decide which slots are due; see `bot.schedules.slots`.
 
 Only `microopt scheduler` and `microopt run` start a scheduler; web processes never do.
 """
@@ -23,7 +23,7 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.cron import CronTrigger
 
 from bot.deps import Deps
-from bot.digests import post_digests
+from bot.digests.run import post_digests
 from bot.errors import SlackTokenRefused, UserFacingError
 from bot.slack.decision_sheet import add_decisions_job
 

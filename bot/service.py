@@ -22,7 +22,7 @@ from analysis.reading.workbook import parse_workbook
 from analysis.report import analyse
 from bot.deps import Deps
 from bot.errors import NoDatabase, UserFacingError
-from bot.schedules_by_channel import schedule_problems
+from bot.schedules.by_channel import schedule_problems
 from bot.sources.limits import tests_cut_note
 from bot.sources.setup_file import read_setup_file, with_setup
 

@@ -32,8 +32,8 @@ def _print_run(run: object, dry_run: bool) -> bool:
     """Each channel's outcome (every failed, missed or not-yet-known digest among them); True when all is well."""
     from rich.console import Console  # only for commands that print it: `status` starts faster without
 
-    from bot.digest_notes import outcome_line, waiting_line
-    from bot.digests import DigestRun
+    from bot.digests.notes import outcome_line, waiting_line
+    from bot.digests.run import DigestRun
 
     assert isinstance(run, DigestRun)
     console = Console(highlight=False, soft_wrap=True)
@@ -72,7 +72,7 @@ def check_slack_for_a_worker(settings: Settings) -> None:
 
 
 def digest_now(channel: str | None, force: bool, dry_run: bool) -> bool:
-    from bot.digests import post_channel_digest, post_digests
+    from bot.digests.run import post_channel_digest, post_digests
 
     deps = load_deps()
     if channel is not None and not force:

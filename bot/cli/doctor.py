@@ -347,8 +347,8 @@ def check_installs(checkup: Checkup) -> Iterator[Line]:
 def check_digests(checkup: Checkup) -> Iterator[Line]:
     """The next digest of every channel, from the Channels tabs as read now and the schedules set in Slack."""
     from bot.channel_sheets import routes_of
-    from bot.schedules import next_slot
-    from bot.schedules_by_channel import ScheduleRow, effective_schedules, sheet_schedules
+    from bot.schedules.by_channel import ScheduleRow, effective_schedules, sheet_schedules
+    from bot.schedules.slots import next_slot
     from bot.slack_api.directory import ChannelNames
 
     now = dt.datetime.now(dt.UTC)

@@ -32,7 +32,7 @@ from bot.slack.delivery import deliver
 from bot.slack.posting import NotPosted, OncePoster, Unconfirmed, answer_tag
 from bot.slack.retries import AnswerClaims
 from bot.slack_api.client import posting_client
-from bot.state.answer_rows import AnswerClaim
+from bot.state.answers import AnswerClaim
 from bot.state.tables import ANSWERED, LOST
 
 logger = logging.getLogger("microopt.slack")

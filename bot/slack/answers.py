@@ -24,8 +24,8 @@ from analysis.range_paths import RangePath
 from bot.channel_sheets import SheetChoice, SheetGroup, group_for, linked_routes, sheet_for
 from bot.decided import Standing
 from bot.deps import Deps
-from bot.digest_notes import trouble_sentences
-from bot.digest_record import read_trouble, sheet_error_key, trouble_of
+from bot.digests.notes import trouble_sentences
+from bot.digests.record import read_trouble, sheet_error_key, trouble_of
 from bot.errors import UserFacingError
 from bot.render.blocks import (
     COMMAND,

@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any
 from slack_bolt import BoltRequest, BoltResponse
 
 from bot.errors import NoDatabase
-from bot.state.answer_rows import AnswerClaim, stored_answer_key
+from bot.state.answers import AnswerClaim, stored_answer_key
 
 if TYPE_CHECKING:
     from bot.state.store import StateStore

@@ -2,7 +2,7 @@
 
 Who may change them (MICROOPT_ADMINS, else members of the installing workspace), every change announced
 in the channel and recorded with who and when (`bot.state.channels`). Parsing and slots are pure, in
-`bot.schedules`; this module is the Slack side of them.
+`bot.schedules.slots`; this module is the Slack side of them.
 """
 
 from __future__ import annotations
@@ -17,8 +17,8 @@ from sqlalchemy.exc import SQLAlchemyError
 from bot.deps import Deps
 from bot.errors import UserFacingError
 from bot.render.blocks import escape
-from bot.schedules import EXAMPLES, next_slot, parse_schedule
-from bot.schedules_by_channel import ChannelSchedule, schedule_for
+from bot.schedules.by_channel import ChannelSchedule, schedule_for
+from bot.schedules.slots import EXAMPLES, next_slot, parse_schedule
 from bot.sentences import START_DIGESTS, digest_interval, mention, schedule_origin, shorten
 from bot.state.channels import OFF, SET, SHEET, ScheduleChange, last_schedule_change, record_schedule_change
 

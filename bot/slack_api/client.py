@@ -40,7 +40,7 @@ def create_web_client(settings: Settings, token: str | None = None, timeout: int
 
 class _SaidByTheCaller(logging.Filter):
     """slack_sdk logs an ERROR line for each try that could not reach Slack, then raises; the worker says
-    what happened once, in its own words (`bot.slack_api.auth`, `bot.digest_notes`)."""
+    what happened once, in its own words (`bot.slack_api.auth`, `bot.digests.notes`)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         return not record.getMessage().startswith("Failed to send a request to Slack API server")
@@ -73,7 +73,7 @@ def posting_client(client: WebClient, max_retries: int = 3) -> WebClient:
     """The same client for chat.postMessage, retrying only what Slack did not store: a 429 (Retry-After).
 
     A 5xx or a timeout can come after Slack stored the message, so a blind retry posts it twice; digests
-    ask Slack's history instead before they send again (bot.digest_posting)."""
+    ask Slack's history instead before they send again (bot.digests.posting)."""
     return type(client)(
         token=client.token,
         base_url=client.base_url,

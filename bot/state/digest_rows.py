@@ -44,7 +44,7 @@ class DigestRow:
     arrival: str | None = None
 
 
-# Errors after which a message may be in Slack although no answer said so (bot.digest_posting).
+# Errors after which a message may be in Slack although no answer said so (bot.digests.posting).
 UNCERTAIN_ERRORS = frozenset({"slack_5xx", "timeout", "connection_error", "stopped_while_sending", "not_checked"})
 
 

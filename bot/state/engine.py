@@ -8,8 +8,9 @@ should share PostgreSQL instead.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, InterfaceError, OperationalError
 
@@ -88,3 +89,14 @@ def create_state_engine(raw_url: str = DEFAULT_DATABASE_URL) -> Engine:
     raise ConfigurationError(
         f"The setting DATABASE_URL names an unsupported database ({backend}): use sqlite:/// or postgresql://."
     )
+
+
+def upserts(conn: Connection) -> Any:
+    """The dialect module whose `insert` has `on_conflict_*` (imported on first use: they cost start-up)."""
+    if conn.dialect.name == "postgresql":
+        from sqlalchemy.dialects import postgresql
+
+        return postgresql
+    from sqlalchemy.dialects import sqlite
+
+    return sqlite

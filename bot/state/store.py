@@ -4,12 +4,9 @@ Exactly-once posting rests on `claim`: inserting the (channel, slot, kind) row i
 PostgreSQL alike, so of any number of processes exactly one wins a slot. The owner renews a short lease
 while it works (`renew_leases`, `hold`); a claim whose lease ran out (the process stopped) is taken over by
 the next run. One taken over while it was sending keeps `arrival = not_known`, and the new owner asks
-Slack's history what arrived before it sends anything (bot.digest_recovery), so nothing is posted twice.
+Slack's history what arrived before it sends anything (bot.digests.recovery), so nothing is posted twice.
 
-`claim_answer` does the same for Slack requests: the process that inserts a request's delivery key
-answers it, and a retry of that request served by any other process answers nothing, unless the owner's
-lease ran out (it stopped): then the answer is taken over (`take_answer`), by the retry or by any web
-process that finds it (`expired_answers`), and one taken over while sending asks Slack's history first.
+`claim_answer` (bot.state.answers) does the same for the answers to Slack's requests.
 """
 
 from __future__ import annotations
@@ -28,34 +25,22 @@ from typing import Any
 from sqlalchemy import ColumnElement, Connection, Engine, MetaData, delete, func, insert, select, text, update
 
 from bot.said import SaidVerdict, VerdictRecord
-from bot.schedules_by_channel import ScheduleRow, SheetSchedule
+from bot.schedules.by_channel import ScheduleRow, SheetSchedule
 from bot.state import tables as t
-from bot.state.answer_rows import AnswerClaim, stored_answer_key
+from bot.state.answers import AnswerClaims
 from bot.state.digest_rows import Claim, DigestRow, needs_check, takeable
-from bot.state.engine import create_state_engine, redacted
+from bot.state.engine import create_state_engine, redacted, upserts
 from bot.state.schema import upgrade_schema
 
 logger = logging.getLogger("microopt.state")
 SCHEMA_LOCK = 7_310_624  # PostgreSQL advisory lock key: one process creates the tables at a time
-PRUNE_ANSWERS_EVERY = dt.timedelta(minutes=10)  # how often a process deletes expired answer claims
-
-
-def _upserts(conn: Connection) -> Any:
-    """The dialect module whose `insert` has `on_conflict_*` (imported on first use: they cost start-up)."""
-    if conn.dialect.name == "postgresql":
-        from sqlalchemy.dialects import postgresql
-
-        return postgresql
-    from sqlalchemy.dialects import sqlite
-
-    return sqlite
 
 
 def worker_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
 
 
-class StateStore:
+class StateStore(AnswerClaims):
     def __init__(self, engine: Engine, worker: str | None = None) -> None:
         self.engine = engine
         self.worker = worker or worker_name()
@@ -124,7 +109,7 @@ class StateStore:
             self._upsert(conn, t.meta, {"key": key, "value": value}, ["key"])
 
     def _upsert(self, conn: Any, table: Any, values: dict[str, Any], keys: Sequence[str]) -> None:
-        dialect = _upserts(conn)
+        dialect = upserts(conn)
         statement = dialect.insert(table).values(**values)
         changes = {k: statement.excluded[k] for k in values if k not in keys}
         conn.execute(statement.on_conflict_do_update(index_elements=list(keys), set_=changes))
@@ -247,7 +232,7 @@ class StateStore:
             "messages": 0,
         }
         with self._writing() as conn:
-            dialect = _upserts(conn)
+            dialect = upserts(conn)
             statement = (
                 dialect.insert(t.digests)
                 .values(**values)
@@ -405,142 +390,6 @@ class StateStore:
                 .order_by(t.digests.c.slot_at, t.digests.c.id)
             ).all()
         return [DigestRow(**row._mapping) for row in rows]
-
-    # -- answers to Slack requests ----------------------------------------------------------------
-    def claim_answer(
-        self,
-        key: str,
-        now: dt.datetime,
-        keep: dt.timedelta,
-        lease: dt.timedelta | None = None,
-        request: str | None = None,
-    ) -> AnswerClaim | None:
-        """Claim the answer to one Slack request (its delivery key); None when a live process already has it.
-
-        With a `lease`, the claim is this process's until then (`renew_answers` extends it); a claim whose
-        lease ran out is taken over here (Slack's retry reached another process after the first stopped).
-        `request` is what another process would need to answer it in this one's place. Claims older than
-        `keep` are deleted now and then (every `PRUNE_ANSWERS_EVERY` per process).
-        """
-        self.ensure_schema()
-        if self._answers_pruned_at is None or now - self._answers_pruned_at >= PRUNE_ANSWERS_EVERY:
-            self.prune_answers(now - keep)
-            self._answers_pruned_at = now
-        stored = stored_answer_key(key)
-        values: dict[str, Any] = {"key": stored, "worker": self.worker, "claimed_at": now}
-        if lease is not None:
-            values.update(status=t.ANSWERING, lease_until=now + lease, attempts=1, request=request)
-        with self._writing() as conn:
-            dialect = _upserts(conn)
-            statement = (
-                dialect.insert(t.answers)
-                .values(**values)
-                .on_conflict_do_nothing(index_elements=["key"])
-                .returning(t.answers.c.key)
-            )
-            if conn.execute(statement).scalar() is not None:
-                return AnswerClaim(stored, now)
-        return self.take_answer(stored, now, lease) if lease is not None else None
-
-    def take_answer(self, stored_key: str, now: dt.datetime, lease: dt.timedelta) -> AnswerClaim | None:
-        """Take over an answer whose owner's lease ran out (it stopped); None when it is live, done or gone."""
-        with self._writing() as conn:
-            row = conn.execute(select(t.answers).where(t.answers.c.key == stored_key)).first()
-            if row is None or row.status not in t.OPEN_ANSWERS or row.lease_until is None or row.lease_until > now:
-                return None
-            taken = conn.execute(
-                update(t.answers)
-                .where(
-                    t.answers.c.key == stored_key,
-                    t.answers.c.worker == row.worker,
-                    t.answers.c.attempts == row.attempts,
-                )
-                .values(worker=self.worker, lease_until=now + lease, attempts=row.attempts + 1)
-            )
-            if taken.rowcount != 1:
-                return None
-        logger.info("took over the %s answer %s of %s", row.status, stored_key[:24], row.worker)
-        return AnswerClaim(
-            stored_key,
-            row.claimed_at,
-            attempts=row.attempts + 1,
-            check_first=row.status == t.ANSWER_SENDING,
-            request=row.request,
-        )
-
-    def expired_answers(self, now: dt.datetime, limit: int = 50) -> list[str]:
-        """The keys of answers whose owner stopped holding them before `now`, oldest first."""
-        self.ensure_schema()
-        with self.engine.connect() as conn:
-            return list(
-                conn.execute(
-                    select(t.answers.c.key)
-                    .where(t.answers.c.status.in_(t.OPEN_ANSWERS), t.answers.c.lease_until <= now)
-                    .order_by(t.answers.c.claimed_at)
-                    .limit(limit)
-                ).scalars()
-            )
-
-    def renew_answers(self, until: dt.datetime) -> int:
-        """The owner's heartbeat: every answer this process is giving stays its own until `until`."""
-        self.ensure_schema()
-        with self._writing() as conn:
-            return conn.execute(
-                update(t.answers)
-                .where(t.answers.c.worker == self.worker, t.answers.c.status.in_(t.OPEN_ANSWERS))
-                .values(lease_until=until)
-            ).rowcount
-
-    def answer_sending(self, claim: AnswerClaim) -> bool:
-        """Just before the answer's first message goes out; False if the claim is no longer this process's."""
-        with self._writing() as conn:
-            return (
-                conn.execute(
-                    update(t.answers).where(*self._answer_held(claim)).values(status=t.ANSWER_SENDING)
-                ).rowcount
-                == 1
-            )
-
-    def finish_answer(self, claim: AnswerClaim, status: str) -> bool:
-        """Record how an answer ended (answered or lost) and erase what it took to answer it."""
-        with self._writing() as conn:
-            return (
-                conn.execute(
-                    update(t.answers)
-                    .where(*self._answer_held(claim))
-                    .values(status=status, lease_until=None, request=None)
-                ).rowcount
-                == 1
-            )
-
-    def _answer_held(self, claim: AnswerClaim) -> tuple[ColumnElement[bool], ...]:
-        return (
-            t.answers.c.key == claim.key,
-            t.answers.c.worker == self.worker,
-            t.answers.c.status.in_(t.OPEN_ANSWERS),
-        )
-
-    def answer_status(self, key: str) -> tuple[str | None, int | None]:
-        """(status, attempts) of one answer, by its delivery key; (None, None) when it was never claimed."""
-        self.ensure_schema()
-        with self.engine.connect() as conn:
-            row = conn.execute(
-                select(t.answers.c.status, t.answers.c.attempts).where(t.answers.c.key == stored_answer_key(key))
-            ).first()
-        return (row.status, row.attempts) if row is not None else (None, None)
-
-    def prune_answers(self, before: dt.datetime) -> int:
-        """Delete answer claims made before `before`; how many went."""
-        self.ensure_schema()
-        with self._writing() as conn:
-            return conn.execute(delete(t.answers).where(t.answers.c.claimed_at < before)).rowcount
-
-    def answer_claims(self) -> list[tuple[str, str, dt.datetime]]:
-        """(key, worker, claimed_at) of every answer claim, oldest first."""
-        self.ensure_schema()
-        with self.engine.connect() as conn:
-            rows = conn.execute(select(t.answers).order_by(t.answers.c.claimed_at, t.answers.c.key)).all()
-        return [(row.key, row.worker, row.claimed_at) for row in rows]
 
     # -- reading the record -----------------------------------------------------------------------
     def digest_rows(self, channel: str | None = None) -> list[DigestRow]:

@@ -12,7 +12,7 @@ from analysis.backtest import backtest, daily_comparisons, replay
 from analysis.models import Tab
 from analysis.reading.workbook import parse_workbook
 from analysis.report import analyse
-from analysis.stats import z_test_p_values
+from analysis.stats.proportions import z_test_p_values
 
 HEADER = ["Date", "Campaign", "Test", "Variant", "Sessions", "Spend", "Demo requests (micro)", "Sign-ups (macro)"]
 START = dt.date(2026, 3, 2)

@@ -10,7 +10,7 @@ from scipy import stats
 from statsmodels.stats.multitest import multipletests
 
 from analysis.decision import DecisionSettings, decide_comparisons, holm_adjust
-from analysis.sequential import DISCRETE_SHIFT, LATE_SHARE, MAX_STEP, planned_per_arm
+from analysis.stats.sequential import DISCRETE_SHIFT, LATE_SHARE, MAX_STEP, planned_per_arm
 
 
 def plan_p(z: float, t: float, step: float | None = None) -> float:

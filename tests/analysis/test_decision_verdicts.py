@@ -9,11 +9,11 @@ import numpy as np
 from scipy.special import betaln, logsumexp
 
 from analysis import models
-from analysis.bayes import EXPANSION_FROM, PRIOR_LOG_LIFT_SD, chance_to_beat, shrunk_lifts
 from analysis.decision import DecisionSettings
 from analysis.models import Tab
 from analysis.reading.workbook import parse_workbook
 from analysis.report import analyse
+from analysis.stats.bayes import EXPANSION_FROM, PRIOR_LOG_LIFT_SD, chance_to_beat, shrunk_lifts
 
 HEADER = ["Campaign", "Test", "Variant", "Clicks", "Spend", "Cart views (micro)", "Purchases (macro)"]
 

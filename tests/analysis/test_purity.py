@@ -50,7 +50,7 @@ def test_fishers_test_loads_no_scipy_stats():
     """scipy.stats takes longer to import than the rest of the analysis; Fisher's test is written without it."""
     script = (
         "import sys\n"
-        "from analysis.stats import compare_proportions\n"
+        "from analysis.stats.proportions import compare_proportions\n"
         "result = compare_proportions([4], [1], [4], [3])\n"
         "assert result.used_fisher[0]\n"
         "print('scipy.stats' in sys.modules)"

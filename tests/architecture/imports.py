@@ -12,7 +12,7 @@ ROOT = Path(__file__).resolve().parents[2]
 # Top to bottom; a module may import its own layer and the ones below, never one above.
 LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("entry points", ("bot.__main__", "bot.cli", "bot.wsgi", "bot.asgi", "bot.scheduler")),
-    ("surfaces", ("bot.slack", "bot.digest")),
+    ("surfaces", ("bot.slack", "bot.digests")),
     (
         "services",
         (
@@ -34,7 +34,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
 
 def layer_of(module: str) -> int:
     """The index in LAYERS of the longest prefix naming `module`: a package and what is in it, or modules
-    whose name starts so (`bot.digest` covers bot.digests and bot.digest_recovery). `bot` itself is base."""
+    whose name starts so (`bot.digests` covers bot.digests.run and bot.digests.recovery). `bot` itself is base."""
     if module == "bot":
         return len(LAYERS) - 1
     best, index = -1, len(LAYERS)
@@ -88,6 +88,43 @@ def graph() -> dict[str, set[str]]:
     return edges
 
 
+def package_of(module: str) -> str:
+    """The unit a reader thinks in: a package of bot/ (`bot.slack`, `bot.digests`) or a top-level module, and
+    analysis as one."""
+    parts = module.split(".")
+    return "analysis" if parts[0] == "analysis" else ".".join(parts[:2])
+
+
+def package_graph(edges: dict[str, set[str]]) -> dict[str, set[str]]:
+    """The module graph folded into packages: which package imports which."""
+    folded: dict[str, set[str]] = {}
+    for module, targets in edges.items():
+        folded.setdefault(package_of(module), set()).update(
+            package_of(t) for t in targets if package_of(t) != package_of(module)
+        )
+    return folded
+
+
+def top_level() -> tuple[list[str], list[str]]:
+    """bot/'s own modules and its packages, by name (`digests`, `schedules`)."""
+    bot = ROOT / "bot"
+    modules = sorted(p.stem for p in bot.glob("*.py") if p.stem != "__init__")
+    packages = sorted(p.parent.name for p in bot.glob("*/__init__.py"))
+    return modules, packages
+
+
+def repeated_prefixes(modules: list[str], packages: list[str]) -> list[str]:
+    """Each top-level module whose name repeats a package's (`digest_notes` beside `digests/`, `schedules_x` beside
+    `schedules/`): a prefix is a folder waiting to happen, and here the folder exists."""
+    stems = {package: {package, package.removesuffix("s")} for package in packages}
+    return [
+        f"bot/{module}.py belongs in bot/{package}/"
+        for module in modules
+        for package, names in stems.items()
+        if module in names or any(module.startswith(f"{name}_") for name in names)
+    ]
+
+
 def upward(edges: dict[str, set[str]]) -> list[str]:
     """Every import that runs up a layer, in words."""
     return [
@@ -104,6 +141,9 @@ def main() -> None:
         layer = LAYERS[layer_of(module)][0]
         print(f"{module} [{layer}] -> {', '.join(sorted(targets)) or '-'}")
     back = upward(edges)
+    print("\nPackages:")
+    for package, targets in package_graph(edges).items():
+        print(f"{package} [{LAYERS[layer_of(package)][0]}] -> {', '.join(sorted(targets)) or '-'}")
     print(f"\n{len(edges)} modules, {sum(map(len, edges.values()))} imports, {len(back)} up a layer")
     for line in back:
         print(f"  up: {line}")

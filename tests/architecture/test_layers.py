@@ -8,7 +8,15 @@ from __future__ import annotations
 
 import graphlib
 
-from tests.architecture.imports import LAYERS, graph, layer_of, upward
+from tests.architecture.imports import (
+    LAYERS,
+    graph,
+    layer_of,
+    package_graph,
+    repeated_prefixes,
+    top_level,
+    upward,
+)
 
 
 def test_every_bot_module_has_a_layer() -> None:
@@ -33,25 +41,25 @@ def test_rendering_touches_neither_slack_nor_state() -> None:
 
 def test_the_layer_check_catches_a_back_import() -> None:
     """The rule can fail: the entry layer is above the Slack surface, which is above the services."""
-    assert layer_of("bot.cli.status") < layer_of("bot.slack.answers") < layer_of("bot.schedules")
-    assert layer_of("bot.schedules") < layer_of("bot.render.blocks") < layer_of("bot.sources.google")
-    assert layer_of("bot.digest_recovery") == layer_of("bot.digests") == layer_of("bot.slack.app")
-
-
-def _package(module: str) -> str:
-    """The unit a reader thinks in: a package (`bot.slack`), the digest engine's modules as one."""
-    parts = module.split(".")
-    if parts[0] == "analysis":
-        return "analysis"
-    name = ".".join(parts[:2])
-    return "bot.digests" if name.startswith("bot.digest") else name
+    assert layer_of("bot.cli.status") < layer_of("bot.slack.answers") < layer_of("bot.schedules.slots")
+    assert layer_of("bot.schedules.slots") < layer_of("bot.render.blocks") < layer_of("bot.sources.google")
+    assert layer_of("bot.digests.recovery") == layer_of("bot.digests.run") == layer_of("bot.slack.app")
 
 
 def test_no_two_packages_import_each_other() -> None:
     """Module cycles are not the only tangle: the Slack edge and the digest engine must not lean on each other."""
-    edges: dict[str, set[str]] = {}
-    for module, targets in graph().items():
-        edges.setdefault(_package(module), set()).update(
-            _package(t) for t in targets if _package(t) != _package(module)
-        )
-    graphlib.TopologicalSorter(edges).prepare()
+    graphlib.TopologicalSorter(package_graph(graph())).prepare()
+
+
+def test_no_top_level_module_repeats_a_package_name() -> None:
+    assert repeated_prefixes(*top_level()) == []
+
+
+def test_the_prefix_check_catches_a_module_beside_its_folder() -> None:
+    modules = ["digest_notes", "digest", "scheduler", "schedules_by_channel", "service", "slack_api"]
+    assert repeated_prefixes(modules, ["digests", "schedules", "slack_api"]) == [
+        "bot/digest_notes.py belongs in bot/digests/",
+        "bot/digest.py belongs in bot/digests/",
+        "bot/schedules_by_channel.py belongs in bot/schedules/",
+        "bot/slack_api.py belongs in bot/slack_api/",
+    ]

@@ -112,7 +112,7 @@ def prime_schedules(database: str, sheet: Path, now: dt.datetime, channels: dict
     """The scheduler has known these schedules for an hour (a schedule first seen now counts from now on);
     `channels` is Slack's ID → name, as conversations.list would resolve the sheet's names."""
     from analysis.reading.workbook import parse_workbook
-    from bot.schedules_by_channel import sheet_schedules
+    from bot.schedules.by_channel import sheet_schedules
     from bot.settings import Settings
     from bot.sources import read_tabs
     from bot.state.store import StateStore

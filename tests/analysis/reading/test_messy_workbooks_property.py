@@ -185,7 +185,7 @@ def test_absurd_counts_are_bad_cells_with_their_reference() -> None:
 
 
 def test_a_huge_table_that_reaches_fishers_test_does_not_overflow() -> None:
-    from analysis.stats import compare_proportions
+    from analysis.stats.proportions import compare_proportions
 
     result = compare_proportions([1e30, 10**20], [0, 0], [1e30, 10**20], [3, 3])
     assert ((result.p_value >= 0) & (result.p_value <= 1)).all()

@@ -10,9 +10,9 @@ import pytest
 
 from analysis.models import Tab
 from bot.deps import Deps
-from bot.digest_notes import trouble_sentences
-from bot.digest_record import read_trouble
-from bot.digests import ChannelPacer, DigestRun, post_digests
+from bot.digests.notes import trouble_sentences
+from bot.digests.record import read_trouble
+from bot.digests.run import ChannelPacer, DigestRun, post_digests
 from bot.settings import Settings
 from bot.slack_api.client import create_web_client
 from bot.state.store import StateStore

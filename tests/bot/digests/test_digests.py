@@ -10,7 +10,7 @@ from dataclasses import replace
 
 import pytest
 
-from bot.digests import ChannelPacer, DigestRun, post_channel_digest, post_digests
+from bot.digests.run import ChannelPacer, DigestRun, post_channel_digest, post_digests
 from bot.errors import SheetUnavailable
 from bot.state.store import StateStore
 from tests.bot.digests.conftest import (
@@ -123,7 +123,7 @@ def test_a_restart_between_claim_and_post_posts_the_slot_once_within_a_minute(wo
 def test_a_restart_while_sending_asks_slack_and_posts_only_what_did_not_arrive(
     world: World, database_url: str, arrived: bool
 ):
-    from bot.digest_recovery import metadata
+    from bot.digests.recovery import metadata
     from bot.slack_api.client import create_web_client
 
     world.run(at(MONDAY, 8))

@@ -17,9 +17,9 @@ import pytest
 
 from bot.channel_sheets import sheet_groups
 from bot.deps import Deps
-from bot.digest_notes import trouble_sentences
-from bot.digest_record import read_trouble, sheet_error_key, trouble_of
-from bot.digests import ChannelPacer, DigestRun, post_digests
+from bot.digests.notes import trouble_sentences
+from bot.digests.record import read_trouble, sheet_error_key, trouble_of
+from bot.digests.run import ChannelPacer, DigestRun, post_digests
 from bot.settings import Settings
 from bot.slack_api.client import create_web_client
 from bot.sources import read_tabs

@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import text
 
 from analysis.reading.workbook import parse_workbook
-from bot.schedules_by_channel import sheet_schedules
+from bot.schedules.by_channel import sheet_schedules
 from bot.settings import Settings
 from bot.sources import read_tabs
 from bot.state.store import StateStore

@@ -10,7 +10,7 @@ from dataclasses import replace
 import pytest
 from sqlalchemy.exc import OperationalError
 
-from bot.digests import post_channel_digest
+from bot.digests.run import post_channel_digest
 from bot.errors import DatabaseUnavailable
 from bot.slack_api.client import create_web_client
 from bot.state.store import StateStore

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.schedules import ScheduleError, parse_schedule, slots_between
+from bot.schedules.slots import ScheduleError, parse_schedule, slots_between
 from tests.bot.digests.conftest import World, schedule_command
 
 UTC = dt.UTC
@@ -142,7 +142,7 @@ def test_a_fire_time_in_a_gap_at_midnight_still_gives_that_day_its_slot():
 def test_a_schedule_cell_with_markup_is_quoted_raw_and_escaped_once_for_slack():
     from analysis.models import Tab
     from bot.render.blocks import problems_text
-    from bot.schedules_by_channel import schedule_problems
+    from bot.schedules.by_channel import schedule_problems
 
     channels = Tab(
         name="Channels",

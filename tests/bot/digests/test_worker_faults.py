@@ -20,8 +20,8 @@ import pytest
 
 from analysis.reading.workbook import parse_workbook
 from bot.deps import Deps
-from bot.digests import post_channel_digest
-from bot.schedules_by_channel import sheet_schedules
+from bot.digests.run import post_channel_digest
+from bot.schedules.by_channel import sheet_schedules
 from bot.settings import Settings
 from bot.slack_api.client import create_worker_client
 from bot.sources import read_tabs

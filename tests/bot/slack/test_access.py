@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from analysis.models import Tab
-from bot.digests import post_digests
+from bot.digests.run import post_digests
 from bot.errors import UserFacingError
-from bot.schedules import ScheduleError, parse_schedule
+from bot.schedules.slots import ScheduleError, parse_schedule
 from bot.slack_api.client import create_web_client
 from bot.state.store import StateStore
 from tests.bot.slack.harness import (

@@ -15,7 +15,7 @@ import pytest
 from slack_sdk.models.blocks import Block
 
 from bot.deps import Deps, create_deps
-from bot.digests import post_channel_digest
+from bot.digests.run import post_channel_digest
 from bot.settings import Settings
 from bot.slack.decision_sheet import write_owed
 from bot.slack_api.client import create_web_client

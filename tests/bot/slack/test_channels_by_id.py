@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import insert
 
 from analysis.models import Tab
-from bot.digests import post_digests
+from bot.digests.run import post_digests
 from bot.errors import UserFacingError
 from bot.slack_api.client import create_web_client
 from bot.slack_api.directory import ChannelDirectory, list_channel_names

@@ -18,7 +18,7 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 
-from bot.digests import ChannelPacer, post_digests
+from bot.digests.run import ChannelPacer, post_digests
 from bot.slack.installs import INSTALL_PATH, REDIRECT_PATH
 from bot.state.installs import installation_store
 from tests.bot.slack.clients import Clients, deployment, serving, sheet_url

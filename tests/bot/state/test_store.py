@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import insert, inspect, text
 
 from bot.said import VerdictRecord
-from bot.schedules_by_channel import SheetSchedule
+from bot.schedules.by_channel import SheetSchedule
 from bot.state.engine import create_state_engine, database_url, redacted
 from bot.state.store import StateStore
 from bot.state.tables import FAILED, POSTED, SCHEMA_VERSION

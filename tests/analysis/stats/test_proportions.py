@@ -17,7 +17,7 @@ from statsmodels.stats.proportion import (
     score_test_proportions_2indep,
 )
 
-from analysis.stats import (
+from analysis.stats.proportions import (
     compare_proportions,
     fisher_p_values,
     risk_ratio_interval_at,

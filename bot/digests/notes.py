@@ -1,5 +1,5 @@
 """The words for digests, written once: what `/microopt sheet` lists (`trouble_sentences` of the record that
-`bot.digest_record` reads), what `microopt digest` prints, and why a run could not post.
+`bot.digests.record` reads), what `microopt digest` prints, and why a run could not post.
 
 Every digest slot ends posted, skipped or missed; until then one may be waiting for a retry (`failed`) or
 not known to have arrived (`unknown`). Each of those is one sentence: where, which slot, why, and what is
@@ -12,10 +12,10 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Protocol
 
-from bot.digest_record import DigestTrouble, label
+from bot.digests.record import DigestTrouble, label
 from bot.routing import names_unavailable
-from bot.schedules import EXAMPLES
-from bot.schedules_by_channel import ChannelSchedule
+from bot.schedules.by_channel import ChannelSchedule
+from bot.schedules.slots import EXAMPLES
 from bot.sentences import schedule_origin
 from bot.state.digest_rows import DigestRow
 from bot.state.tables import ARRIVED, FAILED, MISSED, NOT_ARRIVED, NOT_KNOWN, POSTED, SCHEDULED, SKIPPED, UNKNOWN
@@ -82,7 +82,7 @@ def row_sentence(row: DigestRow, where: str) -> str:
 
 
 class Told(Protocol):
-    """What `microopt digest` prints of one outcome: bot.digest_outcomes.Outcome, which imports this module."""
+    """What `microopt digest` prints of one outcome: bot.digests.outcomes.Outcome, which imports this module."""
 
     @property
     def label(self) -> str: ...

@@ -13,7 +13,8 @@ import math
 import numpy as np
 from scipy import special
 
-from analysis.stats import FloatArray, log_lifts
+from analysis.stats.arrays import FloatArray
+from analysis.stats.proportions import log_lifts
 
 PRIOR = "Beta(1, 1) (flat) on each conversion rate"
 PRIOR_LOG_LIFT_SD = 0.2

@@ -1,4 +1,4 @@
-"""What the digest record says went wrong lately, as data: `read_trouble(deps)`; `bot.digest_notes` words it.
+"""What the digest record says went wrong lately, as data: `read_trouble(deps)`; `bot.digests.notes` words it.
 
 Only a database that does not answer is reported as such (`DigestTrouble.unchecked`); any other error is a
 bug and reaches the caller with its traceback.
@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 from bot.channel_sheets import SheetGroup
 from bot.deps import Deps
 from bot.errors import NoDatabase
-from bot.schedules_by_channel import ChannelSchedule, effective_schedules
+from bot.schedules.by_channel import ChannelSchedule, effective_schedules
 from bot.state.digest_rows import DigestRow
 from bot.state.engine import NOT_ANSWERING
 from bot.state.history import source_id

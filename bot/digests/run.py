@@ -5,9 +5,9 @@ tests call it directly with an injected clock. Every slot (channel, scheduled ti
 database just before it is posted (`bot.state.store`), so no slot is posted twice by two processes, a
 restart or a retry, and a run that stops leaves the channels it had not reached unclaimed. A run renews
 its claims while it works (`LeaseKeeper`); the next run takes over those of a run that stopped, asks
-Slack's history what had arrived, and sends only the rest (`bot.digest_posting`, `bot.digest_recovery`).
+Slack's history what had arrived, and sends only the rest (`bot.digests.posting`, `bot.digests.recovery`).
 A slot whose posts failed is tried again with backoff until its window closes, and only then ends
-`missed`, with why (`bot.digest_notes` words it). Posting runs channels concurrently, at most one message
+`missed`, with why (`bot.digests.notes` words it). Posting runs channels concurrently, at most one message
 per second per channel, and honours Slack's `Retry-After`; one channel failing does not stop the others.
 """
 
@@ -20,18 +20,18 @@ from dataclasses import replace
 from functools import partial
 
 from bot.deps import Deps
-from bot.digest_notes import already_posting, no_such_channel
-from bot.digest_outcomes import DigestRun, Outcome
-from bot.digest_pacing import PACER, ChannelPacer
-from bot.digest_planning import Job, plan_run
-from bot.digest_record import label
-from bot.digest_routing import channel_digest
-from bot.digest_runner import Runner, in_threads, make_runner
-from bot.digest_sheets import RunSheets
-from bot.digest_workspaces import TeamRunners
+from bot.digests.notes import already_posting, no_such_channel
+from bot.digests.outcomes import DigestRun, Outcome
+from bot.digests.pacing import PACER, ChannelPacer
+from bot.digests.planning import Job, plan_run
+from bot.digests.record import label
+from bot.digests.routing import channel_digest
+from bot.digests.runner import Runner, in_threads, make_runner
+from bot.digests.sheets import RunSheets
+from bot.digests.workspaces import TeamRunners
 from bot.errors import DatabaseUnavailable, UserFacingError
 from bot.routing import channel_id_of, parse_channel
-from bot.schedules_by_channel import schedule_for
+from bot.schedules.by_channel import schedule_for
 from bot.slack_api.directory import list_channel_names
 from bot.state.engine import NOT_ANSWERING, unavailable_sentence
 from bot.state.store import StateStore
@@ -58,7 +58,7 @@ def post_digests(
     """Post every digest due at `now` (missed slots within the grace period, failed ones whose retry has come
     and ones a stopped run left included), each slot once, and end the slots whose window closed.
 
-    Each sheet (MICROOPT_SHEET and those linked to channels, `bot.digest_sheets`) is read at most once: to
+    Each sheet (MICROOPT_SHEET and those linked to channels, `bot.digests.sheets`) is read at most once: to
     refresh the schedules from its Channels tab when they are older than MICROOPT_SCHEDULE_SYNC_MINUTES (a few
     sheets a run; every one with `refresh_schedules`, none with False), and for its channels' digests when any
     is due. A database that stops answering ends the run with DatabaseUnavailable (one sentence; the next run

@@ -1,4 +1,4 @@
-"""analysis.dispersion: Cochran's Q of a path's periods against statsmodels' meta-analysis, the t mapping
+"""analysis.stats.dispersion: Cochran's Q of a path's periods against statsmodels' meta-analysis, the t mapping
 against scipy.stats."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from scipy import stats
 from statsmodels.stats.meta_analysis import combine_effects
 
-from analysis.dispersion import PHI_FLOOR, Dispersion, adjusted_z, dispersion, raw_multipliers
+from analysis.stats.dispersion import PHI_FLOOR, Dispersion, adjusted_z, dispersion, raw_multipliers
 
 # (control visitors, control conversions, variant visitors, variant conversions) each day, not cumulative.
 DAYS = np.array([[1000, 52, 1000, 61], [1200, 40, 900, 55], [800, 47, 1100, 52], [1000, 66, 1000, 39]], float)

@@ -3,7 +3,7 @@
 chat.postMessage is not idempotent, and its answer can lie by omission: a 500 or a timeout may come after
 Slack stored the message. So a post is retried blindly only on a 429 (Slack stored nothing; see
 `bot.slack_api.client.posting_client`). After a 5xx, a timeout or a dropped connection, the channel's history
-is asked whether the message is there (`bot.digest_recovery.find_parts`): found, it counts as posted; not
+is asked whether the message is there (`bot.digests.recovery.find_parts`): found, it counts as posted; not
 found, it is sent again, a bounded number of times with backoff and jitter (tenacity); history unreadable,
 nothing more is sent and the digest is `unknown` until a later run can ask. Before each message the claim is
 renewed, so a process that lost its claim (it stalled past its lease) stops instead of posting beside the
@@ -22,8 +22,8 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential, wait_random
 
-from bot.digest_pacing import ChannelPacer
-from bot.digest_recovery import ChannelIds, LeaseKeeper, find_parts, metadata
+from bot.digests.pacing import ChannelPacer
+from bot.digests.recovery import ChannelIds, LeaseKeeper, find_parts, metadata
 from bot.slack_api.client import posting_client
 from bot.slack_api.history import LookupFailed
 from bot.state.digest_rows import Claim

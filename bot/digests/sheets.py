@@ -25,12 +25,12 @@ from typing import Generic, TypeVar
 from analysis.models import SheetData
 from bot.channel_sheets import SheetGroup, group_of, routes_of, sheet_groups, synced_key
 from bot.deps import Deps
-from bot.digest_notes import names_wait, sheet_unread
-from bot.digest_record import sheet_error_key
-from bot.digest_routing import Routing, decisions_standing
+from bot.digests.notes import names_wait, sheet_unread
+from bot.digests.record import sheet_error_key
+from bot.digests.routing import Routing, decisions_standing
 from bot.errors import UserFacingError
 from bot.routing import needs_names
-from bot.schedules_by_channel import SheetSchedule, renamed_keys, sheet_schedules
+from bot.schedules.by_channel import SheetSchedule, renamed_keys, sheet_schedules
 from bot.sentences import counted
 from bot.service import full_report, load_sheet
 from bot.slack_api.directory import ChannelNames, list_channel_names

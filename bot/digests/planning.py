@@ -6,9 +6,9 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from bot.digest_recovery import window_open
-from bot.schedules import due_slot
-from bot.schedules_by_channel import ChannelSchedule, effective_schedules
+from bot.digests.recovery import window_open
+from bot.schedules.by_channel import ChannelSchedule, effective_schedules
+from bot.schedules.slots import due_slot
 from bot.state.digest_rows import DigestRow, takeable
 from bot.state.store import StateStore
 from bot.state.tables import CLAIMED, SCHEDULED

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 from analysis.models import Report, SheetData, TestResult
 from bot.decided import Standing
 from bot.deps import Deps
-from bot.digest_record import label
+from bot.digests.record import label
 from bot.render.actions import signature
 from bot.render.digest import Digest, render_digest
 from bot.routing import Access, Where, access_for

@@ -22,7 +22,7 @@ import numpy.typing as npt
 import pandas as pd
 from scipy import special
 
-from analysis.stats import FloatArray
+from analysis.stats.arrays import FloatArray
 
 # Below this phi the periods agree better than binomial sampling predicts, which on ad data is chance:
 # flooring at 1 would cost power on plain binomial data (docs/methodology.md measures both).

@@ -12,12 +12,12 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from bot.deps import Deps
-from bot.digest_outcomes import Outcome
-from bot.digest_pacing import ChannelPacer
-from bot.digest_planning import Job
-from bot.digest_posting import TAKEN, Delivery, Poster
-from bot.digest_recovery import LeaseKeeper, RunClock, find_parts, retry_delay
-from bot.digest_routing import Routing, channel_digest
+from bot.digests.outcomes import Outcome
+from bot.digests.pacing import ChannelPacer
+from bot.digests.planning import Job
+from bot.digests.posting import TAKEN, Delivery, Poster
+from bot.digests.recovery import LeaseKeeper, RunClock, find_parts, retry_delay
+from bot.digests.routing import Routing, channel_digest
 from bot.errors import SlackTokenRefused
 from bot.render.digest import Digest
 from bot.slack_api.history import LookupFailed

@@ -1,12 +1,12 @@
 """What a digest run did, as data: one `Outcome` per channel (a status code, why, what arrived) and the
-`DigestRun` around them; `bot.digest_notes` words them."""
+`DigestRun` around them; `bot.digests.notes` words them."""
 
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
 
-from bot.digest_notes import run_summary
+from bot.digests.notes import run_summary
 from bot.render.digest import Digest
 from bot.state.digest_rows import DigestRow
 from bot.state.tables import FAILED, MISSED, SCHEDULED, UNKNOWN

@@ -11,7 +11,8 @@ from scipy import integrate, stats
 from statsmodels.stats.power import NormalIndPower
 from statsmodels.stats.proportion import proportion_effectsize
 
-from analysis.sequential import (
+from analysis.stats.proportions import sample_size_per_arm
+from analysis.stats.sequential import (
     DISCRETE_SHIFT,
     HORIZON,
     LATE_SHARE,
@@ -30,7 +31,6 @@ from analysis.sequential import (
     planned_per_arm,
     visitors_to_call,
 )
-from analysis.stats import sample_size_per_arm
 
 SHARE, TAU = 0.1, 0.3
 # The variance of the log lift at the default plan (10% effect, alpha 0.05, power 80%) in information units.

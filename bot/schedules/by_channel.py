@@ -12,7 +12,7 @@ from analysis.models import ChannelRoute, Problem, Tab
 from analysis.reading.cells import a1, normalise_header
 from bot.errors import UserFacingError
 from bot.routing import Names, channel_id_of, parse_channel
-from bot.schedules import Schedule, ScheduleError, bad_schedule, check_timezone, parse_schedule
+from bot.schedules.slots import Schedule, ScheduleError, bad_schedule, check_timezone, parse_schedule
 from bot.sentences import QUOTE_CHARS, shorten
 
 logger = logging.getLogger("microopt.schedules")

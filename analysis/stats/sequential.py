@@ -35,7 +35,8 @@ import numpy.typing as npt
 import pandas as pd
 from scipy import special
 
-from analysis.stats import BoolArray, FloatArray, sample_size_per_arm
+from analysis.stats.arrays import BoolArray, FloatArray
+from analysis.stats.proportions import sample_size_per_arm
 
 # Halvings of the log-visitors bracket (about 28 wide): 2^-32 of it is far below one visitor.
 BISECTION_STEPS = 32

@@ -13,8 +13,8 @@ from dataclasses import replace
 from functools import partial
 
 from bot.deps import Deps
-from bot.digest_runner import Runner
-from bot.digest_sheets import RunSheets
+from bot.digests.runner import Runner
+from bot.digests.sheets import RunSheets
 from bot.errors import UserFacingError
 
 logger = logging.getLogger("microopt.digests")

@@ -27,8 +27,8 @@ from slack_sdk import WebClient
 
 from bot.errors import CONNECTION
 from bot.routing import parse_channel
-from bot.schedules import due_slot
-from bot.schedules_by_channel import ChannelSchedule
+from bot.schedules.by_channel import ChannelSchedule
+from bot.schedules.slots import due_slot
 from bot.slack_api.directory import list_channel_names
 from bot.slack_api.history import LookupFailed, matching_payloads
 from bot.state.digest_rows import Claim, DigestRow

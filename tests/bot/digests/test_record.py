@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from bot.deps import Deps
-from bot.digest_notes import UNCHECKED, trouble_sentences
-from bot.digest_record import DigestTrouble, read_trouble
+from bot.digests.notes import UNCHECKED, trouble_sentences
+from bot.digests.record import DigestTrouble, read_trouble
 from bot.settings import Settings
 from bot.state.store import StateStore
 
