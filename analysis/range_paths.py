@@ -19,7 +19,7 @@ import pandas as pd
 from analysis.decision import DecisionSettings, decide_comparisons
 from analysis.models import SheetData
 from analysis.paths import KEYS, comparison_paths, numbered
-from analysis.stats import FloatArray
+from analysis.stats.arrays import FloatArray
 
 
 @dataclass(frozen=True)
