@@ -187,6 +187,8 @@ def decide_comparisons(table: pd.DataFrame, settings: DecisionSettings) -> pd.Da
         out["evidence"] = np.where(enough & np.isfinite(boundary), np.abs(z) / boundary, np.nan)
     out["adjusted"] = adjusted
     out["low"], out["high"] = running_low, running_high
+    # The always-valid range at every look, also after the call (which freezes the decision's own figures).
+    out["range_low"], out["range_high"] = running_low, running_high
 
     is_call = np.isin(candidate, CALLS)
     calls_so_far = pd.Series(is_call, index=frame.index).groupby(groups).cumsum().to_numpy()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
@@ -15,6 +16,7 @@ from analysis.calls import reopened, same_calls
 from analysis.decision import DecisionSettings
 from analysis.models import ActedRecord, Backtest, Problem, Report, SheetData, Tab, title_of
 from analysis.paths import COUNTS, HISTORY_COLUMNS, current_totals, reconcile
+from analysis.range_paths import RangePath, decision_ranges, range_paths
 from analysis.reading.decisions_tab import acted_calls
 from analysis.reading.workbook import parse_workbook
 from analysis.report import analyse
@@ -257,3 +259,25 @@ def backtest_report(deps: Deps, sheet: str | None = None) -> Backtest:
     source = sheet or deps.settings.sheet
     acted = acted_calls(deps.read_tabs(source), deps.settings.date_order)
     return backtest(load_sheet(deps, sheet), source=source, settings=settings, acted=acted)
+
+
+def decision_paths(
+    deps: Deps, data: SheetData, sheet: str, tests: Sequence[tuple[str, str]]
+) -> dict[tuple[str, str, str, str], RangePath]:
+    """The decision's range at every look of `tests`' comparisons (campaign, test, variant, metric → path), over
+    the same looks their verdicts rest on: dated days, or the reads recorded in the state database."""
+    settings = decision_settings(deps)
+    history = None
+    state = _state(deps)
+    if state is not None and not isinstance(state, Problem):
+        from sqlalchemy.exc import SQLAlchemyError
+
+        from bot.state.history import read_looks
+
+        try:
+            history = reconcile(read_looks(state, sheet), current_totals(data)).history
+        except SQLAlchemyError:
+            logger.warning("could not read recorded looks for a path chart", exc_info=True)
+    now = deps.last_read(sheet) or deps.clock()
+    frame = decision_ranges(data, settings, history, now, tests=tests)
+    return {(p.campaign, p.test, p.variant, p.metric): p for p in range_paths(frame, settings.minimum_effect)}

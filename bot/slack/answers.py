@@ -21,6 +21,7 @@ from typing import Any, Literal
 
 from analysis.models import ChannelRoute, Report, SheetData, Tab, TestResult
 from analysis.plan import plan_test
+from analysis.range_paths import RangePath
 from bot.channel_sheets import SheetChoice, SheetGroup, group_for, linked_routes, sheet_for
 from bot.decided import Standing
 from bot.deps import Deps
@@ -36,11 +37,11 @@ from bot.render.blocks import (
     render_sheet_messages,
     render_status_posts,
 )
-from bot.render.chart import chart_filename, render_chart
+from bot.render.chart import chart_filename, path_words, render_chart, resting_path
 from bot.render.plan import render_plan_message
 from bot.routing import Access, Where, access_for, channel_problems, names_unavailable, needs_names, same_campaign
 from bot.sentences import mention, no_match
-from bot.service import acted_record_of, analysed, campaigns, decision_settings, narrow
+from bot.service import acted_record_of, analysed, campaigns, decision_paths, decision_settings, narrow
 from bot.slack.connect_command import (
     CONNECT,
     ConnectReply,
@@ -119,6 +120,31 @@ class Chart:
     title: str
     alt_text: str
     draw: Callable[[], bytes]
+    # The path chart's words, known once it is drawn (its range over time is computed then, not before posting).
+    path_alt: Callable[[], str] = lambda: ""
+
+    def alt(self) -> str:
+        return (self.alt_text + " " + self.path_alt()).strip()[:MAX_ALT_TEXT]
+
+
+class ReadPaths:
+    """The decision's range over time of the charted tests of one answer, computed once (vectorised over them
+    all) by the first chart drawn, on the chart pool: the verdicts are posted before it."""
+
+    def __init__(self, compute: Callable[[], Mapping[tuple[str, str, str, str], RangePath]]) -> None:
+        self._compute = compute
+        self._lock = threading.Lock()
+        self._paths: Mapping[tuple[str, str, str, str], RangePath] | None = None
+
+    def of(self, test: TestResult) -> RangePath | None:
+        with self._lock:
+            if self._paths is None:
+                try:
+                    self._paths = self._compute()
+                except Exception:
+                    logger.warning("could not compute the decision's range over time", exc_info=True)
+                    self._paths = {}
+        return resting_path(test, self._paths)
 
 
 @dataclass(frozen=True)
@@ -138,7 +164,8 @@ class Answer:
     admin_post: Post | None = None
 
 
-DrawChart = Callable[[TestResult], bytes]
+DrawChart = Callable[..., bytes]  # (test) -> PNG, or (test, path) when a path chart is known
+MAX_ALT_TEXT = 1000
 
 NOTHING = Answer(posts=())
 # Past this many tests in one answer, charts would bury the verdicts: the first ones get charts.
@@ -239,7 +266,7 @@ class DrawnCharts:
         self._lock = threading.Lock()
         self._drawn: OrderedDict[int, tuple[TestResult, Future[bytes]]] = OrderedDict()
 
-    def __call__(self, test: TestResult) -> bytes:
+    def __call__(self, test: TestResult, path: RangePath | None = None) -> bytes:
         with self._lock:
             entry = self._drawn.get(id(test))
             mine = entry is None or entry[0] is not test
@@ -254,7 +281,7 @@ class DrawnCharts:
         drawing = entry[1]
         if mine:
             try:
-                drawing.set_result(self._draw(test))
+                drawing.set_result(self._draw(test, path) if path is not None else self._draw(test))
             except BaseException as error:
                 drawing.set_exception(error)
                 with self._lock:
@@ -273,10 +300,11 @@ class Answers:
         home_team: Callable[[str | None], str | None] = lambda team: None,
         channel_names: Callable[[str | None], ChannelNames] = lambda team: NO_SLACK,
         default_team: Callable[[], str | None] | None = None,
+        reports: SharedReports | None = None,
     ) -> None:
         self.deps = deps
         self.draw_chart = DrawnCharts(draw_chart) if draw_chart is not None else None
-        self.reports = SharedReports()
+        self.reports = reports or SharedReports()
         # The workspace a request from a given workspace counts as its own (`bot.slack.installs.SlackWorkspaces`):
         # the bot token's (auth.test; None when unknown: every request is then foreign), or with installs in many
         # workspaces the request's own.
@@ -376,7 +404,10 @@ class Answers:
         read_at = self.deps.last_read(spec) or self.deps.clock()
         acted = acted_note(acted_record_of(self.deps, spec, data)) if selected.tests else None
         note = "\n".join(n for n in (note, acted) if n) or None
-        return status_answer(selected, note, read_at, self.draw_chart, standing_for(self.deps, read_at, spec))
+        charted = [(t.campaign, t.test) for t in selected.tests if t.comparisons][:MAX_CHARTS]
+        paths = ReadPaths(partial(decision_paths, self.deps, data, spec, charted))
+        standing = standing_for(self.deps, read_at, spec)
+        return status_answer(selected, note, read_at, self.draw_chart, standing, paths)
 
     def plan(self, command: SlashCommand, chosen: Chosen) -> Answer:
         """The next test of the first campaign this channel sees (or the one asked for), at the minimum effect."""
@@ -579,10 +610,16 @@ def chart_alt_text(test: TestResult) -> str:
     return f"Lift over {test.control} with 95% ranges. " + "; ".join(parts)
 
 
-def chart_for(test: TestResult, draw_chart: DrawChart) -> Chart:
-    return Chart(
-        chart_filename(test), f"{test.title}: lift vs {test.control}", chart_alt_text(test), partial(draw_chart, test)
-    )
+def chart_for(test: TestResult, draw_chart: DrawChart, paths: ReadPaths | None = None) -> Chart:
+    title = f"{test.title}: lift vs {test.control}"
+    if paths is None:
+        return Chart(chart_filename(test), title, chart_alt_text(test), partial(draw_chart, test))
+
+    def words() -> str:
+        path = paths.of(test)
+        return path_words(path, test.control) if path is not None else ""
+
+    return Chart(chart_filename(test), title, chart_alt_text(test), lambda: draw_chart(test, paths.of(test)), words)
 
 
 def status_answer(
@@ -591,13 +628,14 @@ def status_answer(
     read_at: dt.datetime,
     draw_chart: DrawChart | None,
     standing: Standing | None = None,
+    paths: ReadPaths | None = None,
 ) -> Answer:
     """The status messages, each with (lazy) charts of its tests, the first `MAX_CHARTS` tests charted; a test's
     buttons, or what was decided about it (`standing`)."""
     drawable = [t for t in report.tests if t.comparisons] if draw_chart else []
     charted = {id(t) for t in drawable[:MAX_CHARTS]}
     posts = [
-        Post(payload, tuple(chart_for(t, draw_chart) for t in tests if id(t) in charted and draw_chart))
+        Post(payload, tuple(chart_for(t, draw_chart, paths) for t in tests if id(t) in charted and draw_chart))
         for payload, tests in render_status_posts(report, note=note, read_at=read_at, standing=standing)
     ]
     if len(drawable) > MAX_CHARTS:

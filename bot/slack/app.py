@@ -31,12 +31,15 @@ from bot.errors import ConfigurationError
 from bot.render.chart import render_chart
 from bot.settings import Settings
 from bot.slack.answering import AnswerWatch, CommandAnswers
-from bot.slack.answers import DrawChart
+from bot.slack.answers import DrawChart, SharedReports
+from bot.slack.home import HomePaths, HomeTab
 from bot.slack.installs import SlackWorkspaces, Uninstalls
 from bot.slack.intake import Intake
 from bot.slack.listeners import actions, commands, installs, plan
+from bot.slack.listeners import home as home_listener
 from bot.slack.retries import Deliveries, drop_repeats
 from bot.slack_api.client import create_web_client
+from bot.slack_api.members import Members
 
 if TYPE_CHECKING:
     from slack_bolt.adapter.socket_mode import SocketModeHandler
@@ -212,11 +215,27 @@ def create_slack(
     app.error(log_listener_error)
     charts = chart_executor or ThreadPoolExecutor(max_workers=CHART_WORKERS, thread_name_prefix="microopt-chart")
     workspaces = SlackWorkspaces(app, deps, oauth=settings.oauth)
-    answering = commands.register(app, deps, charts, answers, draw_chart, workspaces)
-    actions.register(app, deps, workspaces)
+    reports = SharedReports()  # one analysis per sheet read, for status answers and Home tabs alike
+    answering = commands.register(app, deps, charts, answers, draw_chart, workspaces, reports)
+    home = home_tab(deps, workspaces, reports)
+    actions.register(app, deps, workspaces, home)
     plan.register(app, deps, workspaces)
+    home_listener.register(app, home)
     installs.register(app, Uninstalls(app, deps))  # the manifest subscribes to them whatever the mode
     return Slack(app, answering)
+
+
+def home_tab(deps: Deps, workspaces: SlackWorkspaces, reports: SharedReports) -> HomeTab:
+    """The Home tab, reading sheets through `reports` (shared with status answers)."""
+    return HomeTab(
+        deps,
+        Members(workspaces.client, deps.clock),
+        reports.get,
+        workspaces.home_team,
+        workspaces.names,
+        workspaces.default_team,
+        HomePaths(deps),
+    )
 
 
 class _BoltLogFilter(logging.Filter):

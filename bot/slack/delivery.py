@@ -81,7 +81,7 @@ def upload_charts(client: WebClient, channel_id: str, charts: tuple[Chart, ...])
                 "content": chart.draw(),
                 "filename": chart.filename,
                 "title": escape(chart.title),
-                "alt_txt": chart.alt_text,
+                "alt_txt": chart.alt(),
             }
             for chart in charts
         ],

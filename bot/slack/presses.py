@@ -5,14 +5,16 @@ Who may act is the same access list as everything else (docs/slack.md, "Who acts
 1. a member of the workspace microopt is installed in (`auth.test`): Slack Connect guests see what was
    decided, never decide; until Slack has said which workspace that is, nobody acts;
 2. one of MICROOPT_ADMINS, when that is set;
-3. in a channel the test's campaign is routed to, by `bot.routing.access_for` with status's rules, in the sheet
-   that channel reads (its own, `/microopt connect`, or MICROOPT_SHEET; a decision is kept, and written, with
-   that sheet). When the sheet cannot be read, the message itself is the evidence: microopt posted that test
-   there.
+3. in a channel the test's campaign is routed to (from the Home tab: the channel the test was shown for there,
+   of which the presser must still be a member, `users.conversations`), by `bot.routing.access_for` with
+   status's rules, in the sheet that channel reads (its own, `/microopt connect`, or MICROOPT_SHEET; a decision
+   is kept, and written, with that sheet). When the sheet cannot be read, the message itself is the evidence:
+   microopt posted that test there.
 
-A refused press gets one ephemeral sentence and changes nothing. An accepted one is recorded once
-(`bot.state.decisions`: a double click, Slack's retry or another process finds it standing), its message is
-updated in place with who did what and when (`chat.update`; through `response_url` when the bot cannot), and
+A refused press gets one ephemeral sentence (in the Home tab: a line at its top) and changes nothing. An
+accepted one is recorded once (`bot.state.decisions`: a double click, Slack's retry or another process finds
+it standing), its message (or the presser's Home tab) is updated in place with who did what and when
+(`chat.update`; through `response_url` when the bot cannot), and
 what the sheet is owed is written (`bot.slack.decision_sheet`): if the sheet does not answer, the decision
 stands, the message says it is not in the sheet yet, and a later run writes it.
 """
@@ -37,6 +39,7 @@ from bot.deps import Deps
 from bot.errors import NoDatabase, UserFacingError
 from bot.render.actions import ACTION_PREFIX, UNDO, block_id, buttons_for, decided_block, decision_line, replace_block
 from bot.render.blocks import COMMAND, escape, render_notice
+from bot.render.home import channel_of_block, home_block_id
 from bot.routing import Where, access_for, needs_names
 from bot.sentences import NO_DATABASE, mention
 from bot.slack.decision_sheet import SheetWrites, writes_to_sheet
@@ -81,6 +84,11 @@ def not_admin(admins: frozenset[str]) -> str:
     return f"Only MICROOPT_ADMINS act on verdicts here: ask {names}."
 
 
+def not_a_member(channel_id: str | None) -> str:
+    where = f"<#{channel_id}>" if channel_id else "that test's channel"
+    return f"You are not a member of {where}, where that test is routed: join it to act on its verdicts."
+
+
 def not_routed(campaign: str) -> str:
     return (
         f"“{escape(campaign)}” is not routed to this channel, so it is not acted on here: use a channel the "
@@ -113,6 +121,7 @@ class Press:
     text: str
     blocks: tuple[Block, ...] | None
     ephemeral: bool
+    home: bool = False  # pressed in the Home tab: no message to update, the tab is published again
 
     @classmethod
     def from_body(cls, body: Mapping[str, Any]) -> Press | None:
@@ -124,10 +133,27 @@ class Press:
             return None
         user = body.get("user") or {}
         container = body.get("container") or {}
-        message = body.get("message") or {}
+        home = container.get("type") == "view" and (body.get("view") or {}).get("type") == "home"
+        message = (body.get("view") if home else body.get("message")) or {}
         blocks = message.get("blocks")
         team = user.get("team_id") or (body.get("team") or {}).get("id")
         value = str(actions[0].get("value") or "") or _first_value(blocks, actions[0].get("block_id"))
+        block = str(actions[0].get("block_id") or "")
+        return cls(
+            action=action_id.removeprefix(ACTION_PREFIX),
+            value=value,
+            user_id=str(user.get("id", "")),
+            user_name=str(user.get("username") or user.get("name") or ""),
+            user_team=str(team) if team else None,
+            channel_id=channel_of_block(block)
+            if home
+            else container.get("channel_id") or (body.get("channel") or {}).get("id"),
+            message_ts=None if home else container.get("message_ts") or message.get("ts"),
+            text="" if home else str(message.get("text", "")),
+            blocks=tuple(blocks) if isinstance(blocks, list) else None,
+            ephemeral=bool(container.get("is_ephemeral")),
+            home=home,
+        )
         return cls(
             action=action_id.removeprefix(ACTION_PREFIX),
             value=value,
@@ -142,8 +168,11 @@ class Press:
         )
 
     def shows(self, shown: VerdictShown) -> bool:
-        """Whether the pressed message holds this test's buttons or decision (microopt put it there)."""
-        target = block_id(shown.campaign, shown.test)
+        """Whether the pressed message (or Home tab) holds this test's buttons or decision (microopt put it there)."""
+        if self.home:
+            target = home_block_id(self.channel_id or "", shown.campaign, shown.test)
+        else:
+            target = block_id(shown.campaign, shown.test)
         return any(block.get("block_id") == target for block in self.blocks or ())
 
 
@@ -165,8 +194,11 @@ class Presses:
         deps: Deps,
         home_team: Callable[[str | None], str | None],
         channel_names: Callable[[str | None], ChannelNames],
+        member_of: Callable[[str | None, str, str], bool] | None = None,
     ) -> None:
         self.deps = deps
+        # Whether a member (workspace, user) is in a channel now: a press from the Home tab counts only then.
+        self.member_of = member_of
         # A presser's workspace → the one counted as the installing one; a workspace → its channel names.
         self.home_team = home_team
         self.channel_names = channel_names
@@ -269,7 +301,7 @@ class Presses:
     def refusal(self, press: Press, shown: VerdictShown, chosen: SheetChoice) -> str | None:
         """The sentence for a press that may not act on `shown` here (the channel reads `chosen`); None when it may."""
         return self.access_refusal(
-            press.user_id, press.user_team, press.channel_id, shown.campaign, chosen, press.shows(shown)
+            press.user_id, press.user_team, press.channel_id, shown.campaign, chosen, press.shows(shown), press.home
         )
 
     def access_refusal(
@@ -280,10 +312,12 @@ class Presses:
         campaign: str,
         chosen: SheetChoice,
         shown_here: bool = False,
+        from_home: bool = False,
     ) -> str | None:
         """Whether `user_id` of `user_team` may act on `campaign` in `channel_id` (which reads `chosen`): the sentence
         that refuses, or None. `shown_here`: microopt itself showed that campaign there (trusted when the sheet
-        cannot be read)."""
+        cannot be read). `from_home`: pressed in the App Home, for the channel the test was shown for there, of
+        which the presser must be a member."""
         link = chosen.link
         home = link.team_id if link is not None and link.team_id else self.home_team(user_team)
         if home is None:
@@ -293,6 +327,10 @@ class Presses:
         admins = self.deps.settings.admins
         if admins and user_id not in admins:
             return not_admin(admins)
+        if from_home and (
+            not channel_id or self.member_of is None or not self.member_of(user_team, user_id, channel_id)
+        ):
+            return not_a_member(channel_id)
         routes = self.routes(chosen.spec)
         if routes is not None and link is not None:
             routes = list(linked_routes(routes, [channel_id or ""]))
@@ -341,7 +379,10 @@ class Presses:
         respond: Respond,
         decision: Decision | None = None,
     ) -> None:
-        """Replace the test's block in the pressed message (by its buttons, or its decision) and remember it."""
+        """Replace the test's block in the pressed message (by its buttons, or its decision) and remember it. (A
+        Home tab has no message: it is published again after the press.)"""
+        if press.home:
+            return
         if press.blocks is None:
             if decision is not None:
                 tell(respond, decision_line(decision))

@@ -19,6 +19,7 @@ REQUIRED: Mapping[str, str] = {
 }
 OPTIONAL: Mapping[str, str] = {
     "groups:read": "resolving private channels' names (else write their IDs in the Channels tab)",
+    "users:read": "the Home tab (telling members of this workspace from guests of others)",
 }
 
 

@@ -36,6 +36,7 @@ ALL_SCOPES = (
     "groups:history",
     "channels:read",
     "groups:read",
+    "users:read",
 )
 FAIL, STORE_THEN_500, STORE_THEN_STALL = "fail", "store_then_500", "store_then_stall"
 
@@ -121,8 +122,13 @@ class SlackStandIn:
         self.scopes: set[str] = set(scopes)
         # At most this many channels per conversations.list page (Slack may return fewer than `limit`).
         self.page_size = page_size
-        # Who is in which channel, where a test says so: chat.postEphemeral to anyone else fails like Slack's.
+        # Who is in which channel, where a test says so: chat.postEphemeral to anyone else fails like Slack's,
+        # and users.conversations lists a user's channels from it.
         self.members: dict[str, set[str]] = {}
+        # The workspace of each user who is not of the token's own (users.info): Slack Connect guests, say.
+        self.user_teams: dict[str, str] = {}
+        # The Home view last published for each user (views.publish), with the hash Slack gave it.
+        self.views: dict[str, dict[str, Any]] = {}
         self.post_interval_seconds = post_interval_seconds
         self.calls: list[Call] = []
         self.responses: list[tuple[str, dict[str, Any]]] = []
@@ -208,6 +214,12 @@ class SlackStandIn:
             return self._auth_test_of(team)
         if method == "conversations.list":
             return self._conversations_list(params, team)
+        if method in ("users.conversations", "users.info"):
+            return (
+                self._users_conversations(params, team)
+                if method == "users.conversations"
+                else self._users_info(params, team)
+            )
         return handler(params) if handler else Scripted(200, {"ok": True})
 
     def _auth_test_of(self, team: str) -> Scripted:
@@ -331,6 +343,40 @@ class SlackStandIn:
         more = start + limit < len(everything)
         cursor = f"page:{start + limit}" if more else ""
         return Scripted(200, {"ok": True, "channels": page, "response_metadata": {"next_cursor": cursor}})
+
+    def _users_info(self, params: dict[str, Any], team: str) -> Scripted:
+        if "users:read" not in self.scopes:
+            return Scripted(200, {"ok": False, "error": "missing_scope", "needed": "users:read"})
+        user = str(params.get("user", ""))
+        return Scripted(200, {"ok": True, "user": {"id": user, "team_id": self.user_teams.get(user, team)}})
+
+    def _users_conversations(self, params: dict[str, Any], team: str) -> Scripted:
+        """The channels `user` is in (`members`), as the token's workspace sees them, a page at a time."""
+        user = str(params.get("user", ""))
+        mine = [
+            {"id": cid, "name": self.channels.get(cid, cid), "is_private": cid in self.private}
+            for cid, people in sorted(self.members.items())
+            if user in people and self.channel_teams.get(cid, team) == team
+        ]
+        limit = min(int(params.get("limit", 100)), self.page_size or 1000)
+        start = int(str(params.get("cursor") or "0").removeprefix("page:"))
+        more = start + limit < len(mine)
+        cursor = f"page:{start + limit}" if more else ""
+        return Scripted(
+            200, {"ok": True, "channels": mine[start : start + limit], "response_metadata": {"next_cursor": cursor}}
+        )
+
+    def _views_publish(self, params: dict[str, Any]) -> Scripted:
+        """Keep the user's Home view; more than 100 blocks is refused, as Slack does."""
+        view = params.get("view")
+        view = json.loads(view) if isinstance(view, str) else view
+        if not isinstance(view, dict) or view.get("type") != "home" or len(view.get("blocks") or []) > 100:
+            return Scripted(200, {"ok": False, "error": "invalid_arguments"})
+        user = str(params.get("user_id", ""))
+        with self._lock:
+            published = {**view, "id": f"V{next(self._ids):08d}", "hash": f"{time.time():.6f}.{next(self._ids)}"}
+            self.views[user] = published
+        return Scripted(200, {"ok": True, "view": published})
 
     def _conversations_info(self, params: dict[str, Any]) -> Scripted:
         channel = self._channel_id(str(params.get("channel", "")))

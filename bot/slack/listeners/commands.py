@@ -25,7 +25,7 @@ from slack_sdk import WebClient
 from bot.deps import Deps
 from bot.render.chart import render_chart
 from bot.slack.answering import CommandAnswers
-from bot.slack.answers import Answers, DrawChart, SlashCommand, first_reply
+from bot.slack.answers import Answers, DrawChart, SharedReports, SlashCommand, first_reply
 from bot.slack.installs import SlackWorkspaces, home_team_of
 from bot.slack.retries import AnswerClaims
 
@@ -43,11 +43,12 @@ def register(
     executor: Executor,
     draw_chart: DrawChart | None = render_chart,
     workspaces: SlackWorkspaces | None = None,
+    reports: SharedReports | None = None,
 ) -> CommandAnswers:
     """`/microopt` on `app`; the answering service it uses (for `AnswerWatch`) is returned. `workspaces` gives each
     workspace's client, channel names and home (one bot token for all unless installs are on)."""
     workspaces = workspaces or SlackWorkspaces.single(app, deps)
-    answers = Answers(deps, draw_chart, workspaces.home_team, workspaces.names, workspaces.default_team)
+    answers = Answers(deps, draw_chart, workspaces.home_team, workspaces.names, workspaces.default_team, reports)
     claims = AnswerClaims(deps.state, deps.clock, lease=dt.timedelta(seconds=deps.settings.answer_lease_seconds))
     answering = CommandAnswers(answers, claims, workspaces.client, charts, executor)
 

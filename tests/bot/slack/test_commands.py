@@ -73,7 +73,7 @@ def test_a_burst_of_commands_draws_each_tests_chart_once_per_sheet_read(slack: S
     drawn: list[str] = []
     lock = threading.Lock()
 
-    def counting_chart(test) -> bytes:
+    def counting_chart(test, path=None) -> bytes:
         with lock:
             drawn.append(test.title)
         time.sleep(0.05)  # long enough for concurrent answers to ask for a chart being drawn

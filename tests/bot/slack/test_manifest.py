@@ -37,6 +37,7 @@ def test_manifest_declares_the_command_least_privilege_scopes_and_event_url() ->
         "files:write",
         "groups:history",
         "groups:read",
+        "users:read",  # the Home tab tells this workspace's members from guests of others
     ]
 
 
@@ -50,7 +51,7 @@ def test_uninstalls_come_to_the_same_url_and_installs_come_back_to_the_redirect(
     data = manifest()
     events = data["settings"]["event_subscriptions"]
     assert events["request_url"] == data["features"]["slash_commands"][0]["url"]
-    assert sorted(events["bot_events"]) == ["app_uninstalled", "tokens_revoked"]
+    assert sorted(events["bot_events"]) == ["app_home_opened", "app_uninstalled", "tokens_revoked"]
     assert data["oauth_config"]["redirect_urls"] == ["https://YOUR-HOST/slack/oauth_redirect"]
 
 
@@ -60,6 +61,13 @@ def test_interactivity_sends_button_presses_to_the_same_url() -> None:
     assert interactivity["is_enabled"] is True
     assert interactivity["request_url"] == data["features"]["slash_commands"][0]["url"]
     assert "chat.update" in (ROOT / "manifest.yml").read_text()  # chat:write's why names it
+
+
+def test_the_home_tab_is_on_and_the_messages_tab_as_it_was() -> None:
+    app_home = manifest()["features"]["app_home"]
+    assert app_home["home_tab_enabled"] is True
+    assert app_home["messages_tab_enabled"] is True  # MICROOPT_ADMINS' direct messages arrive there
+    assert "messages_tab_read_only_enabled" not in app_home
 
 
 def test_procfile_runs_the_web_and_worker_processes() -> None:
