@@ -13,7 +13,7 @@ Configurations:
             row written to the Decisions tab in the same thread) inside the listener, on bolt's own pool.
   microopt  `create_app`: the acknowledgement on the request thread, the press as a lazy listener on the
             app's answer pool (bot.slack.listeners.actions), the sheet written by one thread at a time per
-            process, a burst of presses in one request or a few (bot.slack.decision_sheet.SheetWrites).
+            process, a burst of presses in one request or a few (bot.slack.decisions.sheet_rows.SheetWrites).
 
 Ack latency is measured by the client (request sent → HTTP response); "updated" is press sent → the message's
 `chat.update` reaching the Slack stand-in; "written" counts Decisions rows in the sheet at the end.
@@ -51,8 +51,8 @@ def served_app() -> Any:
     from bot.deps import create_deps
     from bot.settings import Settings
     from bot.slack.app import create_app, intake_for, wsgi_app
+    from bot.slack.decisions.presses import Press, Presses
     from bot.slack.listeners.commands import home_team_of
-    from bot.slack.presses import Press, Presses
     from bot.slack_api.client import create_web_client
     from bot.slack_api.directory import ChannelDirectory
 
@@ -88,7 +88,7 @@ class WritesInline:
         self.deps = deps
 
     def request(self, client: Any, decision_id: int | None = None, on_failure: Any = None) -> None:
-        from bot.slack.decision_sheet import write_owed
+        from bot.slack.decisions.sheet_rows import write_owed
 
         flushed = write_owed(self.deps, self.deps.clock(), client=client)
         if on_failure is not None and flushed.error is not None:

@@ -1,5 +1,5 @@
 """The scheduler: one APScheduler job that calls `post_digests(deps, now)` every minute, and one that writes what
-the sheet is owed for decisions taken from Slack (`bot.slack.decision_sheet`; nothing when nothing is owed).
+the sheet is owed for decisions taken from Slack (`bot.slack.decisions.sheet_rows`; nothing when nothing is owed).
 
 Why one minute tick instead of one APScheduler job per channel: the schedules live in the database
 (the Channels tab and `/microopt schedule` change them from other processes), each slot is claimed in the
@@ -25,7 +25,7 @@ from apscheduler.triggers.cron import CronTrigger
 from bot.deps import Deps
 from bot.digests.run import post_digests
 from bot.errors import SlackTokenRefused, UserFacingError
-from bot.slack.decision_sheet import add_decisions_job
+from bot.slack.decisions.sheet_rows import add_decisions_job
 
 logger = logging.getLogger("microopt.scheduler")
 JOB_ID = "digests"

@@ -147,7 +147,7 @@ def _button(choice: Choice, value: str | None) -> Block:
 
 def _buttons(offered: tuple[Choice, ...], value: str) -> list[Block]:
     """The verdict rides on the first button only: a press of any other finds it there, in the message Slack
-    sends back (`bot.slack.presses.Press`), so the message's copy in every press stays small."""
+    sends back (`bot.slack.decisions.presses.Press`), so the message's copy in every press stays small."""
     return [_button(choice, value if index == 0 else None) for index, choice in enumerate(offered)]
 
 

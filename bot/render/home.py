@@ -32,7 +32,8 @@ Block = dict[str, Any]
 View = dict[str, Any]
 
 MAX_VIEW_BLOCKS = 100
-# A home test's blocks carry its channel: a press from the Home tab acts for that channel (`bot.slack.presses`).
+# A home test's blocks carry its channel: a press from the Home tab acts for that channel
+# (`bot.slack.decisions.presses`).
 HOME_PREFIX = "microopt.home."
 # Needs action is shown whole first, but leaves running and done at least this many sections each.
 RUNNING_FLOOR = 3

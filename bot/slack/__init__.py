@@ -1,1 +1,13 @@
-"""The Slack edge: app factory, listeners, Block Kit rendering, charts, posting."""
+"""The Slack app: what arrives from Slack, in the order a request meets it.
+
+- `app`, `asgi`, `intake`    the app built in a factory; the ASGI front gunicorn serves; a request checked before work
+- `installs`                 OAuth installs in many workspaces, each workspace's client, uninstalls
+- `listeners/`               ack, hand to a service, respond: commands, buttons, the Home tab, the plan modal
+- `answers`                  what `/microopt …` answers (status, sheet, plan), and who sees which tests
+- `schedule_command`, `connect_command`   `/microopt schedule` and `/microopt connect` / `disconnect`
+- `answering`, `retries`     each command answered once across processes, retries dropped, stopped answers taken over
+- `delivery`, `posting`      an answer's messages and charts into the channel, each message once
+- `decisions/`               a press on a verdict's button: who may, the decision, the message, the sheet's rows
+- `planning`                 planning the next test: the modal and *Add to sheet*
+- `home`                     the Home tab a member opens
+"""

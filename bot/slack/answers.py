@@ -50,7 +50,7 @@ from bot.slack.connect_command import (
     disconnect_channel,
     show_link,
 )
-from bot.slack.decision_notes import acted_note, decision_notes, standing_for
+from bot.slack.decisions.notes import acted_note, decision_notes, standing_for
 from bot.slack.schedule_command import ScheduleRequest, handle_schedule_command
 from bot.slack_api.directory import NO_SLACK, ChannelNames
 from bot.sources.cache import source_key

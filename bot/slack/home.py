@@ -36,7 +36,7 @@ from bot.render.home import HomeTest, View, month_start, render_home, standing_d
 from bot.render.home import group_of as home_group
 from bot.routing import Where, access_for, needs_names
 from bot.service import decision_paths
-from bot.slack.decision_notes import standing_for
+from bot.slack.decisions.notes import standing_for
 from bot.slack_api.directory import ChannelNames
 from bot.slack_api.members import Member, Members
 from bot.state.engine import NOT_ANSWERING
@@ -260,8 +260,8 @@ class HomeTab:
 
 class HomeNotes:
     """What a press from the Home tab has to say (a refusal, "Already decided", "not in the sheet yet"): a
-    `respond` for `bot.slack.presses` that keeps the sentences until the press is done (then the tab is published
-    once, with them on top) and publishes at once what comes after (a sheet that answered late)."""
+    `respond` for `bot.slack.decisions.presses` that keeps the sentences until the press is done (then the tab is
+    published once, with them on top) and publishes at once what comes after (a sheet that answered late)."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()

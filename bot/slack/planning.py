@@ -5,7 +5,7 @@ sheet*.
   reads the sheet and puts the plan in it (`views.update`): a trigger ID lives 3 seconds, a sheet read may not.
 - Choosing a lift or a metric in the modal recomputes the plan (`views.update` with the view's hash).
 - *Add to sheet* (`view_submission`) is acknowledged with a view that says it is adding; then who may act is checked
-  (the buttons' rules, `bot.slack.presses`), the submission is claimed once in the shared state (a repeat or a
+  (the buttons' rules, `bot.slack.decisions.presses`), the submission is claimed once in the shared state (a repeat or a
   retry of it, in any process, adds nothing), and the rows are added (`Deps.add_test`, one request). The modal then
   says what was added, or in one sentence why not and what to add by hand.
 """
@@ -43,7 +43,7 @@ from bot.render.plan import (
     render_plan_view,
 )
 from bot.service import decision_settings
-from bot.slack.presses import Presses
+from bot.slack.decisions.presses import Presses
 from bot.slack_api.directory import ChannelNames
 from bot.sources.planned_tests import Added, NewTest
 

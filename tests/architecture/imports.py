@@ -105,11 +105,17 @@ def package_graph(edges: dict[str, set[str]]) -> dict[str, set[str]]:
     return folded
 
 
-def top_level() -> tuple[list[str], list[str]]:
-    """bot/'s own modules and its packages, by name (`digests`, `schedules`)."""
+def folders() -> list[Path]:
+    """bot/ and every package below it."""
     bot = ROOT / "bot"
-    modules = sorted(p.stem for p in bot.glob("*.py") if p.stem != "__init__")
-    packages = sorted(p.parent.name for p in bot.glob("*/__init__.py"))
+    return [bot, *sorted(p.parent for p in bot.rglob("*/__init__.py"))]
+
+
+def top_level(folder: Path | None = None) -> tuple[list[str], list[str]]:
+    """A folder's own modules and its packages, by name (`digests`, `schedules`); bot/ by default."""
+    folder = folder or ROOT / "bot"
+    modules = sorted(p.stem for p in folder.glob("*.py") if p.stem != "__init__")
+    packages = sorted(p.parent.name for p in folder.glob("*/__init__.py"))
     return modules, packages
 
 
@@ -118,7 +124,7 @@ def repeated_prefixes(modules: list[str], packages: list[str]) -> list[str]:
     `schedules/`): a prefix is a folder waiting to happen, and here the folder exists."""
     stems = {package: {package, package.removesuffix("s")} for package in packages}
     return [
-        f"bot/{module}.py belongs in bot/{package}/"
+        f"{module}.py belongs in {package}/"
         for module in modules
         for package, names in stems.items()
         if module in names or any(module.startswith(f"{name}_") for name in names)

@@ -10,6 +10,8 @@ import graphlib
 
 from tests.architecture.imports import (
     LAYERS,
+    ROOT,
+    folders,
     graph,
     layer_of,
     package_graph,
@@ -51,15 +53,19 @@ def test_no_two_packages_import_each_other() -> None:
     graphlib.TopologicalSorter(package_graph(graph())).prepare()
 
 
-def test_no_top_level_module_repeats_a_package_name() -> None:
-    assert repeated_prefixes(*top_level()) == []
+def test_no_module_repeats_the_name_of_a_package_beside_it() -> None:
+    """In bot/ and in every package of it: bot/digest_x.py beside bot/digests/, bot/slack/decision_x.py beside
+    bot/slack/decisions/."""
+    assert {str(f.relative_to(ROOT)): repeated_prefixes(*top_level(f)) for f in folders()} == {
+        str(f.relative_to(ROOT)): [] for f in folders()
+    }
 
 
 def test_the_prefix_check_catches_a_module_beside_its_folder() -> None:
     modules = ["digest_notes", "digest", "scheduler", "schedules_by_channel", "service", "slack_api"]
     assert repeated_prefixes(modules, ["digests", "schedules", "slack_api"]) == [
-        "bot/digest_notes.py belongs in bot/digests/",
-        "bot/digest.py belongs in bot/digests/",
-        "bot/schedules_by_channel.py belongs in bot/schedules/",
-        "bot/slack_api.py belongs in bot/slack_api/",
+        "digest_notes.py belongs in digests/",
+        "digest.py belongs in digests/",
+        "schedules_by_channel.py belongs in schedules/",
+        "slack_api.py belongs in slack_api/",
     ]

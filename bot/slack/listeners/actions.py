@@ -2,8 +2,8 @@
 
 The acknowledgement is an empty 200 on the request thread, before any database or sheet I/O; the press itself
 (who may press, the decision, the message, the sheet) is a lazy listener on the app's answer pool
-(`bot.slack.presses`). Slack's retries of a press are dropped by `bot.slack.retries` in this process and, across
-processes, find the decision already standing. A press in the Home tab has no message to update and no
+(`bot.slack.decisions.presses`). Slack's retries of a press are dropped by `bot.slack.retries` in this process
+and, across processes, find the decision already standing. A press in the Home tab has no message to update and no
 `response_url`: the presser's tab is published again, showing the decision, with any sentence at its top.
 """
 
@@ -16,9 +16,9 @@ from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 
 from bot.deps import Deps
+from bot.slack.decisions.presses import Press, Presses
 from bot.slack.home import HomeNotes, HomeTab
 from bot.slack.installs import SlackWorkspaces
-from bot.slack.presses import Press, Presses
 
 ACTION = re.compile(r"^microopt\.")
 

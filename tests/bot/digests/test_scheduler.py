@@ -9,8 +9,8 @@ import sys
 from dataclasses import replace
 
 from bot.scheduler import JOB_ID, create_scheduler, run_due_digests
-from bot.slack.decision_sheet import JOB_ID as DECISIONS_JOB
-from bot.slack.decision_sheet import run_owed_writes
+from bot.slack.decisions.sheet_rows import JOB_ID as DECISIONS_JOB
+from bot.slack.decisions.sheet_rows import run_owed_writes
 from tests.bot.digests.conftest import World
 
 UTC = dt.UTC

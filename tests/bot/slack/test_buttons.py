@@ -17,7 +17,7 @@ from slack_sdk.models.blocks import Block
 from bot.deps import Deps, create_deps
 from bot.digests.run import post_channel_digest
 from bot.settings import Settings
-from bot.slack.decision_sheet import write_owed
+from bot.slack.decisions.sheet_rows import write_owed
 from bot.slack_api.client import create_web_client
 from bot.state.decisions import owed_rows, standing_decisions
 from bot.state.history import source_id
@@ -466,7 +466,7 @@ def test_a_press_in_a_channel_with_its_own_sheet_decides_and_writes_in_that_shee
 
 
 def test_the_schedulers_job_writes_what_a_linked_sheet_is_owed(slack, spreadsheet, sheets_api, settings) -> None:
-    from bot.slack.decision_sheet import run_owed_writes
+    from bot.slack.decisions.sheet_rows import run_owed_writes
     from bot.state.links import link_channel
 
     client_key = "Client" + KEY[6:]

@@ -15,7 +15,7 @@ A refused press gets one ephemeral sentence (in the Home tab: a line at its top)
 accepted one is recorded once (`bot.state.decisions`: a double click, Slack's retry or another process finds
 it standing), its message (or the presser's Home tab) is updated in place with who did what and when
 (`chat.update`; through `response_url` when the bot cannot), and
-what the sheet is owed is written (`bot.slack.decision_sheet`): if the sheet does not answer, the decision
+what the sheet is owed is written (`bot.slack.decisions.sheet_rows`): if the sheet does not answer, the decision
 stands, the message says it is not in the sheet yet, and a later run writes it.
 """
 
@@ -42,7 +42,7 @@ from bot.render.blocks import COMMAND, escape, render_notice
 from bot.render.home import channel_of_block, home_block_id
 from bot.routing import Where, access_for, needs_names
 from bot.sentences import NO_DATABASE, mention
-from bot.slack.decision_sheet import SheetWrites, writes_to_sheet
+from bot.slack.decisions.sheet_rows import SheetWrites, writes_to_sheet
 from bot.slack_api.directory import ChannelNames
 from bot.state.decisions import (
     decision_source,
