@@ -50,8 +50,9 @@ def served_app() -> Any:
     from analysis.models import Tab
     from bot.deps import Deps, utc_now
     from bot.settings import Settings
-    from bot.slack.answers import Answers, SlashCommand
+    from bot.slack.answers import Answers
     from bot.slack.app import create_app, intake_for, wsgi_app
+    from bot.slack.command_answer import SlashCommand
     from bot.slack.delivery import deliver
     from bot.slack_api.client import create_web_client
     from bot.sources import read_tabs

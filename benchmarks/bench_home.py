@@ -63,8 +63,8 @@ def main() -> None:
     from bot.routing import Where, access_for
     from bot.service import analysed
     from bot.settings import Settings
-    from bot.slack.answers import SharedReports
     from bot.slack.home import HomePaths, HomeTab
+    from bot.slack.shared_reads import SharedReports
     from bot.slack_api.directory import ChannelNames
     from bot.slack_api.members import Members
     from bot.sources import read_tabs

@@ -27,7 +27,8 @@ from slack_sdk.errors import SlackClientError
 
 from bot.render.blocks import COMMAND, escape, render_notice
 from bot.sentences import mention, shorten
-from bot.slack.answers import Answers, SlashCommand
+from bot.slack.answers import Answers
+from bot.slack.command_answer import SlashCommand
 from bot.slack.delivery import deliver
 from bot.slack.posting import NotPosted, OncePoster, Unconfirmed, answer_tag
 from bot.slack.retries import AnswerClaims

@@ -12,18 +12,13 @@ import logging
 import re
 import secrets
 import threading
-from collections import OrderedDict
-from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import Future
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Sequence
+from dataclasses import replace
 from functools import partial
-from typing import Any, Literal
 
-from analysis.models import ChannelRoute, Report, SheetData, Tab, TestResult
+from analysis.models import ChannelRoute, Report, SheetData
 from analysis.plan import plan_test
-from analysis.range_paths import RangePath
 from bot.channel_sheets import SheetChoice, SheetGroup, group_for, linked_routes, sheet_for
-from bot.decided import Standing
 from bot.deps import Deps
 from bot.digests.notes import trouble_sentences
 from bot.digests.record import read_trouble, sheet_error_key, trouble_of
@@ -35,13 +30,22 @@ from bot.render.blocks import (
     render_help,
     render_notice,
     render_sheet_messages,
-    render_status_posts,
 )
-from bot.render.chart import chart_filename, path_words, render_chart, resting_path
+from bot.render.chart import render_chart
 from bot.render.plan import render_plan_message
-from bot.routing import Access, Where, access_for, channel_problems, names_unavailable, needs_names, same_campaign
-from bot.sentences import mention, no_match
-from bot.service import acted_record_of, analysed, campaigns, decision_paths, decision_settings, narrow
+from bot.routing import Access, Where, access_for, channel_problems, names_unavailable, needs_names
+from bot.sentences import mention
+from bot.service import acted_record_of, decision_paths, decision_settings
+from bot.slack.command_answer import (
+    NOTHING,
+    TOO_LONG,
+    Answer,
+    DrawChart,
+    Post,
+    ReadPaths,
+    SlashCommand,
+    Verb,
+)
 from bot.slack.connect_command import (
     CONNECT,
     ConnectReply,
@@ -52,135 +56,15 @@ from bot.slack.connect_command import (
 )
 from bot.slack.decisions.notes import acted_note, decision_notes, standing_for
 from bot.slack.schedule_command import ScheduleRequest, handle_schedule_command
+from bot.slack.shared_reads import DrawnCharts, SharedReports
+from bot.slack.status import MAX_CHARTS, select_tests, status_answer
 from bot.slack_api.directory import NO_SLACK, ChannelNames
-from bot.sources.cache import source_key
 
 logger = logging.getLogger("microopt.slack")
 
-Visibility = Literal["in_channel", "ephemeral"]
-Verb = Literal["status", "plan", "sheet", "schedule", "connect", "disconnect", "help", "unknown"]
 
-
-@dataclass(frozen=True)
-class SlashCommand:
-    channel_id: str
-    channel_name: str | None
-    user_id: str
-    text: str
-    team_id: str | None = None
-
-    @classmethod
-    def from_body(cls, body: Mapping[str, Any]) -> SlashCommand:
-        raw = str(body.get("text", ""))
-        # Never split (or keep) more than we could ever accept: the length check below needs only a hint.
-        text = " ".join(raw[: MAX_ARGUMENT * 2].split())
-        if len(raw) > MAX_ARGUMENT * 2:
-            text += " …"
-        return cls(
-            channel_id=str(body.get("channel_id", "")),
-            channel_name=body.get("channel_name"),
-            user_id=str(body.get("user_id", "")),
-            text=text,
-            team_id=str(body["team_id"]) if body.get("team_id") else None,
-        )
-
-    @property
-    def too_long(self) -> bool:
-        return len(self.text) > MAX_ARGUMENT
-
-    @property
-    def where_from(self) -> Where:
-        return Where(self.channel_id or None, self.channel_name, self.team_id)
-
-    @property
-    def verb(self) -> Verb:
-        word = self.text.split(" ", 1)[0].lower() if self.text else "status"
-        known: tuple[Verb, ...] = ("status", "plan", "sheet", "schedule", "connect", "disconnect", "help")
-        return next((verb for verb in known if verb == word), "unknown")
-
-    @property
-    def answered_later(self) -> bool:
-        """Whether the answer comes after the acknowledgement (help is the acknowledgement itself)."""
-        return self.verb in ("status", "plan", "sheet", "schedule", "connect", "disconnect")
-
-    @property
-    def argument(self) -> str:
-        return self.text.split(" ", 1)[1].strip() if " " in self.text else ""
-
-    @property
-    def where(self) -> str:
-        """How a message names this channel: `#spring-sale`, or "this channel" for DMs and unnamed ones."""
-        name = self.channel_name or ""
-        return f"#{escape(name)}" if name and name not in ("directmessage", "privategroup") else "this channel"
-
-
-@dataclass(frozen=True)
-class Chart:
-    filename: str
-    title: str
-    alt_text: str
-    draw: Callable[[], bytes]
-    # The path chart's words, known once it is drawn (its range over time is computed then, not before posting).
-    path_alt: Callable[[], str] = lambda: ""
-
-    def alt(self) -> str:
-        return (self.alt_text + " " + self.path_alt()).strip()[:MAX_ALT_TEXT]
-
-
-class ReadPaths:
-    """The decision's range over time of the charted tests of one answer, computed once (vectorised over them
-    all) by the first chart drawn, on the chart pool: the verdicts are posted before it."""
-
-    def __init__(self, compute: Callable[[], Mapping[tuple[str, str, str, str], RangePath]]) -> None:
-        self._compute = compute
-        self._lock = threading.Lock()
-        self._paths: Mapping[tuple[str, str, str, str], RangePath] | None = None
-
-    def of(self, test: TestResult) -> RangePath | None:
-        with self._lock:
-            if self._paths is None:
-                try:
-                    self._paths = self._compute()
-                except Exception:
-                    logger.warning("could not compute the decision's range over time", exc_info=True)
-                    self._paths = {}
-        return resting_path(test, self._paths)
-
-
-@dataclass(frozen=True)
-class Post:
-    payload: Payload
-    charts: tuple[Chart, ...] = ()
-
-
-@dataclass(frozen=True)
-class Answer:
-    posts: tuple[Post, ...]
-    visibility: Visibility = "in_channel"
-    # Details for the asker only (ephemeral), after the posts: what a channel must not see.
-    private: tuple[Post, ...] = ()
-    # The same details for MICROOPT_ADMINS (ephemeral in the channel, else in a direct message).
-    admins: tuple[str, ...] = ()
-    admin_post: Post | None = None
-
-
-DrawChart = Callable[..., bytes]  # (test) -> PNG, or (test, path) when a path chart is known
-MAX_ALT_TEXT = 1000
-
-NOTHING = Answer(posts=())
-# Past this many tests in one answer, charts would bury the verdicts: the first ones get charts.
-MAX_CHARTS = 12
-CHARTS_CAPPED = (
-    f"Charts are shown for the first {MAX_CHARTS} tests only: ask `{COMMAND} status <campaign>` for the others'."
-)
 READING = "Reading the sheet…"
 NOTHING_TO_PLAN = f"No test here to plan the next one from: `{COMMAND} status` shows what this channel sees."
-# Longer command text is refused whole, in one sentence, and never echoed.
-MAX_ARGUMENT = 500
-TOO_LONG = (
-    f"That is more than {MAX_ARGUMENT} characters, longer than any campaign, test or schedule: "
-    f"try `{COMMAND} help` for what I understand."
-)
 
 
 def unrouted_sentence(where: str, linked: bool = False) -> str:
@@ -225,69 +109,6 @@ def first_reply(command: SlashCommand) -> Payload:
     if command.verb in ("status", "plan", "sheet") or (command.verb == "connect" and command.argument):
         return {"text": READING, "response_type": "ephemeral"}
     return {}
-
-
-class SharedReports:
-    """One parse and analysis per sheet read: commands that got the same tabs (from the shared read behind
-    `Deps.read_tabs`) share the result instead of each analysing the sheet again. The last read of each of the
-    last `keep` sheets is kept (channels of many clients read many sheets)."""
-
-    def __init__(self, keep: int = 32) -> None:
-        self._lock = threading.Lock()
-        self._keep = keep
-        self._last: OrderedDict[str, tuple[list[Tab], SheetData, Report]] = OrderedDict()
-
-    def get(self, deps: Deps, spec: str) -> tuple[SheetData, Report]:
-        tabs = deps.read_tabs(spec)
-        key = source_key(spec)
-        with self._lock:
-            last = self._last.get(key)
-            if last is not None and last[0] is tabs:
-                self._last.move_to_end(key)
-                return last[1], last[2]
-            data, report = analysed(deps, tabs, spec)
-            self._last[key] = (tabs, data, report)
-            while len(self._last) > self._keep:
-                self._last.popitem(last=False)
-            return data, report
-
-
-class DrawnCharts:
-    """Each test's chart drawn once per sheet read: every channel whose answer shows that test (the same object,
-    from the shared analysis of `SharedReports`) uploads the same PNG. A burst of commands used to draw one
-    chart per test per channel, CPU work that put the last charts minutes behind their verdicts.
-
-    The last `keep` tests' charts are kept; concurrent askers of a chart being drawn wait for that drawing.
-    """
-
-    def __init__(self, draw: DrawChart, keep: int = 64) -> None:
-        self._draw = draw
-        self._keep = keep
-        self._lock = threading.Lock()
-        self._drawn: OrderedDict[int, tuple[TestResult, Future[bytes]]] = OrderedDict()
-
-    def __call__(self, test: TestResult, path: RangePath | None = None) -> bytes:
-        with self._lock:
-            entry = self._drawn.get(id(test))
-            mine = entry is None or entry[0] is not test
-            if mine:
-                entry = (test, Future())
-                self._drawn[id(test)] = entry
-                while len(self._drawn) > self._keep:
-                    self._drawn.popitem(last=False)
-            else:
-                self._drawn.move_to_end(id(test))
-        assert entry is not None
-        drawing = entry[1]
-        if mine:
-            try:
-                drawing.set_result(self._draw(test, path) if path is not None else self._draw(test))
-            except BaseException as error:
-                drawing.set_exception(error)
-                with self._lock:
-                    if self._drawn.get(id(test)) is entry:
-                        del self._drawn[id(test)]  # a failed drawing is tried again by the next asker
-        return drawing.result()
 
 
 class Answers:
@@ -566,81 +387,6 @@ def failure_answer(sentence: str, command: SlashCommand, sheet: str = "") -> Ans
     public = redact(sentence, sheet)
     private = () if public == sentence else (Post(render_notice(sentence)),)
     return Answer(posts=(Post(render_notice(public)),), visibility="in_channel", private=private)
-
-
-# -- status --------------------------------------------------------------------------------------
-def _names(campaigns: Sequence[str]) -> str:
-    return ", ".join(f"“{escape(name)}”" for name in campaigns)
-
-
-def select_tests(report: Report, command: SlashCommand, access: Access) -> tuple[Report, str | None]:
-    """The tests this channel may see and asked for, and a note (mrkdwn) when the choice needs explaining.
-
-    A query narrows within what `access` allows; it never reaches campaigns routed elsewhere. When nothing in
-    the sheet was tested, no note: the answer says why, per tab.
-    """
-    if not report.tests:
-        return report, None
-    visible = report.model_copy(update={"tests": access.tests(report.tests)})
-    query = command.argument
-    if query:
-        found = narrow(visible, query)
-        if found.tests:
-            return found, None
-        where = "here" if access.campaigns is not None else "in the sheet"
-        return found, no_match(query, campaigns(visible), where, escape)
-    if access.reach == "open" or access.campaigns is None:
-        return visible, None
-    missing = tuple(name for name in access.campaigns if not any(same_campaign(t.campaign, name) for t in report.tests))
-    note = (
-        f"The Channels tab routes {_names(missing)} here, but no Results tab has "
-        f"{'that campaign' if len(missing) == 1 else 'those campaigns'}: check the spelling in both tabs."
-        if missing
-        else None
-    )
-    return visible, note
-
-
-def chart_alt_text(test: TestResult) -> str:
-    parts = [
-        f"{c.variant} vs {test.control} on {c.metric}: "
-        + (f"{c.lift * 100:+.0f}%" if c.lift is not None else "no lift (no control conversions)")
-        for c in test.comparisons
-    ]
-    return f"Lift over {test.control} with 95% ranges. " + "; ".join(parts)
-
-
-def chart_for(test: TestResult, draw_chart: DrawChart, paths: ReadPaths | None = None) -> Chart:
-    title = f"{test.title}: lift vs {test.control}"
-    if paths is None:
-        return Chart(chart_filename(test), title, chart_alt_text(test), partial(draw_chart, test))
-
-    def words() -> str:
-        path = paths.of(test)
-        return path_words(path, test.control) if path is not None else ""
-
-    return Chart(chart_filename(test), title, chart_alt_text(test), lambda: draw_chart(test, paths.of(test)), words)
-
-
-def status_answer(
-    report: Report,
-    note: str | None,
-    read_at: dt.datetime,
-    draw_chart: DrawChart | None,
-    standing: Standing | None = None,
-    paths: ReadPaths | None = None,
-) -> Answer:
-    """The status messages, each with (lazy) charts of its tests, the first `MAX_CHARTS` tests charted; a test's
-    buttons, or what was decided about it (`standing`)."""
-    drawable = [t for t in report.tests if t.comparisons] if draw_chart else []
-    charted = {id(t) for t in drawable[:MAX_CHARTS]}
-    posts = [
-        Post(payload, tuple(chart_for(t, draw_chart, paths) for t in tests if id(t) in charted and draw_chart))
-        for payload, tests in render_status_posts(report, note=note, read_at=read_at, standing=standing)
-    ]
-    if len(drawable) > MAX_CHARTS:
-        posts.append(Post(render_notice(CHARTS_CAPPED)))
-    return Answer(posts=tuple(posts))
 
 
 # -- sheet ---------------------------------------------------------------------------------------

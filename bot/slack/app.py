@@ -31,13 +31,14 @@ from bot.errors import ConfigurationError
 from bot.render.chart import render_chart
 from bot.settings import Settings
 from bot.slack.answering import AnswerWatch, CommandAnswers
-from bot.slack.answers import DrawChart, SharedReports
+from bot.slack.command_answer import DrawChart
 from bot.slack.home import HomePaths, HomeTab
 from bot.slack.installs import SlackWorkspaces, Uninstalls
 from bot.slack.intake import Intake
 from bot.slack.listeners import actions, commands, installs, plan
 from bot.slack.listeners import home as home_listener
 from bot.slack.retries import Deliveries, drop_repeats
+from bot.slack.shared_reads import SharedReports
 from bot.slack_api.client import create_web_client
 from bot.slack_api.members import Members
 

@@ -74,7 +74,7 @@ class ConnectReply:
     public: bool = False  # announced in the channel; else for the asker only
 
 
-# Reads and analyses a sheet (shared with status: `bot.slack.answers.SharedReports`); raises UserFacingError.
+# Reads and analyses a sheet (shared with status: `bot.slack.shared_reads.SharedReports`); raises UserFacingError.
 ReadSheet = Callable[[str], tuple[SheetData, Report]]
 # Which campaigns a channel sees of a sheet's routes (names resolved in the installing workspace).
 SeeRoutes = Callable[[tuple[ChannelRoute, ...], Where, str | None], Access]

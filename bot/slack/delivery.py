@@ -19,7 +19,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
 from bot.render.blocks import COMMAND, escape, render_notice
-from bot.slack.answers import Answer, Chart, Post
+from bot.slack.command_answer import Answer, Chart, Post
 from bot.slack.posting import NotPosted, OncePoster, Unconfirmed
 from bot.slack_api.client import posting_client
 

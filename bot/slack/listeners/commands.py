@@ -25,9 +25,11 @@ from slack_sdk import WebClient
 from bot.deps import Deps
 from bot.render.chart import render_chart
 from bot.slack.answering import CommandAnswers
-from bot.slack.answers import Answers, DrawChart, SharedReports, SlashCommand, first_reply
+from bot.slack.answers import Answers, first_reply
+from bot.slack.command_answer import DrawChart, SlashCommand
 from bot.slack.installs import SlackWorkspaces, home_team_of
 from bot.slack.retries import AnswerClaims
+from bot.slack.shared_reads import SharedReports
 
 __all__ = ["COMMAND", "home_team_of", "register"]
 

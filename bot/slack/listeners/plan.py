@@ -15,9 +15,9 @@ from slack_sdk import WebClient
 from bot.deps import Deps
 from bot.render.actions import OPEN
 from bot.render.plan import CALLBACK, LIFT, METRIC, TYPED_LIFT
-from bot.slack.answers import SharedReports
 from bot.slack.installs import SlackWorkspaces
 from bot.slack.planning import Planner
+from bot.slack.shared_reads import SharedReports
 
 CHANGES = re.compile("^(" + "|".join(re.escape(a) for a in (LIFT, TYPED_LIFT, METRIC)) + ")$")
 

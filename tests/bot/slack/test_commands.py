@@ -10,7 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from bot.deps import Deps
 from bot.render.blocks import MAX_BLOCKS, MAX_HEADER_TEXT, MAX_SECTION_TEXT
-from bot.slack.answers import MAX_CHARTS
+from bot.slack.status import MAX_CHARTS
 from bot.sources import read_tabs
 from bot.sources.cache import SheetCache
 from tests.bot.slack.harness import (
