@@ -87,10 +87,10 @@ class WritesInline:
     def __init__(self, deps: Any) -> None:
         self.deps = deps
 
-    def request(self, client: Any, decision_id: int | None = None, on_failure: Any = None) -> None:
+    def request(self, client: Any, spec: str, decision_id: int | None = None, on_failure: Any = None) -> None:
         from bot.slack.decisions.sheet_rows import write_owed
 
-        flushed = write_owed(self.deps, self.deps.clock(), client=client)
+        flushed = write_owed(self.deps, self.deps.clock(), client=client, spec=spec)
         if on_failure is not None and flushed.error is not None:
             on_failure(flushed.error)
 
