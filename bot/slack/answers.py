@@ -42,7 +42,6 @@ from bot.slack.command_answer import (
     Answer,
     DrawChart,
     Post,
-    ReadPaths,
     SlashCommand,
     Verb,
 )
@@ -56,7 +55,7 @@ from bot.slack.connect_command import (
 )
 from bot.slack.decisions.notes import acted_note, decision_notes, standing_for
 from bot.slack.schedule_command import ScheduleRequest, handle_schedule_command
-from bot.slack.shared_reads import DrawnCharts, SharedReports
+from bot.slack.shared_reads import DrawnCharts, SharedPaths, SharedReports
 from bot.slack.status import MAX_CHARTS, select_tests, status_answer
 from bot.slack_api.directory import NO_SLACK, ChannelNames
 
@@ -126,6 +125,7 @@ class Answers:
         self.deps = deps
         self.draw_chart = DrawnCharts(draw_chart) if draw_chart is not None else None
         self.reports = reports or SharedReports()
+        self.paths = SharedPaths()
         # The workspace a request from a given workspace counts as its own (`bot.slack.installs.SlackWorkspaces`):
         # the bot token's (auth.test; None when unknown: every request is then foreign), or with installs in many
         # workspaces the request's own.
@@ -226,7 +226,7 @@ class Answers:
         acted = acted_note(acted_record_of(self.deps, spec, data)) if selected.tests else None
         note = "\n".join(n for n in (note, acted) if n) or None
         charted = [(t.campaign, t.test) for t in selected.tests if t.comparisons][:MAX_CHARTS]
-        paths = ReadPaths(partial(decision_paths, self.deps, data, spec, charted))
+        paths = self.paths.get(data, charted, partial(decision_paths, self.deps, data, spec, charted))
         standing = standing_for(self.deps, read_at, spec)
         return status_answer(selected, note, read_at, self.draw_chart, standing, paths)
 

@@ -1,16 +1,18 @@
-"""What commands and Home tabs share between them: one analysis per sheet read, one drawing per chart."""
+"""What commands and Home tabs share between them: one analysis per sheet read, one range over time per read
+and set of charted tests, one drawing per chart."""
 
 from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future
 
 from analysis.models import Report, SheetData, Tab, TestResult
 from analysis.range_paths import RangePath
 from bot.deps import Deps
 from bot.service import analysed
-from bot.slack.command_answer import DrawChart
+from bot.slack.command_answer import DrawChart, ReadPaths
 from bot.sources.cache import source_key
 
 
@@ -37,6 +39,35 @@ class SharedReports:
             while len(self._last) > self._keep:
                 self._last.popitem(last=False)
             return data, report
+
+
+class SharedPaths:
+    """The decision's range over time once per sheet read and set of charted tests: every channel whose status
+    answer charts the same tests of the same read uses one `ReadPaths`, computed by the first chart drawn. A burst
+    of commands from many channels used to compute it once per answer, putting charts seconds behind verdicts."""
+
+    def __init__(self, keep: int = 32) -> None:
+        self._lock = threading.Lock()
+        self._keep = keep
+        self._last: OrderedDict[tuple[int, tuple[tuple[str, str], ...]], tuple[SheetData, ReadPaths]] = OrderedDict()
+
+    def get(
+        self,
+        data: SheetData,
+        charted: Sequence[tuple[str, str]],
+        compute: Callable[[], Mapping[tuple[str, str, str, str], RangePath]],
+    ) -> ReadPaths:
+        key = (id(data), tuple(charted))
+        with self._lock:
+            last = self._last.get(key)
+            if last is not None and last[0] is data:
+                self._last.move_to_end(key)
+                return last[1]
+            paths = ReadPaths(compute)
+            self._last[key] = (data, paths)
+            while len(self._last) > self._keep:
+                self._last.popitem(last=False)
+            return paths
 
 
 class DrawnCharts:
