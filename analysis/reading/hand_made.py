@@ -4,7 +4,7 @@ column into good rows and cell-referenced problems (exports are rewritten into t
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import cast
 
@@ -41,7 +41,7 @@ from analysis.reading.cells import (
 from analysis.reading.exports import (
     Override,
 )
-from analysis.reading.hints import not_read
+from analysis.reading.hints import is_reserved, not_read
 from analysis.reading.vocabulary import spelled
 
 TRAFFIC_HEADERS = ("visitors", "sessions", "users", "clicks")
@@ -232,6 +232,21 @@ def body_cells(tab: Tab, header_row: int) -> pd.DataFrame:
     frame = pd.DataFrame(body, columns=range(width), dtype="object")
     frame.index = frame.index + header_row + 1
     return frame
+
+
+def hand_made_bodies(
+    tabs: Sequence[Tab], wanted: Callable[[Layout], bool]
+) -> Iterator[tuple[Tab, Layout, pd.DataFrame]]:
+    """Each tab that is not reserved, whose layout is found and `wanted`, with the cells of its non-empty body."""
+    for tab in tabs:
+        if is_reserved(tab):
+            continue
+        layout = find_layout(tab, [])
+        if layout is None or not wanted(layout):
+            continue
+        cells = body_cells(tab, layout.header_row)
+        if not cells.empty:
+            yield tab, layout, cells
 
 
 class _RowProblems:

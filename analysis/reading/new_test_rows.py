@@ -14,8 +14,7 @@ from typing import Literal
 
 from analysis.models import Cell, Tab
 from analysis.reading.cells import parse_text
-from analysis.reading.hand_made import body_cells, find_layout
-from analysis.reading.hints import is_reserved
+from analysis.reading.hand_made import hand_made_bodies
 
 Refusal = Literal["no_tab", "no_test_column", "exists"]
 
@@ -37,15 +36,7 @@ def new_test_rows(
 ) -> NewTestRows | Refusal:
     """The rows of `campaign` · `test` with `arms` (control first), or why they cannot be added."""
     found: tuple[Tab, dict[str, int]] | None = None
-    for tab in tabs:
-        if is_reserved(tab):
-            continue
-        layout = find_layout(tab, [])
-        if layout is None or layout.export:
-            continue
-        cells = body_cells(tab, layout.header_row)
-        if cells.empty:
-            continue
+    for tab, layout, cells in hand_made_bodies(tabs, lambda layout: not layout.export):
         columns = layout.columns
         campaigns = parse_text(cells[columns["campaign"]])
         mine = campaigns.map(lambda name: _same(name, campaign))

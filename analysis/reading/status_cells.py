@@ -15,8 +15,7 @@ import pandas as pd
 
 from analysis.models import Cell, Tab
 from analysis.reading.cells import DateOrder, parse_text, read_dates
-from analysis.reading.hand_made import body_cells, find_layout
-from analysis.reading.hints import is_reserved
+from analysis.reading.hand_made import hand_made_bodies
 
 
 @dataclass(frozen=True)
@@ -43,15 +42,7 @@ def status_cells_of(
     """`status_cells` of several tests at once, each tab's layout found and its columns read once."""
     wanted = {(" ".join(c.split()), " ".join(t.split())): (c, t) for c, t in tests}
     found: dict[tuple[str, str], list[tuple[StatusCell, pd.Timestamp | None]]] = {key: [] for key in tests}
-    for tab in tabs:
-        if is_reserved(tab):
-            continue
-        layout = find_layout(tab, [])
-        if layout is None or "status" not in layout.columns:
-            continue
-        cells = body_cells(tab, layout.header_row)
-        if cells.empty:
-            continue
+    for tab, layout, cells in hand_made_bodies(tabs, lambda layout: "status" in layout.columns):
         columns = layout.columns
         campaigns = parse_text(cells[columns["campaign"]])
         names = parse_text(cells[columns["test"]]) if "test" in columns else pd.Series("", index=cells.index)
