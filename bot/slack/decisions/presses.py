@@ -154,18 +154,6 @@ class Press:
             ephemeral=bool(container.get("is_ephemeral")),
             home=home,
         )
-        return cls(
-            action=action_id.removeprefix(ACTION_PREFIX),
-            value=value,
-            user_id=str(user.get("id", "")),
-            user_name=str(user.get("username") or user.get("name") or ""),
-            user_team=str(team) if team else None,
-            channel_id=container.get("channel_id") or (body.get("channel") or {}).get("id"),
-            message_ts=container.get("message_ts") or message.get("ts"),
-            text=str(message.get("text", "")),
-            blocks=tuple(blocks) if isinstance(blocks, list) else None,
-            ephemeral=bool(container.get("is_ephemeral")),
-        )
 
     def shows(self, shown: VerdictShown) -> bool:
         """Whether the pressed message (or Home tab) holds this test's buttons or decision (microopt put it there)."""
