@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import zlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -23,6 +22,7 @@ from analysis.wording import signed_percent
 from bot.decided import Decision
 from bot.errors import SheetUnavailable
 from bot.sources import google_key
+from bot.sources.writeback import new_sheet_id
 
 if TYPE_CHECKING:
     from bot.sources.google import GoogleSheets, Workbook
@@ -49,7 +49,6 @@ HEADER = (
 )
 DONE = "done"
 WORDS = {"moved": "Budget moved", "stopped": "Stopped", "kept": "Keep running"}
-_PREFERRED_SHEET_ID = zlib.crc32(b"microopt Decisions") & 0x7FFFFFFF
 
 # A Status cell written: tab, zero-based row and column, and the value it held before.
 WrittenCell = tuple[str, int, int, Cell]
@@ -147,14 +146,6 @@ def _value(value: Cell) -> dict[str, Any]:
     return {"userEnteredValue": {"stringValue": str(value)}}
 
 
-def _new_sheet_id(workbook: Workbook) -> int:
-    taken = {sheet.sheet_id for sheet in workbook.sheets}
-    sheet_id = _PREFERRED_SHEET_ID
-    while sheet_id in taken:
-        sheet_id = (sheet_id + 1) & 0x7FFFFFFF
-    return sheet_id
-
-
 def append_requests(
     workbook: Workbook, rows: Sequence[Sequence[str]], cells: Sequence[tuple[str, int, int, Cell]] = ()
 ) -> list[dict[str, Any]]:
@@ -165,7 +156,7 @@ def append_requests(
     requests: list[dict[str, Any]] = []
     appended = [list(row) for row in rows]
     if existing is None:
-        sheet_id = _new_sheet_id(workbook)
+        sheet_id = new_sheet_id(workbook, DECISIONS_TAB)
         grid = {"rowCount": max(len(rows) + 1, 100), "columnCount": width, "frozenRowCount": 1}
         requests.append(
             {"addSheet": {"properties": {"sheetId": sheet_id, "title": DECISIONS_TAB, "gridProperties": grid}}}

@@ -27,7 +27,6 @@ logger = logging.getLogger("microopt.sheets")
 
 VERDICTS_TAB = "Verdicts"
 HEADER = ("Campaign", "Test", "Verdict", "Summary", "Called on", "p (always valid)", "Updated at")
-_PREFERRED_SHEET_ID = zlib.crc32(b"microopt Verdicts") & 0x7FFFFFFF
 
 
 def _decision_p(test: TestResult) -> str:
@@ -57,9 +56,10 @@ def verdict_rows(report: Report, now: dt.datetime) -> list[list[str]]:
     ]
 
 
-def _new_sheet_id(workbook: Workbook) -> int:
+def new_sheet_id(workbook: Workbook, tab: str) -> int:
+    """A sheet ID free in `workbook` for microopt's tab `tab`: the same one every time where it is free."""
     taken = {sheet.sheet_id for sheet in workbook.sheets}
-    sheet_id = _PREFERRED_SHEET_ID
+    sheet_id = zlib.crc32(f"microopt {tab}".encode()) & 0x7FFFFFFF
     while sheet_id in taken:
         sheet_id = (sheet_id + 1) & 0x7FFFFFFF
     return sheet_id
@@ -74,7 +74,7 @@ def rewrite_requests(workbook: Workbook, rows: list[list[str]], title: str = VER
     existing = workbook.sheet(title)
     requests: list[dict[str, Any]] = []
     if existing is None:
-        sheet_id = _new_sheet_id(workbook)
+        sheet_id = new_sheet_id(workbook, VERDICTS_TAB)
         grid = {"rowCount": max(len(rows), 100), "columnCount": width, "frozenRowCount": 1}
         requests.append({"addSheet": {"properties": {"sheetId": sheet_id, "title": title, "gridProperties": grid}}})
     else:
