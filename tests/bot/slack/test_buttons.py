@@ -76,8 +76,9 @@ def spreadsheet(sheets_api: SheetsStandIn):
     )
 
 
-@pytest.fixture
-def settings(slack, sheets_api, key_file, tmp_path: Path):
+def settings_maker(slack: SlackStandIn, sheets_api: SheetsStandIn, key_file: Path, tmp_path: Path) -> Any:
+    """Settings for the real app reading the Sheets stand-in's sheet as the service account, state in SQLite."""
+
     def make(**changes: Any) -> Settings:
         values: dict[str, Any] = {
             "sheet": KEY,
@@ -96,6 +97,11 @@ def settings(slack, sheets_api, key_file, tmp_path: Path):
         return Settings(_env_file=None, **values)  # type: ignore[call-arg]
 
     return make
+
+
+@pytest.fixture
+def settings(slack, sheets_api, key_file, tmp_path: Path):
+    return settings_maker(slack, sheets_api, key_file, tmp_path)
 
 
 def status_message(served, slack: SlackStandIn, channel: str = "C0SPRING") -> dict[str, Any]:

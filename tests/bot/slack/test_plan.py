@@ -15,20 +15,18 @@ import pytest
 from slack_sdk.models.views import View
 
 from bot.deps import create_deps
-from bot.settings import Settings
 from tests.bot.slack.buttons import press_body, send, stored_messages
 from tests.bot.slack.harness import (
     BOT_TOKEN,
     CHANNELS,
     ROUTES,
-    SIGNING_SECRET,
     all_text,
     send_command,
     serve,
     tiny_chart,
     wait_for,
 )
-from tests.bot.slack.test_buttons import Clock, valid
+from tests.bot.slack.test_buttons import Clock, settings_maker, valid
 from tests.bot.sources import conftest as google
 from tests.fakes.sheets_api import SheetsStandIn, google_error
 from tests.fakes.slack_api import SlackStandIn
@@ -60,24 +58,7 @@ def spreadsheet(sheets_api: SheetsStandIn):
 
 @pytest.fixture
 def settings(slack, sheets_api, key_file, tmp_path: Path):
-    def make(**changes: Any) -> Settings:
-        values: dict[str, Any] = {
-            "sheet": KEY,
-            "sheets_endpoint": sheets_api.base,
-            "google_credentials_file": key_file,
-            "google_credentials_json": None,
-            "sheets_attempts": 1,
-            "sheets_timeout_seconds": 5.0,
-            "slack_bot_token": BOT_TOKEN,
-            "slack_signing_secret": SIGNING_SECRET,
-            "slack_api_url": slack.api_url,
-            "database_url": f"sqlite:///{tmp_path / 'state.db'}",
-            "min_days": 1,
-        }
-        values.update(changes)
-        return Settings(_env_file=None, **values)  # type: ignore[call-arg]
-
-    return make
+    return settings_maker(slack, sheets_api, key_file, tmp_path)
 
 
 def a_valid_view(view: dict[str, Any]) -> bool:
