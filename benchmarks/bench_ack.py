@@ -106,7 +106,7 @@ def percentile(values: list[float], q: float) -> float:
 
 
 def run(mode: str, args: argparse.Namespace, sheet: Path) -> dict[str, float]:
-    from benchmarks.timing import wait_for_port
+    from benchmarks.timing import first_calls, wait_for_port
     from tests.bot.slack.harness import BOT_TOKEN, SIGNING_SECRET, command_body, post, signed_headers
     from tests.fakes.slack_api import SlackStandIn
 
@@ -149,14 +149,7 @@ def run(mode: str, args: argparse.Namespace, sheet: Path) -> dict[str, float]:
             with ThreadPoolExecutor(max_workers=args.concurrency) as clients:
                 acks = list(clients.map(send, range(args.requests)))
 
-            deadline = time.monotonic() + 300
-            answered: dict[str, float] = {}
-            while len(answered) < args.requests and time.monotonic() < deadline:
-                for call in slack.calls_to("chat.postMessage"):
-                    channel = str(call.params.get("channel"))
-                    if channel in sent and channel not in answered:
-                        answered[channel] = call.at - sent[channel]
-                time.sleep(0.05)
+            answered = first_calls(slack, "chat.postMessage", sent, args.requests, 300)
         finally:
             os.killpg(web.pid, 15)
             web.wait(timeout=30)

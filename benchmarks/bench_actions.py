@@ -140,7 +140,7 @@ def status_messages(presses: int) -> dict[str, dict[str, Any]]:
 def run(mode: str, args: argparse.Namespace) -> dict[str, float]:
     from slack_sdk import WebClient
 
-    from benchmarks.timing import wait_for_port
+    from benchmarks.timing import first_calls, wait_for_port
     from tests.bot.slack.buttons import press_body
     from tests.bot.slack.harness import BOT_TOKEN, SIGNING_SECRET, post, signed_headers
     from tests.fakes.sheets_api import SheetsStandIn, new_rsa_key, service_account_info
@@ -220,14 +220,7 @@ def run(mode: str, args: argparse.Namespace) -> dict[str, float]:
             with ThreadPoolExecutor(max_workers=args.concurrency) as clients:
                 acks = list(clients.map(send, range(args.presses)))
 
-            deadline = time.monotonic() + 600
-            updated: dict[str, float] = {}
-            while len(updated) < args.presses and time.monotonic() < deadline:
-                for call in slack.calls_to("chat.update"):
-                    channel = str(call.params.get("channel"))
-                    if channel in sent and channel not in updated:
-                        updated[channel] = call.at - sent[channel]
-                time.sleep(0.05)
+            updated = first_calls(slack, "chat.update", sent, args.presses, 600)
             deadline = time.monotonic() + 600
             while time.monotonic() < deadline:
                 tab = spreadsheet.sheet("Decisions")

@@ -10,6 +10,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 # The limits on one read and one analysis (bot/sources/limits.py, bot/service.py) raised past every sheet of
 # the benchmarks that measure microopt at scale: they time the work, not the limits (bench_big_sheet does that).
@@ -101,3 +102,17 @@ def wait_for_port(port: int, process: subprocess.Popen[bytes], seconds: float, w
             if time.monotonic() > deadline or process.poll() is not None:
                 raise RuntimeError(f"{what} did not start") from None
             time.sleep(0.05)
+
+
+def first_calls(slack: Any, method: str, sent: dict[str, float], want: int, seconds: float) -> dict[str, float]:
+    """Seconds from each channel's request (`sent`: channel -> time.monotonic()) to the Slack stand-in's first
+    `method` call into that channel, until `want` channels have one or `seconds` run out."""
+    deadline = time.monotonic() + seconds
+    arrived: dict[str, float] = {}
+    while len(arrived) < want and time.monotonic() < deadline:
+        for call in slack.calls_to(method):
+            channel = str(call.params.get("channel"))
+            if channel in sent and channel not in arrived:
+                arrived[channel] = call.at - sent[channel]
+        time.sleep(0.05)
+    return arrived
